@@ -1,0 +1,10 @@
+import 'reflect-metadata';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { createRegistry } from '../src/kernel/registry';
+import { buildAppSchema, schemaSdl } from '../src/server/schema';
+
+/** `npm run schema:write`: regenerates schema.graphql, the committed contract the drift test compares with. */
+const file = path.resolve(__dirname, '..', '..', 'schema.graphql');
+writeFileSync(file, schemaSdl(buildAppSchema(createRegistry())));
+console.log(`Wrote ${file}`);

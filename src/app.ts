@@ -1,0 +1,80 @@
+import type { Logger } from 'pino';
+import type { Config } from './config';
+import { RequestContext, type AppServices } from './context';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres';
+import { migrate, openOrm } from './db/orm';
+import { EventBus } from './kernel/events';
+import { JobQueue } from './kernel/jobs';
+import { createRegistry } from './kernel/registry';
+import { seedDemoWorkspace, type DemoSummary } from './kernel/demo';
+import { startHttpServer } from './server/http';
+import { buildAppSchema } from './server/schema';
+
+export interface RunningApp {
+  services: AppServices;
+  /** http://127.0.0.1:<port>/graphql */
+  url: string;
+  port: number;
+  demo?: DemoSummary;
+  /** Graceful stop: stop accepting, drain HTTP and WebSockets, stop jobs and events, close the database. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Job polling, shortened by tests. */
+  jobPollingIntervalSeconds?: number;
+}
+
+/** Starts one server instance: database, migrations, schema, HTTP and WebSocket, events, jobs, demo data. */
+export async function startApp(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningApp> {
+  const cleanups: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const cleanup of cleanups.reverse()) {
+      await cleanup().catch((error) => logger.error({ err: error }, 'error during shutdown'));
+    }
+  };
+  try {
+    let databaseUrl = config.databaseUrl;
+    if (!databaseUrl) {
+      const embedded: EmbeddedPostgres = await startEmbeddedPostgres({
+        dataDir: config.dataDir,
+        log: (line) => logger.debug({ postgres: line }),
+      });
+      cleanups.push(() => embedded.stop());
+      databaseUrl = embedded.url;
+      logger.info({ dataDir: config.dataDir, port: embedded.port }, 'embedded PostgreSQL started');
+    }
+
+    const registry = createRegistry();
+    const orm = await openOrm(databaseUrl, registry.entities, config.dbPoolSize, logger);
+    cleanups.push(() => orm.close(true));
+    const applied = await migrate(orm);
+    if (applied.length) logger.info({ migrations: applied }, 'migrations applied');
+
+    const events = new EventBus(databaseUrl, logger);
+    await events.start();
+    cleanups.push(() => events.close());
+
+    const jobs = new JobQueue(databaseUrl, registry.jobs, logger, {
+      workers: config.jobWorkers,
+      pollingIntervalSeconds: options.jobPollingIntervalSeconds,
+    });
+    const services: AppServices = { config, orm, registry, events, jobs, logger };
+    await jobs.start(services);
+    cleanups.push(() => jobs.stop());
+
+    const demo = config.demoData ? await seedDemoWorkspace(services) : undefined;
+
+    const schema = buildAppSchema(registry);
+    const http = await startHttpServer(services, schema, config.port);
+    cleanups.push(() => http.stop());
+    const port = (http.server.address() as { port: number }).port;
+
+    return { services, url: `http://127.0.0.1:${port}/graphql`, port, demo, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+export { RequestContext };

@@ -1,0 +1,65 @@
+import { Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, ObjectType, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { IsOptional } from 'class-validator';
+import type { RequestContext } from '../context';
+import { Connection, PageArgs, paginate } from '../graphql/connection';
+import { parseGlobalId, toGlobalId } from '../graphql/global-id';
+import { workspaceEvents } from '../graphql/subscriptions';
+import { User } from '../auth/entities';
+import { userById } from '../auth/loaders';
+import type { DomainEvent } from '../kernel/events';
+import { AuditEntry } from './entities';
+import { AUDIT_ENTRY_ADDED, AUDIT_READ } from './permissions';
+
+const AuditEntryConnection = Connection(AuditEntry);
+
+@ArgsType()
+class AuditLogArgs extends PageArgs {
+  @Field(() => ID, { nullable: true, description: 'Only entries about this record (its global id)' })
+  @IsOptional()
+  subjectId?: string;
+
+  @Field({ nullable: true, description: 'Only entries with this action, e.g. platform.apiKey.revoke' })
+  @IsOptional()
+  action?: string;
+}
+
+@Resolver(() => AuditEntry)
+export class AuditResolver {
+  @Authorized(AUDIT_READ)
+  @Query(() => AuditEntryConnection, { description: 'Who did what, newest first (OWNER, MANAGER, keys with audit:read)' })
+  auditLog(@Args() args: AuditLogArgs, @Ctx() ctx: RequestContext) {
+    const where: Record<string, unknown> = {};
+    if (args.action) where.action = args.action;
+    if (args.subjectId) {
+      const subject = parseGlobalId(args.subjectId);
+      if (!subject) return paginate(ctx.em, AuditEntry, { id: null as unknown as string }, args);
+      Object.assign(where, { subjectType: subject.typeName, subjectId: subject.id });
+    }
+    return paginate(ctx.em, AuditEntry, where, args);
+  }
+
+  @Authorized(AUDIT_READ)
+  @Subscription(() => AuditEntry, {
+    description: 'Audit entries as their changes commit, on any server instance',
+    subscribe: workspaceEvents(AUDIT_ENTRY_ADDED, AUDIT_READ),
+  })
+  async auditEntryAdded(@Root() event: DomainEvent, @Ctx() ctx: RequestContext): Promise<AuditEntry> {
+    // Events carry ids; read the row afresh so a long-lived subscription never serves a stale identity map.
+    return ctx.em.fork().findOneOrFail(AuditEntry, event.subjectId);
+  }
+
+  @FieldResolver(() => ID, { description: 'Global id of the changed record' })
+  subjectId(@Root() entry: AuditEntry): string {
+    return toGlobalId(entry.subjectType, entry.subjectId);
+  }
+
+  @FieldResolver(() => User, { nullable: true, description: 'The user who made the change (for an API key: its creator)' })
+  actor(@Root() entry: AuditEntry, @Ctx() ctx: RequestContext): Promise<User | null> | null {
+    return entry.actorUserId ? userById(ctx).load(entry.actorUserId) : null;
+  }
+
+  @FieldResolver(() => ID, { nullable: true, description: 'Global id of the API key used, if any' })
+  apiKeyId(@Root() entry: AuditEntry): string | null {
+    return entry.actorApiKeyId ? toGlobalId('ApiKey', entry.actorApiKeyId) : null;
+  }
+}

@@ -1,0 +1,101 @@
+import { Entity, Enum, Index, ManyToOne, Property, Unique } from '@mikro-orm/core';
+import { DateTimeResolver } from 'graphql-scalars';
+import { Field, Int, ObjectType } from 'type-graphql';
+import { BaseEntity, WorkspaceScopedEntity } from '../db/base-entity';
+import { Node } from '../graphql/node';
+import { Role } from './roles';
+
+/** One shop or brand. Every domain row belongs to exactly one workspace. */
+@ObjectType({ implements: Node, description: 'A shop or brand: the tenant every record belongs to' })
+@Entity()
+export class Workspace extends BaseEntity {
+  @Field({ description: 'Display name, e.g. 小鹿优选旗舰店' })
+  @Property()
+  name!: string;
+}
+
+@ObjectType({ implements: Node, description: 'A person who signs in to the workspace' })
+@Entity()
+export class User extends WorkspaceScopedEntity {
+  /** Emails are unique across workspaces because `login` takes only an email and a password. */
+  @Field({ description: 'Login email, stored lower-case' })
+  @Property()
+  @Unique()
+  email!: string;
+
+  @Field({ description: 'Name shown to colleagues and customers' })
+  @Property()
+  displayName!: string;
+
+  @Field(() => Role, { description: 'What the user does; decides the permissions' })
+  @Enum({ items: () => Role, nativeEnumName: 'user_role' })
+  role!: Role;
+
+  @Property({ hidden: true })
+  passwordHash!: string;
+
+  @Field({ description: 'Deactivated users cannot sign in and their sessions and API keys stop working' })
+  @Property()
+  active: boolean = true;
+
+  @Field(() => Int, { description: 'Optimistic-lock version: send it back when updating' })
+  @Property({ version: true })
+  version!: number;
+}
+
+/** A login. The token is shown once; only its SHA-256 is stored, so a database leak yields no usable tokens. */
+@Entity()
+export class Session extends WorkspaceScopedEntity {
+  @ManyToOne(() => User, { deleteRule: 'cascade' })
+  user!: User;
+
+  @Property({ length: 64 })
+  @Unique()
+  tokenHash!: string;
+
+  @Property({ type: 'timestamptz' })
+  expiresAt!: Date;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  revokedAt?: Date;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  lastUsedAt?: Date;
+}
+
+/** A partner's credential: scopes, optional expiry, revocable. */
+@ObjectType({ implements: Node, description: 'A credential for a partner system (order system, channel connector, marketing tool)' })
+@Entity()
+@Index({ properties: ['workspace', 'createdAt'] })
+export class ApiKey extends WorkspaceScopedEntity {
+  @Field({ description: 'What the key is for, e.g. "订单系统同步"' })
+  @Property()
+  name!: string;
+
+  @Field(() => [String], { description: 'Permissions the key carries, e.g. customers:read' })
+  @Property({ type: 'text[]' })
+  scopes!: string[];
+
+  @Field({ description: 'The public start of the secret (sk_xxxxxxxx), to recognise a key without its secret' })
+  @Property({ length: 16 })
+  @Unique()
+  prefix!: string;
+
+  @Property({ length: 64, hidden: true })
+  secretHash!: string;
+
+  @ManyToOne(() => User, { deleteRule: 'cascade' })
+  createdBy!: User;
+
+  @Field(() => DateTimeResolver, { nullable: true, description: 'After this time the key is refused' })
+  @Property({ type: 'timestamptz', nullable: true })
+  expiresAt?: Date;
+
+  @Field(() => DateTimeResolver, { nullable: true, description: 'When the key was revoked; revoked keys are refused' })
+  @Property({ type: 'timestamptz', nullable: true })
+  revokedAt?: Date;
+
+  @Field(() => DateTimeResolver, { nullable: true, description: 'Last request made with the key (to the minute)' })
+  @Property({ type: 'timestamptz', nullable: true })
+  lastUsedAt?: Date;
+}

@@ -1,0 +1,186 @@
+import { ArrayMaxSize, IsEmail, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { DateTimeResolver } from 'graphql-scalars';
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { MutationPayload } from '../graphql/user-errors';
+import { ApiKey, User, Workspace } from './entities';
+import { Role } from './roles';
+
+export const MIN_PASSWORD_LENGTH = 8;
+const passwordRule = { message: `password must be at least ${MIN_PASSWORD_LENGTH} characters` };
+
+@InputType({ description: 'A new workspace and its owner' })
+export class SignUpInput {
+  @Field({ description: 'Shop or brand name' })
+  @IsString()
+  @MinLength(1, { message: 'workspaceName must not be empty' })
+  @MaxLength(100)
+  workspaceName!: string;
+
+  @Field({ description: "Owner's login email" })
+  @IsEmail({}, { message: 'email must be a valid email address' })
+  @MaxLength(254)
+  email!: string;
+
+  @Field({ description: `At least ${MIN_PASSWORD_LENGTH} characters` })
+  @MinLength(MIN_PASSWORD_LENGTH, passwordRule)
+  @MaxLength(200)
+  password!: string;
+
+  @Field({ description: "Owner's name as colleagues see it" })
+  @MinLength(1, { message: 'displayName must not be empty' })
+  @MaxLength(100)
+  displayName!: string;
+}
+
+@InputType({ description: 'Email and password' })
+export class LoginInput {
+  @Field()
+  @MaxLength(254)
+  email!: string;
+
+  @Field()
+  @MaxLength(200)
+  password!: string;
+}
+
+@ObjectType({ description: 'Result of signUp and login: a session token for `Authorization: Bearer <token>`' })
+export class AuthPayload extends MutationPayload {
+  @Field(() => String, { nullable: true, description: 'Session token, shown once; revoke it with logout' })
+  token?: string | null;
+
+  @Field(() => User, { nullable: true, description: 'The signed-in user' })
+  user?: User | null;
+}
+
+@ObjectType({ description: 'Result of logout' })
+export class LogoutPayload extends MutationPayload {
+  @Field({ description: 'True when the calling session was revoked' })
+  revoked: boolean = false;
+}
+
+@InputType({ description: 'A new user of the caller\'s workspace' })
+export class UserCreateInput {
+  @Field()
+  @IsEmail({}, { message: 'email must be a valid email address' })
+  @MaxLength(254)
+  email!: string;
+
+  @Field({ description: `At least ${MIN_PASSWORD_LENGTH} characters` })
+  @MinLength(MIN_PASSWORD_LENGTH, passwordRule)
+  @MaxLength(200)
+  password!: string;
+
+  @Field()
+  @MinLength(1, { message: 'displayName must not be empty' })
+  @MaxLength(100)
+  displayName!: string;
+
+  @Field(() => Role)
+  role!: Role;
+}
+
+@InputType({ description: 'Changes to a user; send the version you read' })
+export class UserUpdateInput {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => Int, { description: 'The version you read; a newer one on the server means a conflict' })
+  version!: number;
+
+  @Field({ nullable: true })
+  @IsOptional()
+  @MinLength(1, { message: 'displayName must not be empty' })
+  @MaxLength(100)
+  displayName?: string;
+
+  @Field(() => Role, { nullable: true })
+  @IsOptional()
+  role?: Role;
+
+  @Field({ nullable: true, description: 'False deactivates: sign-in, sessions and the user\'s API keys stop working' })
+  @IsOptional()
+  active?: boolean;
+}
+
+@ObjectType({ description: 'Result of userCreate and userUpdate' })
+export class UserPayload extends MutationPayload {
+  @Field(() => User, { nullable: true })
+  user?: User | null;
+}
+
+@InputType({ description: 'A new API key' })
+export class ApiKeyCreateInput {
+  @Field({ description: 'What the key is for' })
+  @MinLength(1, { message: 'name must not be empty' })
+  @MaxLength(100)
+  name!: string;
+
+  @Field(() => [String], { description: 'Permissions, e.g. ["customers:read"]; see `permissions` for the scopable ones' })
+  @ArrayMaxSize(50)
+  @Matches(/^[a-zA-Z]+:[a-zA-Z]+$/, { each: true, message: 'each scope must look like module:action' })
+  scopes!: string[];
+
+  @Field(() => DateTimeResolver, { nullable: true, description: 'Optional expiry, in the future' })
+  @IsOptional()
+  expiresAt?: Date;
+}
+
+@ObjectType({ description: 'Result of apiKeyCreate' })
+export class ApiKeyCreatePayload extends MutationPayload {
+  @Field(() => ApiKey, { nullable: true })
+  apiKey?: ApiKey | null;
+
+  @Field(() => String, { nullable: true, description: 'The secret, shown only now: store it, it cannot be read again' })
+  secret?: string | null;
+}
+
+@InputType({ description: 'The key to revoke' })
+export class ApiKeyRevokeInput {
+  @Field(() => ID)
+  id!: string;
+}
+
+@ObjectType({ description: 'Result of apiKeyRevoke' })
+export class ApiKeyRevokePayload extends MutationPayload {
+  @Field(() => ApiKey, { nullable: true })
+  apiKey?: ApiKey | null;
+}
+
+export enum ViewerKind {
+  USER = 'USER',
+  API_KEY = 'API_KEY',
+}
+registerEnumType(ViewerKind, { name: 'ViewerKind', description: 'How the caller authenticated' });
+
+@ObjectType({ description: 'The caller: a user with a session, or an API key' })
+export class Viewer {
+  @Field(() => ViewerKind)
+  kind!: ViewerKind;
+
+  @Field(() => Workspace)
+  workspace!: Workspace;
+
+  @Field(() => User, { nullable: true, description: 'For a session: the user. For an API key: the user who created it' })
+  user?: User | null;
+
+  @Field(() => ApiKey, { nullable: true, description: 'For an API key: the key' })
+  apiKey?: ApiKey | null;
+
+  @Field(() => [String], { description: 'Permissions in force for this caller' })
+  permissions!: string[];
+}
+
+@ObjectType({ description: 'A permission: what it allows, which roles hold it, whether API keys may carry it' })
+export class Permission {
+  @Field()
+  name!: string;
+
+  @Field()
+  description!: string;
+
+  @Field(() => [Role])
+  roles!: Role[];
+
+  @Field({ description: 'May be granted to an API key as a scope' })
+  scopable!: boolean;
+}

@@ -1,0 +1,19 @@
+import { defineModule } from '../kernel/module';
+import { ApiKey, Session, User, Workspace } from './entities';
+import { IDENTITY_PERMISSIONS, identityPermissions } from './permissions';
+import { ApiKeyFieldsResolver, IdentityResolver, UserFieldsResolver } from './resolvers';
+import { purgeSessionsJob } from './jobs';
+
+/** Workspaces, users, sessions and API keys: who may call the API, and in which workspace. */
+export const identityModule = defineModule({
+  name: 'identity',
+  entities: [Workspace, User, Session, ApiKey],
+  resolvers: [IdentityResolver, UserFieldsResolver, ApiKeyFieldsResolver],
+  permissions: identityPermissions,
+  nodeTypes: {
+    Workspace: { entity: Workspace, permission: IDENTITY_PERMISSIONS.workspaceRead },
+    User: { entity: User, permission: IDENTITY_PERMISSIONS.usersRead },
+    ApiKey: { entity: ApiKey, permission: IDENTITY_PERMISSIONS.apiKeysWrite },
+  },
+  jobs: [purgeSessionsJob],
+});

@@ -1,0 +1,16 @@
+import type { PermissionDefinition } from '../kernel/module';
+import { ADMIN_ROLES, ALL_ROLES } from './roles';
+
+export const IDENTITY_PERMISSIONS = {
+  workspaceRead: 'workspace:read',
+  usersRead: 'users:read',
+  usersWrite: 'users:write',
+  apiKeysWrite: 'apiKeys:write',
+} as const;
+
+export const identityPermissions: PermissionDefinition[] = [
+  { name: 'workspace:read', description: 'Read the workspace', roles: ALL_ROLES, scopable: true },
+  { name: 'users:read', description: 'List the users of the workspace', roles: ALL_ROLES, scopable: true },
+  { name: 'users:write', description: 'Create, change and deactivate users', roles: ADMIN_ROLES, scopable: false },
+  { name: 'apiKeys:write', description: 'Issue, list and revoke API keys', roles: ADMIN_ROLES, scopable: false },
+];

@@ -1,0 +1,123 @@
+import { wrap } from '@mikro-orm/core';
+import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import type { RequestContext } from '../context';
+import { Connection, PageArgs, paginate } from '../graphql/connection';
+import { mutationPayload } from '../graphql/user-errors';
+import { ApiKey, User, Workspace } from './entities';
+import {
+  ApiKeyCreateInput, ApiKeyCreatePayload, ApiKeyRevokeInput, ApiKeyRevokePayload, AuthPayload, LoginInput,
+  LogoutPayload, Permission, SignUpInput, UserCreateInput, UserPayload, UserUpdateInput, Viewer, ViewerKind,
+} from './graphql';
+import { userById, workspaceById } from './loaders';
+import { IDENTITY_PERMISSIONS } from './permissions';
+import * as identity from './service';
+
+const UserConnection = Connection(User);
+
+const ApiKeyConnection = Connection(ApiKey);
+
+@Resolver()
+export class IdentityResolver {
+  @Mutation(() => AuthPayload, { description: 'Create a workspace and its OWNER, and sign in' })
+  signUp(@Arg('input') input: SignUpInput, @Ctx() ctx: RequestContext): Promise<AuthPayload> {
+    return mutationPayload(AuthPayload, () => identity.signUp(ctx, input));
+  }
+
+  @Mutation(() => AuthPayload, { description: 'Sign in with email and password; returns a session token' })
+  login(@Arg('input') input: LoginInput, @Ctx() ctx: RequestContext): Promise<AuthPayload> {
+    return mutationPayload(AuthPayload, () => identity.login(ctx, input));
+  }
+
+  @Authorized()
+  @Mutation(() => LogoutPayload, { description: 'Revoke the session token this request was made with' })
+  logout(@Ctx() ctx: RequestContext): Promise<LogoutPayload> {
+    return mutationPayload(LogoutPayload, async () => {
+      await identity.logout(ctx);
+      return { revoked: true };
+    });
+  }
+
+  @Authorized(IDENTITY_PERMISSIONS.usersWrite)
+  @Mutation(() => UserPayload, { description: 'Add a user to the workspace (OWNER, MANAGER)' })
+  userCreate(@Arg('input') input: UserCreateInput, @Ctx() ctx: RequestContext): Promise<UserPayload> {
+    return mutationPayload(UserPayload, async () => ({ user: await identity.createUser(ctx, input) }));
+  }
+
+  @Authorized(IDENTITY_PERMISSIONS.usersWrite)
+  @Mutation(() => UserPayload, { description: 'Rename, change the role of, or deactivate a user (OWNER, MANAGER)' })
+  userUpdate(@Arg('input') input: UserUpdateInput, @Ctx() ctx: RequestContext): Promise<UserPayload> {
+    return mutationPayload(UserPayload, async () => ({ user: await identity.updateUser(ctx, input) }));
+  }
+
+  @Authorized(IDENTITY_PERMISSIONS.apiKeysWrite)
+  @Mutation(() => ApiKeyCreatePayload, { description: 'Issue an API key with scopes you hold; the secret is returned once' })
+  apiKeyCreate(@Arg('input') input: ApiKeyCreateInput, @Ctx() ctx: RequestContext): Promise<ApiKeyCreatePayload> {
+    return mutationPayload(ApiKeyCreatePayload, () => identity.createApiKey(ctx, input));
+  }
+
+  @Authorized(IDENTITY_PERMISSIONS.apiKeysWrite)
+  @Mutation(() => ApiKeyRevokePayload, { description: 'Revoke an API key; it is refused from the next request on' })
+  apiKeyRevoke(@Arg('input') input: ApiKeyRevokeInput, @Ctx() ctx: RequestContext): Promise<ApiKeyRevokePayload> {
+    return mutationPayload(ApiKeyRevokePayload, async () => ({ apiKey: await identity.revokeApiKey(ctx, input.id) }));
+  }
+
+  @Query(() => User, { nullable: true, description: 'The signed-in user; null for API keys (see `viewer`) and anonymous callers' })
+  async me(@Ctx() ctx: RequestContext): Promise<User | null> {
+    if (ctx.principal?.kind !== 'USER') return null;
+    return userById(ctx).load(ctx.principal.userId);
+  }
+
+  @Authorized()
+  @Query(() => Viewer, { description: 'The caller, whether a user or an API key, with the permissions in force' })
+  async viewer(@Ctx() ctx: RequestContext): Promise<Viewer> {
+    const caller = ctx.caller;
+    return {
+      kind: caller.kind as ViewerKind,
+      workspace: (await workspaceById(ctx).load(caller.workspaceId))!,
+      user: await userById(ctx).load(caller.userId),
+      apiKey: caller.apiKeyId ? await ctx.em.findOne(ApiKey, caller.apiKeyId) : null,
+      permissions: [...caller.permissions].sort(),
+    };
+  }
+
+  @Authorized(IDENTITY_PERMISSIONS.workspaceRead)
+  @Query(() => Workspace, { description: "The caller's workspace" })
+  async workspace(@Ctx() ctx: RequestContext): Promise<Workspace> {
+    return (await workspaceById(ctx).load(ctx.workspaceId))!;
+  }
+
+  @Authorized(IDENTITY_PERMISSIONS.usersRead)
+  @Query(() => UserConnection, { description: 'Users of the workspace, newest first' })
+  users(@Args() page: PageArgs, @Ctx() ctx: RequestContext) {
+    return paginate(ctx.em, User, {}, page);
+  }
+
+  @Authorized(IDENTITY_PERMISSIONS.apiKeysWrite)
+  @Query(() => ApiKeyConnection, { description: 'API keys of the workspace, newest first (OWNER, MANAGER)' })
+  apiKeys(@Args() page: PageArgs, @Ctx() ctx: RequestContext) {
+    return paginate(ctx.em, ApiKey, {}, page);
+  }
+
+  @Query(() => [Permission], { description: 'Every permission, the roles that hold it and whether API keys may carry it' })
+  permissions(@Ctx() ctx: RequestContext): Permission[] {
+    return [...ctx.app.registry.permissions.values()];
+  }
+}
+
+@Resolver(() => User)
+export class UserFieldsResolver {
+  @FieldResolver(() => Workspace, { description: 'The workspace the user belongs to' })
+  async workspace(@Root() user: User, @Ctx() ctx: RequestContext): Promise<Workspace> {
+    // signUp and login answer anonymous requests, which cannot query a workspace: they return it loaded.
+    if (wrap(user.workspace).isInitialized()) return user.workspace;
+    return (await workspaceById(ctx).load(user.workspace.id))!;
+  }
+}
+
+@Resolver(() => ApiKey)
+export class ApiKeyFieldsResolver {
+  @FieldResolver(() => User, { nullable: true, description: 'Who issued the key' })
+  createdBy(@Root() apiKey: ApiKey, @Ctx() ctx: RequestContext): Promise<User | null> {
+    return userById(ctx).load(apiKey.createdBy.id);
+  }
+}

@@ -1,0 +1,150 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { RequestContext } from '../context';
+import { tryFromGlobalId } from '../graphql/global-id';
+import { UserError, UserErrorCode, UserInputFailure, validateInput } from '../graphql/user-errors';
+import { DUMMY_PASSWORD_HASH, hashPassword, newApiKeySecret, newSessionToken, sha256, verifyPassword } from './credentials';
+import { ApiKey, Session, User, Workspace } from './entities';
+import type { ApiKeyCreateInput, LoginInput, SignUpInput, UserCreateInput, UserUpdateInput } from './graphql';
+import { Role } from './roles';
+
+const normaliseEmail = (email: string) => email.trim().toLowerCase();
+
+async function assertEmailFree(em: EntityManager, email: string, field: string[]) {
+  const taken = await em.count(User, { email }, { filters: false });
+  if (taken) throw UserInputFailure.of(field, `${email} is already registered`, UserErrorCode.DUPLICATE);
+}
+
+async function openSession(ctx: RequestContext, em: EntityManager, user: User): Promise<string> {
+  const token = newSessionToken();
+  const expiresAt = new Date(Date.now() + ctx.app.config.sessionTtlDays * 86_400_000);
+  em.create(Session, { workspace: user.workspace, user, tokenHash: sha256(token), expiresAt } as any);
+  return token;
+}
+
+/** Creates a workspace with its first user, an OWNER, and signs that user in. */
+export async function signUp(ctx: RequestContext, input: SignUpInput): Promise<{ token: string; user: User }> {
+  await validateInput(input);
+  const email = normaliseEmail(input.email);
+  const workspace = new Workspace();
+  workspace.name = input.workspaceName.trim();
+  const passwordHash = await hashPassword(input.password);
+  const system = RequestContext.forSystem(ctx.app, workspace.id);
+  return system.transaction(async (uow) => {
+    await assertEmailFree(uow.em, email, ['input', 'email']);
+    uow.em.persist(workspace);
+    const user = uow.em.create(User, {
+      workspace, email, displayName: input.displayName.trim(), role: Role.OWNER, passwordHash,
+    } as any);
+    const token = await openSession(ctx, uow.em, user);
+    uow.audit({ action: 'platform.workspace.create', subjectType: 'Workspace', subjectId: workspace.id, changes: { name: workspace.name, owner: email } });
+    return { token, user };
+  });
+}
+
+/** Checks email and password; a wrong pair gets one message, whichever half was wrong. */
+export async function login(ctx: RequestContext, input: LoginInput): Promise<{ token: string; user: User }> {
+  await validateInput(input);
+  const em = ctx.em;
+  const user = await em.findOne(User, { email: normaliseEmail(input.email) }, { filters: false });
+  const passwordOk = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
+  if (!user || !passwordOk) throw UserInputFailure.of(['input'], 'Email or password is wrong', UserErrorCode.INVALID);
+  if (!user.active) throw UserInputFailure.of(['input'], 'This user has been deactivated', UserErrorCode.NOT_ALLOWED);
+  const system = RequestContext.forSystem(ctx.app, user.workspace.id);
+  return system.transaction(async (uow) => {
+    const scopedUser = await uow.em.findOneOrFail(User, user.id, { populate: ['workspace'] });
+    return { token: await openSession(ctx, uow.em, scopedUser), user: scopedUser };
+  });
+}
+
+/** Revokes the session the request came with. */
+export async function logout(ctx: RequestContext): Promise<void> {
+  const sessionId = ctx.caller.sessionId;
+  if (!sessionId) throw UserInputFailure.of([], 'API keys are revoked with apiKeyRevoke, not logout', UserErrorCode.NOT_ALLOWED);
+  await ctx.transaction(async (uow) => {
+    await uow.em.nativeUpdate(Session, { id: sessionId }, { revokedAt: new Date() });
+  });
+}
+
+/** Adds a user; only an OWNER may create another OWNER. */
+export async function createUser(ctx: RequestContext, input: UserCreateInput): Promise<User> {
+  await validateInput(input);
+  if (input.role === Role.OWNER && ctx.caller.role !== Role.OWNER) {
+    throw UserInputFailure.of(['input', 'role'], 'Only an OWNER can create another OWNER', UserErrorCode.NOT_ALLOWED);
+  }
+  const email = normaliseEmail(input.email);
+  const passwordHash = await hashPassword(input.password);
+  return ctx.transaction(async (uow) => {
+    await assertEmailFree(uow.em, email, ['input', 'email']);
+    const user = uow.em.create(User, { email, displayName: input.displayName.trim(), role: input.role, passwordHash } as any);
+    uow.audit({ action: 'platform.user.create', subjectType: 'User', subjectId: user.id, changes: { email, role: input.role } });
+    return user;
+  });
+}
+
+/** Changes a user's name, role or active flag, refusing a stale version. */
+export async function updateUser(ctx: RequestContext, input: UserUpdateInput): Promise<User> {
+  await validateInput(input);
+  return ctx.transaction(async (uow) => {
+    const id = tryFromGlobalId(input.id, 'User');
+    const user = id ? await uow.em.findOne(User, id) : null;
+    if (!user) throw UserInputFailure.of(['input', 'id'], 'No such user', UserErrorCode.NOT_FOUND);
+    if (user.version !== input.version) {
+      throw UserInputFailure.of(['input', 'version'], 'Someone else changed this user since you loaded it; reload and try again', UserErrorCode.CONFLICT);
+    }
+    const touchesOwner = user.role === Role.OWNER || input.role === Role.OWNER;
+    if (touchesOwner && ctx.caller.role !== Role.OWNER) {
+      throw UserInputFailure.of(['input', 'role'], 'Only an OWNER can change an OWNER or make one', UserErrorCode.NOT_ALLOWED);
+    }
+    if (user.id === ctx.caller.userId && (input.active === false || (input.role && input.role !== user.role))) {
+      throw UserInputFailure.of(['input'], 'You cannot deactivate yourself or change your own role', UserErrorCode.NOT_ALLOWED);
+    }
+    const changes: Record<string, unknown> = {};
+    for (const key of ['displayName', 'role', 'active'] as const) {
+      if (input[key] !== undefined && input[key] !== null && input[key] !== user[key]) {
+        (user as any)[key] = input[key];
+        changes[key] = input[key];
+      }
+    }
+    uow.audit({ action: 'platform.user.update', subjectType: 'User', subjectId: user.id, changes });
+    return user;
+  });
+}
+
+/** Issues an API key whose scopes the caller holds; returns the secret once. */
+export async function createApiKey(ctx: RequestContext, input: ApiKeyCreateInput): Promise<{ apiKey: ApiKey; secret: string }> {
+  await validateInput(input);
+  const problems = input.scopes.flatMap((scope, index) => {
+    const permission = ctx.app.registry.permissions.get(scope);
+    const field = ['input', 'scopes', String(index)];
+    if (!permission) return [UserError.of(field, `Unknown scope ${scope}`, UserErrorCode.INVALID)];
+    if (!permission.scopable) return [UserError.of(field, `${scope} cannot be given to an API key`, UserErrorCode.NOT_ALLOWED)];
+    if (!ctx.can(scope)) return [UserError.of(field, `You do not hold ${scope}, so you cannot grant it`, UserErrorCode.NOT_ALLOWED)];
+    return [];
+  });
+  if (input.scopes.length === 0) problems.push(UserError.of(['input', 'scopes'], 'Give the key at least one scope', UserErrorCode.REQUIRED));
+  if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) {
+    problems.push(UserError.of(['input', 'expiresAt'], 'expiresAt must be in the future'));
+  }
+  if (problems.length) throw new UserInputFailure(problems);
+  const { prefix, secret } = newApiKeySecret();
+  return ctx.transaction(async (uow) => {
+    const apiKey = uow.em.create(ApiKey, {
+      name: input.name.trim(), scopes: [...new Set(input.scopes)], prefix, secretHash: sha256(secret),
+      createdBy: ctx.caller.userId, expiresAt: input.expiresAt ?? undefined,
+    } as any);
+    uow.audit({ action: 'platform.apiKey.create', subjectType: 'ApiKey', subjectId: apiKey.id, changes: { name: apiKey.name, scopes: apiKey.scopes } });
+    return { apiKey, secret };
+  });
+}
+
+export async function revokeApiKey(ctx: RequestContext, globalId: string): Promise<ApiKey> {
+  return ctx.transaction(async (uow) => {
+    const id = tryFromGlobalId(globalId, 'ApiKey');
+    const apiKey = id ? await uow.em.findOne(ApiKey, id) : null;
+    if (!apiKey) throw UserInputFailure.of(['input', 'id'], 'No such API key', UserErrorCode.NOT_FOUND);
+    if (apiKey.revokedAt) throw UserInputFailure.of(['input', 'id'], 'This key is already revoked', UserErrorCode.ALREADY_DONE);
+    apiKey.revokedAt = new Date();
+    uow.audit({ action: 'platform.apiKey.revoke', subjectType: 'ApiKey', subjectId: apiKey.id });
+    return apiKey;
+  });
+}

@@ -1,0 +1,97 @@
+import path from 'node:path';
+
+/** Every setting of the server, read from the environment once at start (see the README's configuration table). */
+export interface Config {
+  nodeEnv: 'development' | 'production' | 'test';
+  port: number;
+  /** External PostgreSQL; when absent an embedded PostgreSQL is started in `dataDir`. */
+  databaseUrl?: string;
+  dataDir: string;
+  dbPoolSize: number;
+  /** Server secret (signs nothing yet, but production must not run on a default). */
+  secret: string;
+  demoData: boolean;
+  introspection: boolean;
+  playground: boolean;
+  /** Whether this instance runs background job workers (all instances can enqueue). */
+  jobWorkers: boolean;
+  logLevel: string;
+  maxQueryDepth: number;
+  maxQueryCost: number;
+  /** Test-only: report the number of SQL statements a request ran in `extensions.sqlStatements`. */
+  exposeSqlCount: boolean;
+  sessionTtlDays: number;
+}
+
+export class ConfigError extends Error {
+  constructor(variable: string, problem: string) {
+    super(`Invalid configuration: ${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function readBoolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false;
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+function readInteger(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(name, `must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+const DEVELOPMENT_SECRET = 'development-only-secret-do-not-use-in-production';
+
+/** Reads and validates the configuration; throws a ConfigError naming the first bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const nodeEnv = (env.NODE_ENV ?? 'development') as Config['nodeEnv'];
+  if (!['development', 'production', 'test'].includes(nodeEnv)) {
+    throw new ConfigError('NODE_ENV', `must be development, production or test, got "${env.NODE_ENV}"`);
+  }
+  const production = nodeEnv === 'production';
+
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL', 'must be a postgres:// or postgresql:// URL');
+  }
+  if (production && !databaseUrl) {
+    throw new ConfigError('DATABASE_URL', 'is required when NODE_ENV=production (the embedded database is for development)');
+  }
+
+  const secret = env.APP_SECRET || (production ? '' : DEVELOPMENT_SECRET);
+  if (!secret) throw new ConfigError('APP_SECRET', 'is required when NODE_ENV=production');
+  if (production && secret.length < 32) throw new ConfigError('APP_SECRET', 'must be at least 32 characters');
+
+  const logLevel = env.LOG_LEVEL || (nodeEnv === 'test' ? 'silent' : 'info');
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', `must be one of fatal, error, warn, info, debug, trace, silent, got "${logLevel}"`);
+  }
+
+  return {
+    nodeEnv,
+    port: readInteger(env, 'PORT', 4000, 0, 65535),
+    databaseUrl,
+    dataDir: path.resolve(env.DATA_DIR || path.join(process.cwd(), '.data')),
+    dbPoolSize: readInteger(env, 'DB_POOL_SIZE', 10, 1, 200),
+    secret,
+    demoData: readBoolean(env, 'DEMO_DATA', nodeEnv === 'development'),
+    introspection: readBoolean(env, 'GRAPHQL_INTROSPECTION', !production),
+    playground: readBoolean(env, 'GRAPHQL_PLAYGROUND', !production),
+    jobWorkers: readBoolean(env, 'JOB_WORKERS', true),
+    logLevel,
+    maxQueryDepth: readInteger(env, 'MAX_QUERY_DEPTH', 12, 2, 100),
+    maxQueryCost: readInteger(env, 'MAX_QUERY_COST', 5000, 10, 1_000_000),
+    exposeSqlCount: readBoolean(env, 'EXPOSE_SQL_COUNT', nodeEnv === 'test'),
+    sessionTtlDays: readInteger(env, 'SESSION_TTL_DAYS', 30, 1, 365),
+  };
+}

@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type DataLoader from 'dataloader';
+import type { Logger } from 'pino';
+import { ActorKind, AuditEntry } from '../audit/entities';
+import { AUDIT_ENTRY_ADDED } from '../audit/permissions';
+import type { Principal } from '../auth/principal';
+import type { Config } from '../config';
+import type { Orm } from '../db/orm';
+import { WORKSPACE_FILTER } from '../db/tenancy';
+import { AppError } from '../graphql/errors';
+import { DomainEvent, encodeEvent, EventBus, EVENTS_CHANNEL } from '../kernel/events';
+import type { JobQueue } from '../kernel/jobs';
+import type { ModuleRegistry } from '../kernel/module';
+
+/** The long-lived parts of one server instance, shared by all its requests. */
+export interface AppServices {
+  config: Config;
+  orm: Orm;
+  registry: ModuleRegistry;
+  events: EventBus;
+  jobs: JobQueue;
+  logger: Logger;
+}
+
+/** What an audit entry records about a change. */
+export interface AuditRecord {
+  action: string;
+  subjectType: string;
+  subjectId: string;
+  changes?: Record<string, unknown>;
+}
+
+/** Inside `ctx.transaction`: the transaction's EntityManager, plus events and audit entries that commit with it. */
+export class UnitOfWork {
+  readonly events: DomainEvent[] = [];
+
+  constructor(
+    readonly ctx: RequestContext,
+    readonly em: EntityManager,
+  ) {}
+
+  /** Publishes an event to every instance if, and only if, the transaction commits. */
+  emit(topic: string, subjectId: string, refs?: Record<string, string>): void {
+    this.events.push({ topic, workspaceId: this.ctx.workspaceId, subjectId, refs });
+  }
+
+  /** Records who changed what; the audit stream subscription hears of it after commit. */
+  audit(record: AuditRecord): AuditEntry {
+    const principal = this.ctx.principal;
+    const entry = this.em.create(AuditEntry, {
+      ...record,
+      workspace: this.ctx.workspaceId,
+      actorKind: principal ? (principal.kind as ActorKind) : ActorKind.SYSTEM,
+      actorUserId: principal?.userId,
+      actorApiKeyId: principal?.apiKeyId,
+      requestId: this.ctx.requestId,
+    } as any);
+    this.emit(AUDIT_ENTRY_ADDED, entry.id);
+    return entry;
+  }
+}
+
+/**
+ * Everything one request (or one subscription, or one job) works with: its own EntityManager fork confined to the
+ * principal's workspace, its own DataLoaders, the principal, and the app's services. Services take it first.
+ */
+export class RequestContext {
+  readonly loaders = new Map<string, DataLoader<any, any>>();
+  private readonly scopedWorkspaceId?: string;
+
+  constructor(
+    readonly app: AppServices,
+    readonly em: EntityManager,
+    readonly principal: Principal | undefined,
+    readonly requestId: string = randomUUID(),
+    workspaceId?: string,
+  ) {
+    this.scopedWorkspaceId = principal?.workspaceId ?? workspaceId;
+    if (this.scopedWorkspaceId) em.setFilterParams(WORKSPACE_FILTER, { id: this.scopedWorkspaceId });
+  }
+
+  /** A context for a request: a fresh EntityManager fork scoped to the principal's workspace. */
+  static forRequest(app: AppServices, principal: Principal | undefined, requestId?: string): RequestContext {
+    return new RequestContext(app, app.orm.em.fork() as EntityManager, principal, requestId);
+  }
+
+  /** A principal-less context inside one workspace, for jobs and demo data; its audit entries say SYSTEM. */
+  static forSystem(app: AppServices, workspaceId?: string): RequestContext {
+    return new RequestContext(app, app.orm.em.fork() as EntityManager, undefined, randomUUID(), workspaceId);
+  }
+
+  get workspaceId(): string {
+    if (!this.scopedWorkspaceId) throw AppError.unauthenticated();
+    return this.scopedWorkspaceId;
+  }
+
+  /** The principal, or UNAUTHENTICATED. */
+  get caller(): Principal {
+    if (!this.principal) throw AppError.unauthenticated();
+    return this.principal;
+  }
+
+  can(permission: string): boolean {
+    return this.principal?.permissions.has(permission) ?? false;
+  }
+
+  /** Runs `work` in one transaction; its events are sent only if it commits. On any throw nothing is written. */
+  async transaction<T>(work: (uow: UnitOfWork) => Promise<T>): Promise<T> {
+    return this.em.transactional(async (em) => {
+      const uow = new UnitOfWork(this, em as EntityManager);
+      const result = await work(uow);
+      await em.flush();
+      // NOTIFY inside the transaction: PostgreSQL delivers it at commit and drops it on rollback.
+      for (const event of uow.events) {
+        await em.getConnection().execute('select pg_notify(?, ?)', [EVENTS_CHANNEL, encodeEvent(event)], 'run', em.getTransactionContext());
+      }
+      return result;
+    });
+  }
+}

@@ -1,0 +1,63 @@
+import { MikroORM, Options } from '@mikro-orm/core';
+import { Migrator } from '@mikro-orm/migrations';
+import { PostgreSqlDriver } from '@mikro-orm/postgresql';
+import { ReflectMetadataProvider } from '@mikro-orm/core';
+import type { Logger } from 'pino';
+import { migrations } from '../../migrations';
+import { recordSqlStatement } from './sql-counter';
+import { WorkspaceStamp, workspaceFilter } from './tenancy';
+
+export type Orm = MikroORM<PostgreSqlDriver>;
+
+/** The ORM configuration for one database; also used by the migration scripts. */
+export function ormOptions(databaseUrl: string, entities: Function[], poolSize = 10): Options<PostgreSqlDriver> {
+  return {
+    driver: PostgreSqlDriver,
+    clientUrl: databaseUrl,
+    entities,
+    metadataProvider: ReflectMetadataProvider,
+    discovery: { warnWhenNoEntities: false },
+    filters: { workspace: workspaceFilter(entities) },
+    subscribers: [new WorkspaceStamp()],
+    pool: { min: 0, max: poolSize, idleTimeoutMillis: 30_000 },
+    driverOptions: { connection: { application_name: 'service-desk' } },
+    // Entities must be loaded explicitly; a lazy load in a loop is how N+1s start.
+    forceUndefined: true,
+    extensions: [Migrator],
+    migrations: {
+      migrationsList: migrations,
+      tableName: 'mikro_orm_migrations',
+      transactional: true,
+      allOrNothing: true,
+      snapshot: false,
+      path: 'migrations',
+      pathTs: 'migrations',
+      emit: 'ts',
+      silent: true,
+    },
+    allowGlobalContext: false,
+    ensureDatabase: false,
+    debug: false,
+  };
+}
+
+export async function openOrm(databaseUrl: string, entities: Function[], poolSize: number, logger?: Logger): Promise<Orm> {
+  const orm = await MikroORM.init<PostgreSqlDriver>(ormOptions(databaseUrl, entities, poolSize));
+  const knex = orm.em.getConnection().getKnex();
+  knex.on('query', recordSqlStatement);
+  // A broken idle connection (database restarted) must not crash the process; the pool replaces it.
+  knex.client.pool?.on?.('createFail', (_id: unknown, error: Error) => logger?.warn({ err: error.message }, 'database connection failed'));
+  return orm;
+}
+
+/** Applies pending migrations; returns their names. */
+export async function migrate(orm: Orm): Promise<string[]> {
+  const applied = await orm.getMigrator().up();
+  return applied.map((m) => m.name);
+}
+
+/** True when every known migration has been applied (for /readyz). */
+export async function migrationsApplied(orm: Orm): Promise<boolean> {
+  const pending = await orm.getMigrator().getPendingMigrations();
+  return pending.length === 0;
+}

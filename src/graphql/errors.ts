@@ -1,0 +1,103 @@
+import { GraphQLError, GraphQLFormattedError } from 'graphql';
+import { AuthenticationError, AuthorizationError } from 'type-graphql';
+
+/** The only codes a thrown GraphQL error carries. Bad input inside a mutation is a userError instead. */
+export type ErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'BAD_USER_INPUT'
+  | 'THROTTLED'
+  | 'INTERNAL_SERVER_ERROR';
+
+const OUR_CODES = new Set<string>(['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'THROTTLED']);
+
+/** A coded error thrown from a resolver or service; reaches the client as `extensions.code`. */
+export class AppError extends GraphQLError {
+  constructor(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}) {
+    super(message, { extensions: { ...extensions, code } });
+  }
+
+  static unauthenticated(message = 'Sign in first: send "Authorization: Bearer <session token or API key>"') {
+    return new AppError('UNAUTHENTICATED', message);
+  }
+
+  static forbidden(message = 'You do not have permission to do this') {
+    return new AppError('FORBIDDEN', message);
+  }
+
+  /** Unknown ids, ids of the wrong type and ids of another workspace all look the same. */
+  static notFound(typeName: string) {
+    return new AppError('NOT_FOUND', `${typeName} not found`);
+  }
+}
+
+/** Postgres and network failures that mean "the database is not there right now". */
+function isDatabaseUnavailable(error: unknown): boolean {
+  const e = error as { code?: string; message?: string; name?: string } | undefined;
+  if (!e) return false;
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300', '3D000'].includes(e.code ?? '')) {
+    return true;
+  }
+  return /Connection terminated|connect ECONNREFUSED|Timeout acquiring a connection|database .* does not allow connections|terminating connection/i.test(
+    e.message ?? '',
+  );
+}
+
+function rootCause(error: unknown): unknown {
+  let current = error as { originalError?: unknown; cause?: unknown } | undefined;
+  while (current && (current.originalError || (current as any).cause)) {
+    current = (current.originalError ?? (current as any).cause) as typeof current;
+  }
+  return current;
+}
+
+/**
+ * The one place where errors become what the client sees. Known codes pass through; GraphQL syntax and validation
+ * failures become BAD_USER_INPUT (their own code kept as `reason`); type-graphql's auth errors get our codes;
+ * everything else is INTERNAL_SERVER_ERROR without message details or stack, logged with the request id.
+ */
+export function formatError(
+  formatted: GraphQLFormattedError,
+  error: unknown,
+  options: { development: boolean; onInternalError: (error: unknown) => void },
+): GraphQLFormattedError {
+  const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+  const code = formatted.extensions?.code as string | undefined;
+  const publicShape = (c: ErrorCode, message: string, extra: Record<string, unknown> = {}) => ({
+    message,
+    locations: formatted.locations,
+    path: formatted.path,
+    extensions: { ...extra, code: c },
+  });
+
+  if (original instanceof AuthenticationError) return publicShape('UNAUTHENTICATED', AppError.unauthenticated().message);
+  if (original instanceof AuthorizationError) return publicShape('FORBIDDEN', AppError.forbidden().message);
+  const passThrough = original instanceof AppError || (error instanceof GraphQLError && !error.originalError && OUR_CODES.has(code ?? ''));
+  if (passThrough) {
+    const { stacktrace, ...extensions } = (formatted.extensions ?? {}) as Record<string, unknown>;
+    return { ...formatted, extensions };
+  }
+  if (['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST', 'OPERATION_RESOLUTION_FAILURE'].includes(code ?? '')) {
+    return publicShape('BAD_USER_INPUT', formatted.message, { reason: code });
+  }
+  if (code === 'BAD_USER_INPUT' || (code === undefined && !(error instanceof GraphQLError && error.originalError))) {
+    // graphql-js coercion errors (wrong variable types) have no original error
+    return publicShape('BAD_USER_INPUT', formatted.message);
+  }
+  if (code === 'PERSISTED_QUERY_NOT_FOUND' || code === 'PERSISTED_QUERY_NOT_SUPPORTED') {
+    return publicShape('BAD_USER_INPUT', formatted.message, { reason: code });
+  }
+  const cause = rootCause(error);
+  if (isDatabaseUnavailable(cause)) {
+    options.onInternalError(cause);
+    return publicShape('INTERNAL_SERVER_ERROR', 'The database is unavailable; try again shortly', {
+      reason: 'DATABASE_UNAVAILABLE',
+    });
+  }
+  options.onInternalError(cause);
+  return publicShape(
+    'INTERNAL_SERVER_ERROR',
+    options.development ? `Internal server error: ${(cause as Error)?.message}` : 'Internal server error',
+  );
+}

@@ -1,0 +1,31 @@
+import type { PubSub, SubscribeResolverData } from 'type-graphql';
+import type { RequestContext } from '../context';
+import type { DomainEvent } from '../kernel/events';
+import { AppError } from './errors';
+
+/**
+ * The `subscribe` of a subscription field: checks the permission when the subscription starts (type-graphql's
+ * @Authorized only guards each delivered event) and streams the topic's events of the caller's workspace,
+ * from whichever instance committed them.
+ */
+export function workspaceEvents(topic: string, permission: string) {
+  return ({ context }: SubscribeResolverData<any, any, any>): AsyncIterable<DomainEvent> => {
+    const ctx = context as RequestContext;
+    if (!ctx.principal) throw AppError.unauthenticated();
+    if (!ctx.can(permission)) throw AppError.forbidden();
+    return ctx.app.events.subscribe(topic, ctx.workspaceId);
+  };
+}
+
+/**
+ * type-graphql insists on a pubSub when a schema has subscriptions, but ours take their events from the request
+ * context's EventBus (one per server instance), never from this global.
+ */
+export const unusedGlobalPubSub: PubSub = {
+  publish() {
+    throw new Error('publish domain events with uow.emit inside ctx.transaction');
+  },
+  subscribe() {
+    throw new Error('subscription fields use `subscribe: workspaceEvents(topic, permission)`');
+  },
+};

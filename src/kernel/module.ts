@@ -1,0 +1,97 @@
+import type { NonEmptyArray } from 'type-graphql';
+import type { Role } from '../auth/roles';
+import type { RequestContext } from '../context';
+
+/** A permission a module declares: which roles hold it, and whether partners may ask for it as an API-key scope. */
+export interface PermissionDefinition {
+  /** `<module>:<action>`, e.g. `customers:read`. */
+  name: string;
+  description: string;
+  roles: Role[];
+  /** API keys may carry it as a scope (never for user and key administration). */
+  scopable: boolean;
+}
+
+/** Background work run by pg-boss on whichever instance has workers; `schedule` is a cron line (UTC). */
+export interface JobDefinition<Data extends object = any> {
+  name: string;
+  schedule?: string;
+  /** Runs with a system context of no workspace; handlers scope themselves (`ctx.forWorkspace`). */
+  handler(ctx: RequestContext, data: Data): Promise<void>;
+}
+
+export interface NodeTypeDefinition {
+  entity: Function;
+  /** Permission needed to read the node; without it `node(id)` answers FORBIDDEN. */
+  permission: string;
+}
+
+/** Rows a module adds to a workspace's demo data (development only). */
+export type DemoSeeder = (ctx: RequestContext) => Promise<void>;
+
+/** What a feature module contributes to the one schema and the one database. */
+export interface ModuleDefinition {
+  /** Short lower-case name, also the permission prefix. */
+  name: string;
+  entities: Function[];
+  resolvers: Function[];
+  permissions: PermissionDefinition[];
+  /** GraphQL object type name → entity class and the permission to read it, so that `node(id)` can load it. */
+  nodeTypes?: Record<string, NodeTypeDefinition>;
+  jobs?: JobDefinition[];
+  /** Event topics this module publishes (documentation and a check that no two modules share one). */
+  events?: string[];
+  seedDemo?: DemoSeeder;
+  /**
+   * Contributions to other modules' extension points, keyed by the point's name. The module that owns a point
+   * documents its shape and reads the contributions with `registry.contributionsTo(point)`; for example the
+   * customers module collects every module's handling of a customer's personal data (export, erase, merge).
+   */
+  contributes?: Record<string, unknown>;
+}
+
+/** Declares a module; a function rather than a bare object so that the shape is checked where it is written. */
+export function defineModule(definition: ModuleDefinition): ModuleDefinition {
+  return definition;
+}
+
+/** The modules of one server, in the order given by the registry, with their contributions merged. */
+export class ModuleRegistry {
+  readonly permissions = new Map<string, PermissionDefinition>();
+  readonly nodeTypes = new Map<string, NodeTypeDefinition>();
+  readonly jobs: JobDefinition[] = [];
+
+  constructor(readonly modules: ModuleDefinition[]) {
+    const topics = new Set<string>();
+    for (const module of modules) {
+      for (const permission of module.permissions) {
+        if (this.permissions.has(permission.name)) throw new Error(`permission ${permission.name} declared twice`);
+        this.permissions.set(permission.name, permission);
+      }
+      for (const [name, node] of Object.entries(module.nodeTypes ?? {})) this.nodeTypes.set(name, node);
+      for (const topic of module.events ?? []) {
+        if (topics.has(topic)) throw new Error(`event topic ${topic} declared by two modules`);
+        topics.add(topic);
+      }
+      this.jobs.push(...(module.jobs ?? []));
+    }
+  }
+
+  get entities(): Function[] {
+    return this.modules.flatMap((m) => m.entities);
+  }
+
+  get resolvers(): NonEmptyArray<Function> {
+    return this.modules.flatMap((m) => m.resolvers) as NonEmptyArray<Function>;
+  }
+
+  /** What the modules contribute to an extension point, in registry order. */
+  contributionsTo<T>(point: string): T[] {
+    return this.modules.flatMap((m) => (m.contributes && point in m.contributes ? [m.contributes[point] as T] : []));
+  }
+
+  /** The permissions a role holds, from every module's declarations. */
+  permissionsOf(role: Role): Set<string> {
+    return new Set([...this.permissions.values()].filter((p) => p.roles.includes(role)).map((p) => p.name));
+  }
+}

@@ -1,0 +1,32 @@
+import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
+import { AuthChecker, buildSchemaSync } from 'type-graphql';
+import type { RequestContext } from '../context';
+import { AppError } from '../graphql/errors';
+import { NodeResolver } from '../graphql/node-resolver';
+import { unusedGlobalPubSub } from '../graphql/subscriptions';
+import type { ModuleRegistry } from '../kernel/module';
+
+/**
+ * `@Authorized()` asks for a principal; `@Authorized('customers:write')` for that permission as well
+ * (all listed permissions when several are given).
+ */
+const authChecker: AuthChecker<RequestContext, string> = ({ context }, permissions) => {
+  if (!context.principal) throw AppError.unauthenticated();
+  return permissions.every((permission) => context.can(permission));
+};
+
+/** The one schema, from every module's resolvers (plus `node`). */
+export function buildAppSchema(registry: ModuleRegistry): GraphQLSchema {
+  return buildSchemaSync({
+    resolvers: [NodeResolver, ...registry.resolvers],
+    authChecker,
+    authMode: 'error',
+    pubSub: unusedGlobalPubSub,
+    validate: false, // inputs are validated by services, which turn problems into userErrors
+  });
+}
+
+/** The schema as committed in schema.graphql: sorted, so that the file changes only when the schema does. */
+export function schemaSdl(schema: GraphQLSchema): string {
+  return printSchema(lexicographicSortSchema(schema)) + '\n';
+}

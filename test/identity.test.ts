@@ -1,0 +1,166 @@
+import { adminQuery } from './support/database';
+import { dataOf, errorCode, gql } from './support/client';
+import { createApiKey, createUserWithRole, PASSWORD, signUpWorkspace } from './support/fixtures';
+import { startTestServer, type TestServer } from './support/server';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+const ME = `{ me { id email displayName role workspace { id name } } }`;
+const USER_CREATE = `mutation($input: UserCreateInput!) { userCreate(input: $input) { user { id email role } userErrors { field message code } } }`;
+const API_KEY_CREATE = `mutation($input: ApiKeyCreateInput!) { apiKeyCreate(input: $input) { apiKey { id name scopes } secret userErrors { field message code } } }`;
+const count = async (table: string) => Number((await adminQuery(`select count(*) from "${table}"`, server.databaseName)).rows[0].count);
+
+describe('sign up, login, logout', () => {
+  it('signs up a workspace with its owner and returns a working session token', async () => {
+    const owner = await signUpWorkspace(server.url, '小鹿优选');
+    const me = dataOf(await gql(server.url, ME, {}, owner.token)).me;
+    expect(me).toMatchObject({ id: owner.userId, role: 'OWNER', workspace: { name: '小鹿优选' } });
+  });
+
+  it('refuses a duplicate email and a weak password with userErrors, writing nothing', async () => {
+    const owner = await signUpWorkspace(server.url);
+    const [workspaces, users] = [await count('workspace'), await count('user')];
+    const query = `mutation($input: SignUpInput!) { signUp(input: $input) { token userErrors { field code message } } }`;
+    const duplicate = dataOf(await gql(server.url, query, { input: { workspaceName: 'x', email: owner.email.toUpperCase(), password: PASSWORD, displayName: 'x' } }));
+    expect(duplicate.signUp).toMatchObject({ token: null, userErrors: [{ field: ['input', 'email'], code: 'DUPLICATE' }] });
+    const weak = dataOf(await gql(server.url, query, { input: { workspaceName: 'x', email: 'new@shop.example', password: 'short', displayName: 'x' } }));
+    expect(weak.signUp.userErrors).toEqual([{ field: ['input', 'password'], code: 'TOO_SHORT', message: 'password must be at least 8 characters' }]);
+    expect([await count('workspace'), await count('user')]).toEqual([workspaces, users]);
+  });
+
+  it('logs in with the right password only, and logout revokes the session', async () => {
+    const owner = await signUpWorkspace(server.url);
+    const login = `mutation($input: LoginInput!) { login(input: $input) { token user { id } userErrors { code message } } }`;
+    const wrong = dataOf(await gql(server.url, login, { input: { email: owner.email, password: 'wrong-password' } }));
+    expect(wrong.login).toMatchObject({ token: null, userErrors: [{ code: 'INVALID', message: 'Email or password is wrong' }] });
+    const unknown = dataOf(await gql(server.url, login, { input: { email: 'nobody@shop.example', password: PASSWORD } }));
+    expect(unknown.login.userErrors[0].message).toBe('Email or password is wrong');
+
+    const token = dataOf(await gql(server.url, login, { input: { email: owner.email, password: PASSWORD } })).login.token;
+    expect(dataOf(await gql(server.url, ME, {}, token)).me.id).toBe(owner.userId);
+    const logout = dataOf(await gql(server.url, `mutation { logout { revoked userErrors { code } } }`, {}, token));
+    expect(logout.logout.revoked).toBe(true);
+    const after = await gql(server.url, ME, {}, token);
+    expect(after.status).toBe(401);
+    expect(errorCode(after)).toBe('UNAUTHENTICATED');
+    // the other session of the same user still works
+    expect(dataOf(await gql(server.url, ME, {}, owner.token)).me.id).toBe(owner.userId);
+  });
+
+  it('answers UNAUTHENTICATED for a garbage token and for protected fields without one', async () => {
+    expect(errorCode(await gql(server.url, ME, {}, 'st_not-a-real-token'))).toBe('UNAUTHENTICATED');
+    expect(errorCode(await gql(server.url, '{ viewer { kind } }'))).toBe('UNAUTHENTICATED');
+    expect(dataOf(await gql(server.url, ME)).me).toBeNull();
+  });
+});
+
+describe('users', () => {
+  it('lets OWNER and MANAGER create users, and refuses other roles with FORBIDDEN', async () => {
+    const owner = await signUpWorkspace(server.url);
+    const manager = await createUserWithRole(server.url, owner.token, 'MANAGER');
+    const created = dataOf(await gql(server.url, USER_CREATE, { input: { email: 'a1@shop.example', password: PASSWORD, displayName: '小美', role: 'AGENT' } }, manager.token));
+    expect(created.userCreate).toMatchObject({ user: { email: 'a1@shop.example', role: 'AGENT' }, userErrors: [] });
+
+    for (const role of ['AGENT', 'CRM_SPECIALIST', 'ANALYST']) {
+      const user = await createUserWithRole(server.url, owner.token, role);
+      const refused = await gql(server.url, USER_CREATE, { input: { email: `x-${role}@shop.example`, password: PASSWORD, displayName: 'x', role: 'AGENT' } }, user.token);
+      expect(errorCode(refused)).toBe('FORBIDDEN');
+    }
+  });
+
+  it('only lets an OWNER create an OWNER, and rejects an unknown role before running', async () => {
+    const owner = await signUpWorkspace(server.url);
+    const manager = await createUserWithRole(server.url, owner.token, 'MANAGER');
+    const refused = dataOf(await gql(server.url, USER_CREATE, { input: { email: 'o2@shop.example', password: PASSWORD, displayName: 'x', role: 'OWNER' } }, manager.token));
+    expect(refused.userCreate.userErrors).toEqual([expect.objectContaining({ field: ['input', 'role'], code: 'NOT_ALLOWED' })]);
+    const unknownRole = await gql(server.url, USER_CREATE, { input: { email: 'o3@shop.example', password: PASSWORD, displayName: 'x', role: 'BOSS' } }, owner.token);
+    expect(errorCode(unknownRole)).toBe('BAD_USER_INPUT');
+    expect(unknownRole.errors![0].message).toContain('BOSS');
+  });
+
+  it('refuses a stale version on userUpdate with CONFLICT, and deactivation ends the user\'s sessions', async () => {
+    const owner = await signUpWorkspace(server.url);
+    const agent = await createUserWithRole(server.url, owner.token, 'AGENT');
+    const update = `mutation($input: UserUpdateInput!) { userUpdate(input: $input) { user { displayName active version } userErrors { field code } } }`;
+    const first = dataOf(await gql(server.url, update, { input: { id: agent.userId, version: 1, displayName: '客服小美' } }, owner.token));
+    expect(first.userUpdate.user).toMatchObject({ displayName: '客服小美', version: 2 });
+    const stale = dataOf(await gql(server.url, update, { input: { id: agent.userId, version: 1, displayName: '另一个名字' } }, owner.token));
+    expect(stale.userUpdate.userErrors).toEqual([{ field: ['input', 'version'], code: 'CONFLICT' }]);
+
+    expect(dataOf(await gql(server.url, ME, {}, agent.token)).me.displayName).toBe('客服小美');
+    dataOf(await gql(server.url, update, { input: { id: agent.userId, version: 2, active: false } }, owner.token));
+    expect(errorCode(await gql(server.url, ME, {}, agent.token))).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('API keys', () => {
+  it('issues a key with the scopes the creator holds; the secret is shown once and works as a bearer token', async () => {
+    const owner = await signUpWorkspace(server.url);
+    const created = dataOf(await gql(server.url, API_KEY_CREATE, { input: { name: '订单系统', scopes: ['users:read'] } }, owner.token));
+    expect(created.apiKeyCreate).toMatchObject({ apiKey: { name: '订单系统', scopes: ['users:read'] }, userErrors: [] });
+    const secret: string = created.apiKeyCreate.secret;
+    expect(secret).toMatch(/^sk_[0-9a-f]{8}_/);
+
+    const viewer = dataOf(await gql(server.url, `{ viewer { kind permissions apiKey { name } user { id } } me { id } }`, {}, secret));
+    expect(viewer).toEqual({ viewer: { kind: 'API_KEY', permissions: ['users:read'], apiKey: { name: '订单系统' }, user: { id: owner.userId } }, me: null });
+    expect(dataOf(await gql(server.url, `{ users(first: 5) { totalCount } }`, {}, secret)).users.totalCount).toBe(1);
+    // a scope the key lacks
+    expect(errorCode(await gql(server.url, `{ workspace { name } }`, {}, secret))).toBe('FORBIDDEN');
+    // the secret is stored hashed only
+    const stored = await adminQuery(`select secret_hash, prefix from api_key`, server.databaseName);
+    expect(JSON.stringify(stored.rows)).not.toContain(secret.slice(12));
+  });
+
+  it('refuses unknown scopes, unscopable ones and scopes beyond the creator, writing nothing', async () => {
+    const owner = await signUpWorkspace(server.url);
+    const agent = await createUserWithRole(server.url, owner.token, 'AGENT');
+    const before = await count('api_key');
+    const refused = dataOf(await gql(server.url, API_KEY_CREATE, { input: { name: 'x', scopes: ['users:read', 'nothing:here', 'users:write', 'audit:read'] } }, owner.token));
+    expect(refused.apiKeyCreate.userErrors).toEqual([
+      expect.objectContaining({ field: ['input', 'scopes', '1'], code: 'INVALID' }),
+      expect.objectContaining({ field: ['input', 'scopes', '2'], code: 'NOT_ALLOWED' }),
+    ]);
+    expect(refused.apiKeyCreate.secret).toBeNull();
+    // AGENTs may not issue keys at all
+    expect(errorCode(await gql(server.url, API_KEY_CREATE, { input: { name: 'x', scopes: ['users:read'] } }, agent.token))).toBe('FORBIDDEN');
+    // a MANAGER cannot grant what only... every scope a manager grants must be theirs: audit:read is, so it passes
+    const manager = await createUserWithRole(server.url, owner.token, 'MANAGER');
+    const ok = dataOf(await gql(server.url, API_KEY_CREATE, { input: { name: 'siem', scopes: ['audit:read'] } }, manager.token));
+    expect(ok.apiKeyCreate.userErrors).toEqual([]);
+    expect(await count('api_key')).toBe(before + 1);
+  });
+
+  it('refuses a revoked key and an expired key', async () => {
+    const owner = await signUpWorkspace(server.url);
+    const key = await createApiKey(server.url, owner.token, ['users:read']);
+    expect(errorCode(await gql(server.url, `{ users { totalCount } }`, {}, key.secret))).toBeUndefined();
+    const revoke = `mutation($id: ID!) { apiKeyRevoke(input: { id: $id }) { apiKey { revokedAt } userErrors { code } } }`;
+    expect(dataOf(await gql(server.url, revoke, { id: key.id }, owner.token)).apiKeyRevoke.apiKey.revokedAt).toBeTruthy();
+    const refused = await gql(server.url, `{ users { totalCount } }`, {}, key.secret);
+    expect(refused).toMatchObject({ status: 401, errors: [{ message: 'The API key was revoked', extensions: { code: 'UNAUTHENTICATED' } }] });
+    expect(dataOf(await gql(server.url, revoke, { id: key.id }, owner.token)).apiKeyRevoke.userErrors).toEqual([{ code: 'ALREADY_DONE' }]);
+
+    const past = dataOf(await gql(server.url, API_KEY_CREATE, { input: { name: 'x', scopes: ['users:read'], expiresAt: '2020-01-01T00:00:00Z' } }, owner.token));
+    expect(past.apiKeyCreate.userErrors).toEqual([expect.objectContaining({ field: ['input', 'expiresAt'], code: 'INVALID' })]);
+    const expiring = await createApiKey(server.url, owner.token, ['users:read'], new Date(Date.now() + 60_000).toISOString());
+    await adminQuery(`update api_key set expires_at = now() - interval '1 second' where prefix = '${expiring.secret.slice(0, 11)}'`, server.databaseName);
+    expect((await gql(server.url, `{ users { totalCount } }`, {}, expiring.secret)).errors![0].message).toBe('The API key has expired');
+  });
+
+  it('narrows a key when its creator is demoted', async () => {
+    const owner = await signUpWorkspace(server.url);
+    const manager = await createUserWithRole(server.url, owner.token, 'MANAGER');
+    const key = await createApiKey(server.url, manager.token, ['audit:read', 'users:read']);
+    expect(errorCode(await gql(server.url, `{ auditLog { totalCount } }`, {}, key.secret))).toBeUndefined();
+    const update = `mutation($input: UserUpdateInput!) { userUpdate(input: $input) { userErrors { code } } }`;
+    dataOf(await gql(server.url, update, { input: { id: manager.userId, version: 1, role: 'AGENT' } }, owner.token));
+    expect(errorCode(await gql(server.url, `{ auditLog { totalCount } }`, {}, key.secret))).toBe('FORBIDDEN');
+    expect(errorCode(await gql(server.url, `{ users { totalCount } }`, {}, key.secret))).toBeUndefined();
+  });
+});

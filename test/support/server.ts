@@ -1,0 +1,31 @@
+import pino from 'pino';
+import { startApp, type RunningApp } from '../../src/app';
+import { loadConfig, type Config } from '../../src/config';
+import { createTestDatabase } from './database';
+
+export interface TestServer extends RunningApp {
+  databaseUrl: string;
+  databaseName: string;
+  wsUrl: string;
+}
+
+/**
+ * Starts a real server instance (HTTP + WebSocket + events + jobs) on a free loopback port. Pass the database of
+ * another TestServer to run a second instance against the same database.
+ */
+export async function startTestServer(
+  options: { database?: { url: string; name: string }; env?: Record<string, string> } = {},
+): Promise<TestServer> {
+  const database = options.database ?? (await createTestDatabase());
+  const config: Config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: '0',
+    DATABASE_URL: database.url,
+    DB_POOL_SIZE: '5',
+    DEMO_DATA: 'false',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...options.env,
+  });
+  const app = await startApp(config, pino({ level: config.logLevel }), { jobPollingIntervalSeconds: 0.5 });
+  return { ...app, databaseUrl: database.url, databaseName: database.name, wsUrl: app.url.replace(/^http/, 'ws') };
+}
