@@ -12,6 +12,11 @@ export enum ActorKind {
 registerEnumType(ActorKind, {
   name: 'ActorKind',
   description: 'Who made a change: a signed-in user, a partner API key, or the server itself (jobs, demo data)',
+  valuesConfig: {
+    USER: { description: 'A user with a session' },
+    API_KEY: { description: 'A partner system with an API key' },
+    SYSTEM: { description: 'The server itself: jobs, demo data, sign-up' },
+  },
 });
 
 /** Who did what to which record, when, through which credential. Written in the transaction of the change. */

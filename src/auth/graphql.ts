@@ -34,11 +34,11 @@ export class SignUpInput {
 
 @InputType({ description: 'Email and password' })
 export class LoginInput {
-  @Field()
+  @Field({ description: 'Login email (any case)' })
   @MaxLength(254)
   email!: string;
 
-  @Field()
+  @Field({ description: 'Password' })
   @MaxLength(200)
   password!: string;
 }
@@ -60,7 +60,7 @@ export class LogoutPayload extends MutationPayload {
 
 @InputType({ description: 'A new user of the caller\'s workspace' })
 export class UserCreateInput {
-  @Field()
+  @Field({ description: 'Login email, unique across the service' })
   @IsEmail({}, { message: 'email must be a valid email address' })
   @MaxLength(254)
   email!: string;
@@ -70,30 +70,30 @@ export class UserCreateInput {
   @MaxLength(200)
   password!: string;
 
-  @Field()
+  @Field({ description: 'Name shown to colleagues and customers' })
   @MinLength(1, { message: 'displayName must not be empty' })
   @MaxLength(100)
   displayName!: string;
 
-  @Field(() => Role)
+  @Field(() => Role, { description: 'Role; only an OWNER may create an OWNER' })
   role!: Role;
 }
 
 @InputType({ description: 'Changes to a user; send the version you read' })
 export class UserUpdateInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The user to change' })
   id!: string;
 
   @Field(() => Int, { description: 'The version you read; a newer one on the server means a conflict' })
   version!: number;
 
-  @Field({ nullable: true })
+  @Field({ nullable: true, description: 'New display name' })
   @IsOptional()
   @MinLength(1, { message: 'displayName must not be empty' })
   @MaxLength(100)
   displayName?: string;
 
-  @Field(() => Role, { nullable: true })
+  @Field(() => Role, { nullable: true, description: 'New role; only an OWNER may make or change an OWNER' })
   @IsOptional()
   role?: Role;
 
@@ -104,7 +104,7 @@ export class UserUpdateInput {
 
 @ObjectType({ description: 'Result of userCreate and userUpdate' })
 export class UserPayload extends MutationPayload {
-  @Field(() => User, { nullable: true })
+  @Field(() => User, { nullable: true, description: 'The user as saved; null when userErrors is not empty' })
   user?: User | null;
 }
 
@@ -127,7 +127,7 @@ export class ApiKeyCreateInput {
 
 @ObjectType({ description: 'Result of apiKeyCreate' })
 export class ApiKeyCreatePayload extends MutationPayload {
-  @Field(() => ApiKey, { nullable: true })
+  @Field(() => ApiKey, { nullable: true, description: 'The new key; null when userErrors is not empty' })
   apiKey?: ApiKey | null;
 
   @Field(() => String, { nullable: true, description: 'The secret, shown only now: store it, it cannot be read again' })
@@ -136,13 +136,13 @@ export class ApiKeyCreatePayload extends MutationPayload {
 
 @InputType({ description: 'The key to revoke' })
 export class ApiKeyRevokeInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The key to revoke' })
   id!: string;
 }
 
 @ObjectType({ description: 'Result of apiKeyRevoke' })
 export class ApiKeyRevokePayload extends MutationPayload {
-  @Field(() => ApiKey, { nullable: true })
+  @Field(() => ApiKey, { nullable: true, description: 'The revoked key; null when userErrors is not empty' })
   apiKey?: ApiKey | null;
 }
 
@@ -150,14 +150,21 @@ export enum ViewerKind {
   USER = 'USER',
   API_KEY = 'API_KEY',
 }
-registerEnumType(ViewerKind, { name: 'ViewerKind', description: 'How the caller authenticated' });
+registerEnumType(ViewerKind, {
+  name: 'ViewerKind',
+  description: 'How the caller authenticated',
+  valuesConfig: {
+    USER: { description: 'A session token from login or signUp' },
+    API_KEY: { description: 'A partner API key' },
+  },
+});
 
 @ObjectType({ description: 'The caller: a user with a session, or an API key' })
 export class Viewer {
-  @Field(() => ViewerKind)
+  @Field(() => ViewerKind, { description: 'Session or API key' })
   kind!: ViewerKind;
 
-  @Field(() => Workspace)
+  @Field(() => Workspace, { description: "The caller's workspace" })
   workspace!: Workspace;
 
   @Field(() => User, { nullable: true, description: 'For a session: the user. For an API key: the user who created it' })
@@ -172,13 +179,13 @@ export class Viewer {
 
 @ObjectType({ description: 'A permission: what it allows, which roles hold it, whether API keys may carry it' })
 export class Permission {
-  @Field()
+  @Field({ description: '`<module>:<action>`, e.g. customers:read' })
   name!: string;
 
-  @Field()
+  @Field({ description: 'What the permission allows' })
   description!: string;
 
-  @Field(() => [Role])
+  @Field(() => [Role], { description: 'Roles that hold it' })
   roles!: Role[];
 
   @Field({ description: 'May be granted to an API key as a scope' })

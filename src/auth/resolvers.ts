@@ -19,12 +19,12 @@ const ApiKeyConnection = Connection(ApiKey);
 @Resolver()
 export class IdentityResolver {
   @Mutation(() => AuthPayload, { description: 'Create a workspace and its OWNER, and sign in' })
-  signUp(@Arg('input') input: SignUpInput, @Ctx() ctx: RequestContext): Promise<AuthPayload> {
+  signUp(@Arg('input', { description: 'The fields of the input type' }) input: SignUpInput, @Ctx() ctx: RequestContext): Promise<AuthPayload> {
     return mutationPayload(AuthPayload, () => identity.signUp(ctx, input));
   }
 
   @Mutation(() => AuthPayload, { description: 'Sign in with email and password; returns a session token' })
-  login(@Arg('input') input: LoginInput, @Ctx() ctx: RequestContext): Promise<AuthPayload> {
+  login(@Arg('input', { description: 'The fields of the input type' }) input: LoginInput, @Ctx() ctx: RequestContext): Promise<AuthPayload> {
     return mutationPayload(AuthPayload, () => identity.login(ctx, input));
   }
 
@@ -39,25 +39,25 @@ export class IdentityResolver {
 
   @Authorized(IDENTITY_PERMISSIONS.usersWrite)
   @Mutation(() => UserPayload, { description: 'Add a user to the workspace (OWNER, MANAGER)' })
-  userCreate(@Arg('input') input: UserCreateInput, @Ctx() ctx: RequestContext): Promise<UserPayload> {
+  userCreate(@Arg('input', { description: 'The fields of the input type' }) input: UserCreateInput, @Ctx() ctx: RequestContext): Promise<UserPayload> {
     return mutationPayload(UserPayload, async () => ({ user: await identity.createUser(ctx, input) }));
   }
 
   @Authorized(IDENTITY_PERMISSIONS.usersWrite)
   @Mutation(() => UserPayload, { description: 'Rename, change the role of, or deactivate a user (OWNER, MANAGER)' })
-  userUpdate(@Arg('input') input: UserUpdateInput, @Ctx() ctx: RequestContext): Promise<UserPayload> {
+  userUpdate(@Arg('input', { description: 'The fields of the input type' }) input: UserUpdateInput, @Ctx() ctx: RequestContext): Promise<UserPayload> {
     return mutationPayload(UserPayload, async () => ({ user: await identity.updateUser(ctx, input) }));
   }
 
   @Authorized(IDENTITY_PERMISSIONS.apiKeysWrite)
   @Mutation(() => ApiKeyCreatePayload, { description: 'Issue an API key with scopes you hold; the secret is returned once' })
-  apiKeyCreate(@Arg('input') input: ApiKeyCreateInput, @Ctx() ctx: RequestContext): Promise<ApiKeyCreatePayload> {
+  apiKeyCreate(@Arg('input', { description: 'The fields of the input type' }) input: ApiKeyCreateInput, @Ctx() ctx: RequestContext): Promise<ApiKeyCreatePayload> {
     return mutationPayload(ApiKeyCreatePayload, () => identity.createApiKey(ctx, input));
   }
 
   @Authorized(IDENTITY_PERMISSIONS.apiKeysWrite)
   @Mutation(() => ApiKeyRevokePayload, { description: 'Revoke an API key; it is refused from the next request on' })
-  apiKeyRevoke(@Arg('input') input: ApiKeyRevokeInput, @Ctx() ctx: RequestContext): Promise<ApiKeyRevokePayload> {
+  apiKeyRevoke(@Arg('input', { description: 'The fields of the input type' }) input: ApiKeyRevokeInput, @Ctx() ctx: RequestContext): Promise<ApiKeyRevokePayload> {
     return mutationPayload(ApiKeyRevokePayload, async () => ({ apiKey: await identity.revokeApiKey(ctx, input.id) }));
   }
 

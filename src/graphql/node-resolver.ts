@@ -8,7 +8,7 @@ import { Node } from './node';
 export class NodeResolver {
   @Authorized()
   @Query(() => Node, { nullable: true, description: 'Any object by its global id; null when it does not exist in your workspace' })
-  async node(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<Node | null> {
+  async node(@Arg('id', () => ID, { description: 'A global id' }) id: string, @Ctx() ctx: RequestContext): Promise<Node | null> {
     const parsed = parseGlobalId(id);
     const nodeType = parsed && ctx.app.registry.nodeTypes.get(parsed.typeName);
     if (!parsed || !nodeType) return null;

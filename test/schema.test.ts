@@ -1,0 +1,35 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { isObjectType, isInputObjectType, isInterfaceType, isEnumType } from 'graphql';
+import { createRegistry } from '../src/kernel/registry';
+import { buildAppSchema, schemaSdl } from '../src/server/schema';
+
+const schema = buildAppSchema(createRegistry());
+
+describe('schema.graphql, the committed contract', () => {
+  it('matches the schema the code builds (run `npm run schema:write` after changing the API)', () => {
+    const committed = readFileSync(path.join(__dirname, '..', 'schema.graphql'), 'utf8');
+    expect(schemaSdl(schema)).toBe(committed);
+  });
+
+  it('describes every type, field, argument and enum value, since it is what frontend teams read', () => {
+    const missing: string[] = [];
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (type.name.startsWith('__') || ['String', 'Int', 'Float', 'Boolean', 'ID'].includes(type.name)) continue;
+      const rootType = ['Query', 'Mutation', 'Subscription'].includes(type.name);
+      if (!type.description && !rootType) missing.push(type.name);
+      if (isObjectType(type) || isInterfaceType(type) || isInputObjectType(type)) {
+        for (const field of Object.values(type.getFields())) {
+          if (!field.description) missing.push(`${type.name}.${field.name}`);
+          for (const arg of 'args' in field ? field.args : []) {
+            if (!arg.description) missing.push(`${type.name}.${field.name}(${arg.name})`);
+          }
+        }
+      }
+      if (isEnumType(type)) {
+        for (const value of type.getValues()) if (!value.description) missing.push(`${type.name}.${value.name}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+});
