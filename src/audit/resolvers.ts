@@ -41,7 +41,7 @@ export class AuditResolver {
   @Authorized(AUDIT_READ)
   @Subscription(() => AuditEntry, {
     description: 'Audit entries as their changes commit, on any server instance',
-    subscribe: workspaceEvents(AUDIT_ENTRY_ADDED, AUDIT_READ),
+    subscribe: workspaceEvents(AUDIT_ENTRY_ADDED),
   })
   async auditEntryAdded(@Root() event: DomainEvent, @Ctx() ctx: RequestContext): Promise<AuditEntry> {
     // Events carry ids; read the row afresh so a long-lived subscription never serves a stale identity map.

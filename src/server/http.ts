@@ -6,7 +6,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
-import { GraphQLError, GraphQLSchema, parse } from 'graphql';
+import { GraphQLError, GraphQLFormattedError, GraphQLSchema, parse } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { authenticate, bearerToken } from '../auth/authenticate';
@@ -87,6 +87,12 @@ export async function startHttpServer(app: AppServices, schema: GraphQLSchema, p
   expressApp.disable('x-powered-by');
   const server = http.createServer(expressApp);
 
+  const shapeError = (formatted: GraphQLFormattedError, error: unknown) =>
+    formatError(formatted, error, {
+      development,
+      onInternalError: (cause) => logger.error({ err: cause }, 'internal error'),
+    });
+
   const wsServer = new WebSocketServer({ server, path: '/graphql' });
   const wsCleanup = useServer<Record<string, unknown>, { principal?: Principal }>(
     {
@@ -117,8 +123,10 @@ export async function startHttpServer(app: AppServices, schema: GraphQLSchema, p
         }
         return undefined;
       },
-      onError(_ctx, _id, _payload, errors) {
-        logger.warn({ errors: errors.map((e) => e.message) }, 'subscription error');
+      // Subscription results get the same error shaping as HTTP responses (codes, no internals).
+      onNext(_ctx, _id, _payload, _args, result) {
+        if (!('errors' in result) || !result.errors?.length) return undefined;
+        return { ...result, errors: result.errors.map((error) => shapeError(error.toJSON(), error) as GraphQLError) };
       },
     },
     wsServer,
@@ -128,11 +136,7 @@ export async function startHttpServer(app: AppServices, schema: GraphQLSchema, p
     schema,
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
-    formatError: (formatted, error) =>
-      formatError(formatted, error, {
-        development,
-        onInternalError: (cause) => logger.error({ err: cause }, 'internal error'),
-      }),
+    formatError: shapeError,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },

@@ -49,6 +49,7 @@ export function subscribe<T = any>(wsUrl: string, query: string, token?: string,
     connectionParams: token ? { authorization: `Bearer ${token}` } : {},
     retryAttempts: 0,
     lazy: false,
+    onNonLazyError: () => undefined, // tests read the close code from `closed`
     on: { closed: (event: any) => resolveClosed({ code: event?.code, reason: event?.reason }) },
   });
   const queue: Array<{ data?: T; errors?: any[] }> = [];

@@ -14,7 +14,7 @@ export interface TestServer extends RunningApp {
  * another TestServer to run a second instance against the same database.
  */
 export async function startTestServer(
-  options: { database?: { url: string; name: string }; env?: Record<string, string> } = {},
+  options: { database?: { url: string; name: string }; env?: Record<string, string>; logStream?: NodeJS.WritableStream } = {},
 ): Promise<TestServer> {
   const database = options.database ?? (await createTestDatabase());
   const config: Config = loadConfig({
@@ -26,6 +26,7 @@ export async function startTestServer(
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...options.env,
   });
-  const app = await startApp(config, pino({ level: config.logLevel }), { jobPollingIntervalSeconds: 0.5 });
+  const logger = options.logStream ? pino({ level: 'info' }, options.logStream) : pino({ level: config.logLevel });
+  const app = await startApp(config, logger, { jobPollingIntervalSeconds: 0.5 });
   return { ...app, databaseUrl: database.url, databaseName: database.name, wsUrl: app.url.replace(/^http/, 'ws') };
 }

@@ -1,0 +1,59 @@
+import { registerDecorator, type ValidationOptions } from 'class-validator';
+import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
+
+/** Money columns are `numeric(14,2)`: twelve digits before the point, two after. */
+const DECIMAL_PATTERN = /^\d{1,12}(\.\d{1,2})?$/;
+
+/**
+ * An exact decimal (money), always a string on the wire: "199.00". Floats never touch an amount: the database
+ * column is numeric and arithmetic is done in integer cents (`toCents`). Input accepts a string or a JSON number
+ * and hands it on as written, unchecked: the mutation validates it (`@IsMoney`) so that a malformed amount is a
+ * userError on the right field, or on the right row of an import, instead of failing the whole request.
+ */
+export const DecimalScalar = new GraphQLScalarType<string, string>({
+  name: 'Decimal',
+  description: 'An exact decimal number as a string, e.g. "199.00"; used for money. Never a float',
+  serialize(value) {
+    if (typeof value === 'string') return value;
+    throw new GraphQLError('Decimal values are strings; a number here would be a float');
+  },
+  parseValue(value) {
+    if (typeof value === 'string') return value;
+    if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+    throw new GraphQLError('A Decimal is a string such as "199.00"');
+  },
+  parseLiteral(ast) {
+    if (ast.kind === Kind.STRING || ast.kind === Kind.INT || ast.kind === Kind.FLOAT) return ast.value;
+    throw new GraphQLError('A Decimal is a string such as "199.00"');
+  },
+});
+
+/** True for a non-negative amount with at most two decimals that fits numeric(14,2). */
+export function isMoney(value: unknown): value is string {
+  return typeof value === 'string' && DECIMAL_PATTERN.test(value.trim());
+}
+
+/** Exact cents of a valid amount (see isMoney). */
+export function toCents(value: string): bigint {
+  const [whole, fraction = ''] = value.trim().split('.');
+  return BigInt(whole) * 100n + BigInt(fraction.padEnd(2, '0'));
+}
+
+/** "199.00" from 19900n. */
+export function fromCents(cents: bigint): string {
+  const sign = cents < 0n ? '-' : '';
+  const abs = cents < 0n ? -cents : cents;
+  return `${sign}${abs / 100n}.${(abs % 100n).toString().padStart(2, '0')}`;
+}
+
+/** class-validator rule for Decimal inputs: a non-negative amount with at most two decimals. */
+export function IsMoney(options?: ValidationOptions) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isMoney',
+      target: target.constructor,
+      propertyName,
+      options: { message: `${propertyName} must be a non-negative amount with at most 2 decimals, e.g. "199.00"`, ...options },
+      validator: { validate: (value: unknown) => isMoney(value) },
+    });
+}

@@ -1,0 +1,89 @@
+import { dataOf, gql, subscribe } from './support/client';
+import { createUserWithRole, PASSWORD, signUpWorkspace, type SignedUp } from './support/fixtures';
+import { startTestServer, type TestServer } from './support/server';
+
+/** Two server instances on one database: live updates travel between them through PostgreSQL NOTIFY. */
+let instanceA: TestServer;
+let instanceB: TestServer;
+let shop: SignedUp;
+
+beforeAll(async () => {
+  instanceA = await startTestServer();
+  instanceB = await startTestServer({ database: { url: instanceA.databaseUrl, name: instanceA.databaseName } });
+  shop = await signUpWorkspace(instanceA.url, '跨实例小店');
+});
+afterAll(async () => {
+  await instanceB?.stop();
+  await instanceA?.stop();
+});
+
+const AUDIT_STREAM = `subscription { auditEntryAdded { id action subjectType subjectId actorKind actor { id } changes } }`;
+const USER_CREATE = `mutation($input: UserCreateInput!) { userCreate(input: $input) { user { id } userErrors { code } } }`;
+
+it('delivers an audit entry committed on instance A to a subscriber on instance B', async () => {
+  const stream = subscribe(instanceB.wsUrl, AUDIT_STREAM, shop.token);
+  try {
+    await new Promise((r) => setTimeout(r, 300)); // let the subscription start
+    const created = dataOf(await gql(instanceA.url, USER_CREATE, { input: { email: 'live@shop.example', password: PASSWORD, displayName: '小李', role: 'AGENT' } }, shop.token));
+    const event = await stream.next();
+    expect(event.errors).toBeUndefined();
+    expect(event.data.auditEntryAdded).toMatchObject({
+      action: 'platform.user.create',
+      subjectType: 'User',
+      subjectId: created.userCreate.user.id,
+      actorKind: 'USER',
+      actor: { id: shop.userId },
+      changes: { email: 'live@shop.example', role: 'AGENT' },
+    });
+  } finally {
+    await stream.close();
+  }
+});
+
+it('sends nothing for a mutation that failed and rolled back, and nothing from other workspaces', async () => {
+  const other = await signUpWorkspace(instanceA.url, '别的店');
+  const stream = subscribe(instanceB.wsUrl, AUDIT_STREAM, shop.token);
+  try {
+    await new Promise((r) => setTimeout(r, 300));
+    const duplicate = dataOf(await gql(instanceA.url, USER_CREATE, { input: { email: 'live@shop.example', password: PASSWORD, displayName: 'x', role: 'AGENT' } }, shop.token));
+    expect(duplicate.userCreate.userErrors).toEqual([{ code: 'DUPLICATE' }]);
+    dataOf(await gql(instanceA.url, USER_CREATE, { input: { email: 'elsewhere@shop.example', password: PASSWORD, displayName: 'x', role: 'AGENT' } }, other.token));
+    dataOf(await gql(instanceA.url, USER_CREATE, { input: { email: 'second@shop.example', password: PASSWORD, displayName: 'x', role: 'AGENT' } }, shop.token));
+    // the first event to arrive is the successful create in our workspace
+    const event = await stream.next();
+    expect(event.data.auditEntryAdded.changes.email).toBe('second@shop.example');
+  } finally {
+    await stream.close();
+  }
+});
+
+describe('WebSocket authentication', () => {
+  it('closes the connection for a bad token', async () => {
+    const stream = subscribe(instanceB.wsUrl, AUDIT_STREAM, 'st_forged-token');
+    const closed = await stream.closed;
+    expect(closed.code).toBe(4401);
+    await stream.close();
+  });
+
+  it('refuses an anonymous subscription with UNAUTHENTICATED and a role without audit:read with FORBIDDEN', async () => {
+    const anonymous = subscribe(instanceB.wsUrl, AUDIT_STREAM);
+    expect((await anonymous.next()).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    await anonymous.close();
+    const agent = await createUserWithRole(instanceA.url, shop.token, 'AGENT');
+    const forbidden = subscribe(instanceB.wsUrl, AUDIT_STREAM, agent.token);
+    expect((await forbidden.next()).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    await forbidden.close();
+  });
+
+  it('accepts an API key with audit:read over WebSocket', async () => {
+    const key = dataOf(await gql(instanceA.url, `mutation { apiKeyCreate(input: { name: "siem", scopes: ["audit:read"] }) { secret } }`, {}, shop.token)).apiKeyCreate.secret;
+    const stream = subscribe(instanceB.wsUrl, AUDIT_STREAM, key);
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      dataOf(await gql(instanceA.url, USER_CREATE, { input: { email: 'via-key@shop.example', password: PASSWORD, displayName: 'x', role: 'ANALYST' } }, shop.token));
+      expect((await stream.next()).data.auditEntryAdded.changes.email).toBe('via-key@shop.example');
+    } finally {
+      await stream.close();
+    }
+  });
+});
