@@ -10,7 +10,8 @@ import { WorkspaceStamp, workspaceFilter } from './tenancy';
 export type Orm = MikroORM<PostgreSqlDriver>;
 
 /** The ORM configuration for one database; also used by the migration scripts. */
-export function ormOptions(databaseUrl: string, entities: Function[], poolSize = 10): Options<PostgreSqlDriver> {
+export function ormOptions(databaseUrl: string, entities: Function[], poolSize = 10, logger?: Logger): Options<PostgreSqlDriver> {
+  const knexLog = (level: 'warn' | 'error' | 'debug') => (message: unknown) => logger?.[level]({ knex: String(message) }, 'database driver');
   return {
     driver: PostgreSqlDriver,
     clientUrl: databaseUrl,
@@ -20,7 +21,11 @@ export function ormOptions(databaseUrl: string, entities: Function[], poolSize =
     filters: { workspace: workspaceFilter(entities) },
     subscribers: [new WorkspaceStamp()],
     pool: { min: 0, max: poolSize, idleTimeoutMillis: 30_000 },
-    driverOptions: { connection: { application_name: 'service-desk' } },
+    driverOptions: {
+      connection: { application_name: 'service-desk' },
+      // knex prints pool warnings (a connection dropped by the server) to the console; send them to our log.
+      log: { warn: knexLog('warn'), error: knexLog('error'), debug: knexLog('debug'), deprecate: knexLog('warn') },
+    },
     // Entities must be loaded explicitly; a lazy load in a loop is how N+1s start.
     forceUndefined: true,
     extensions: [Migrator],
@@ -42,7 +47,7 @@ export function ormOptions(databaseUrl: string, entities: Function[], poolSize =
 }
 
 export async function openOrm(databaseUrl: string, entities: Function[], poolSize: number, logger?: Logger): Promise<Orm> {
-  const orm = await MikroORM.init<PostgreSqlDriver>(ormOptions(databaseUrl, entities, poolSize));
+  const orm = await MikroORM.init<PostgreSqlDriver>(ormOptions(databaseUrl, entities, poolSize, logger));
   const knex = orm.em.getConnection().getKnex();
   knex.on('query', recordSqlStatement);
   // A broken idle connection (database restarted) must not crash the process; the pool replaces it.

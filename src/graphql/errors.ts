@@ -39,7 +39,8 @@ function isDatabaseUnavailable(error: unknown): boolean {
   if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300', '3D000'].includes(e.code ?? '')) {
     return true;
   }
-  return /Connection terminated|connect ECONNREFUSED|Timeout acquiring a connection|database .* does not allow connections|terminating connection/i.test(
+  if (e.name === 'ConnectionException') return true;
+  return /Connection terminated|Connection ended unexpectedly|connect ECONNREFUSED|Timeout acquiring a connection|not currently accepting connections|terminating connection|database system is (starting up|shutting down)/i.test(
     e.message ?? '',
   );
 }

@@ -1,0 +1,90 @@
+import { Entity, Enum, Index, ManyToOne, Property, Unique } from '@mikro-orm/core';
+import { DateTimeResolver } from 'graphql-scalars';
+import { Field, Int, ObjectType } from 'type-graphql';
+import { WorkspaceScopedEntity } from '../../../src/db/base-entity';
+import { Node } from '../../../src/graphql/node';
+import { DecimalScalar } from '../../../src/graphql/scalars';
+import { Customer } from './customer';
+import { OrderStatus } from './enums';
+
+/** A purchase, imported from a shop platform; idempotent by (platform, externalId). */
+@ObjectType({ implements: Node, description: "One of the customer's orders (purchase history)" })
+@Entity({ tableName: 'customer_order' })
+@Unique({ properties: ['workspace', 'platform', 'externalId'] })
+@Index({ properties: ['customer', 'placedAt'] })
+export class Order extends WorkspaceScopedEntity {
+  @ManyToOne(() => Customer, { deleteRule: 'cascade' })
+  customer!: Customer;
+
+  @Field({ description: 'Order number shown to the customer' })
+  @Property({ length: 64 })
+  orderNo!: string;
+
+  @Field({ description: 'Platform the order was placed on, lower-case, e.g. taobao, jd, tmall' })
+  @Property({ length: 40 })
+  platform!: string;
+
+  @Field({ description: "The order's id on its platform; orderUpsert and ordersImport are idempotent by it" })
+  @Property({ length: 128 })
+  externalId!: string;
+
+  @Field(() => OrderStatus, { description: 'State of the order' })
+  @Enum({ items: () => OrderStatus, nativeEnumName: 'order_status' })
+  status!: OrderStatus;
+
+  @Field(() => DecimalScalar, { description: 'Total amount, exact, e.g. "199.00"' })
+  @Property({ type: 'decimal', precision: 14, scale: 2 })
+  totalAmount!: string;
+
+  @Field({ description: 'ISO 4217 currency code, e.g. CNY' })
+  @Property({ length: 3 })
+  currency!: string;
+
+  @Field(() => DateTimeResolver, { description: 'When the order was placed' })
+  @Property({ type: 'timestamptz' })
+  placedAt!: Date;
+
+  @Field(() => DateTimeResolver, { nullable: true, description: 'When it was paid' })
+  @Property({ type: 'timestamptz', nullable: true })
+  paidAt?: Date;
+
+  @Field(() => DateTimeResolver, { nullable: true, description: 'When it was shipped' })
+  @Property({ type: 'timestamptz', nullable: true })
+  shippedAt?: Date;
+
+  @Field(() => DateTimeResolver, { nullable: true, description: 'When it was delivered' })
+  @Property({ type: 'timestamptz', nullable: true })
+  deliveredAt?: Date;
+}
+
+/** One line of an order. Replaced as a whole when the order is upserted again. */
+@ObjectType({ description: 'One line of an order' })
+@Entity()
+export class OrderItem extends WorkspaceScopedEntity {
+  @ManyToOne(() => Order, { deleteRule: 'cascade', index: true })
+  order!: Order;
+
+  @Field({ description: 'Stock-keeping unit' })
+  @Property({ length: 64 })
+  sku!: string;
+
+  @Field({ description: 'Product title' })
+  @Property({ length: 200 })
+  title!: string;
+
+  @Field(() => String, { nullable: true, description: 'Product category, e.g. 母婴' })
+  @Property({ length: 100, nullable: true })
+  category?: string;
+
+  @Field(() => String, { nullable: true, description: 'Brand' })
+  @Property({ length: 100, nullable: true })
+  brand?: string;
+
+  @Field(() => Int, { description: 'Quantity, at least 1' })
+  @Property()
+  quantity!: number;
+
+  @Field(() => DecimalScalar, { description: 'Price of one unit, exact' })
+  @Property({ type: 'decimal', precision: 14, scale: 2 })
+  unitPrice!: string;
+}

@@ -1,0 +1,137 @@
+import { PassThrough } from 'node:stream';
+import { adminQuery } from './support/database';
+import { dataOf, errorCode, gql, subscribe } from './support/client';
+import { createUserWithRole, PASSWORD, signUpWorkspace, type SignedUp } from './support/fixtures';
+import { startTestServer, type TestServer } from './support/server';
+
+let server: TestServer;
+let shop: SignedUp;
+const logLines: Record<string, any>[] = [];
+
+beforeAll(async () => {
+  const logStream = new PassThrough();
+  logStream.on('data', (chunk: Buffer) => chunk.toString().split('\n').filter(Boolean).forEach((line) => logLines.push(JSON.parse(line))));
+  server = await startTestServer({ logStream, env: { MAX_QUERY_DEPTH: '4', MAX_QUERY_COST: '1000' } });
+  shop = await signUpWorkspace(server.url, '健康检查小店');
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+const base = () => server.url.replace(/\/graphql$/, '');
+
+describe('health', () => {
+  it('answers /healthz and /readyz', async () => {
+    expect(await (await fetch(`${base()}/healthz`)).json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${base()}/readyz`);
+    expect([ready.status, await ready.json()]).toEqual([200, { status: 'ready' }]);
+  });
+
+  it('goes unready while the database refuses connections, answers a coded error, and recovers without a restart', async () => {
+    const stream = subscribe(server.wsUrl, `subscription { auditEntryAdded { action changes } }`, shop.token);
+    await new Promise((r) => setTimeout(r, 300));
+    const db = server.databaseName;
+    await adminQuery(`alter database ${db} allow_connections false`);
+    await adminQuery(`select pg_terminate_backend(pid) from pg_stat_activity where datname = '${db}'`);
+    try {
+      const ready = await fetch(`${base()}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toEqual({ status: 'unavailable', reason: 'database unreachable' });
+      const failed = await gql(server.url, `{ users { totalCount } }`, {}, shop.token);
+      expect(failed.errors?.[0]).toMatchObject({ message: 'The database is unavailable; try again shortly', extensions: { code: 'INTERNAL_SERVER_ERROR', reason: 'DATABASE_UNAVAILABLE' } });
+      expect(JSON.stringify(failed)).not.toMatch(/stacktrace|at .*\.ts/);
+    } finally {
+      await adminQuery(`alter database ${db} allow_connections true`);
+    }
+    let status = 0;
+    for (let attempt = 0; attempt < 50 && status !== 200; attempt++) {
+      status = (await fetch(`${base()}/readyz`)).status;
+      if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status).toBe(200);
+    expect(dataOf(await gql(server.url, `{ users { totalCount } }`, {}, shop.token)).users.totalCount).toBe(1);
+    // the event listener reconnected: a subscription opened before the outage still hears new events
+    await new Promise((r) => setTimeout(r, 1500));
+    dataOf(await gql(server.url, `mutation { userCreate(input: { email: "after@shop.example", password: "${PASSWORD}", displayName: "x", role: AGENT }) { userErrors { code } } }`, {}, shop.token));
+    expect((await stream.next(8000)).data.auditEntryAdded.changes.email).toBe('after@shop.example');
+    await stream.close();
+  });
+});
+
+describe('query limits', () => {
+  it('refuses a query deeper than MAX_QUERY_DEPTH before running it', async () => {
+    const deep = `{ viewer { apiKey { createdBy { workspace { name } } } } }`;
+    expect((await gql(server.url, `{ viewer { user { workspace { id } } } }`, {}, shop.token)).errors).toBeUndefined();
+    const result = await gql(server.url, deep, {}, shop.token);
+    expect(result.status).toBe(400);
+    expect(result.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'QUERY_TOO_DEEP' });
+  });
+
+  it('prices lists by `first` and refuses a query above MAX_QUERY_COST', async () => {
+    const cheap = await gql(server.url, `{ users(first: 10) { nodes { id email } } }`, {}, shop.token);
+    expect(cheap.extensions?.cost).toMatchObject({ requested: 1 + 10 * 3, limit: 1000 });
+    const costly = await gql(server.url, `{ users(first: 100) { nodes { id email displayName role createdAt updatedAt workspace { id name } } } }`, {}, shop.token);
+    expect(costly.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'QUERY_TOO_COSTLY' });
+    expect(costly.data).toBeUndefined();
+  });
+
+  it('caps `first` at 100 and rejects a forged cursor', async () => {
+    const tooMany = await gql(server.url, `{ users(first: 101) { totalCount } }`, {}, shop.token);
+    expect(errorCode(tooMany)).toBe('BAD_USER_INPUT');
+    const forged = await gql(server.url, `{ users(after: "garbage") { totalCount } }`, {}, shop.token);
+    expect(errorCode(forged)).toBe('BAD_USER_INPUT');
+  });
+});
+
+describe('connections', () => {
+  it('pages through a list with keyset cursors: every item once, in order', async () => {
+    const other = await signUpWorkspace(server.url, '分页小店');
+    for (let i = 0; i < 6; i++) await createUserWithRole(server.url, other.token, 'AGENT');
+    const seen: string[] = [];
+    let after: string | null = null;
+    let pages = 0;
+    for (;;) {
+      const page: any = dataOf(await gql(server.url, `query($after: String) { users(first: 3, after: $after) { totalCount edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }`, { after }, other.token)).users;
+      expect(page.totalCount).toBe(7);
+      seen.push(...page.edges.map((e: any) => e.node.id));
+      pages++;
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor;
+    }
+    expect(pages).toBe(3);
+    expect(new Set(seen).size).toBe(7);
+  });
+});
+
+describe('SQL statement counting (the N+1 check every module uses)', () => {
+  it('reports statements per request, and a list with a batched relation costs the same for 2 or 20 rows', async () => {
+    const other = await signUpWorkspace(server.url, '计数小店');
+    for (let i = 0; i < 19; i++) await createUserWithRole(server.url, other.token, 'AGENT');
+    const list = `query($n: Int!) { users(first: $n) { nodes { id workspace { name } } } }`;
+    const two = await gql(server.url, list, { n: 2 }, other.token);
+    const twenty = await gql(server.url, list, { n: 20 }, other.token);
+    expect(dataOf(twenty).users.nodes).toHaveLength(20);
+    expect(two.extensions?.sqlStatements).toBeGreaterThan(0);
+    expect(twenty.extensions?.sqlStatements).toBe(two.extensions?.sqlStatements);
+  });
+});
+
+describe('logging', () => {
+  it('writes one line per request with id, operation and duration, and never a token or password', async () => {
+    const marker = `LoggedOperation${Date.now()}`;
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${shop.token}`, 'x-request-id': marker },
+      body: JSON.stringify({ query: `query ${marker} { me { id } }` }),
+    });
+    expect(response.headers.get('x-request-id')).toBe(marker);
+    await gql(server.url, `mutation { login(input: { email: "${shop.email}", password: "${PASSWORD}" }) { token } }`);
+    const lines = logLines.filter((l) => l.requestId === marker);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ operation: marker, principal: 'USER', msg: 'graphql request' });
+    expect(typeof lines[0].durationMs).toBe('number');
+    const all = JSON.stringify(logLines);
+    expect(all).not.toContain(shop.token);
+    expect(all).not.toContain(PASSWORD);
+  });
+});
