@@ -1,0 +1,48 @@
+import { adminQuery } from './support/database';
+import { dataOf, gql } from './support/client';
+import { PASSWORD, signUpWorkspace } from './support/fixtures';
+import { startTestServer, type TestServer } from './support/server';
+
+let worker: TestServer;
+let noWorkers: TestServer;
+
+beforeAll(async () => {
+  noWorkers = await startTestServer({ env: { JOB_WORKERS: 'false' } });
+  worker = await startTestServer({ database: { url: noWorkers.databaseUrl, name: noWorkers.databaseName } });
+});
+afterAll(async () => {
+  await worker?.stop();
+  await noWorkers?.stop();
+});
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
+}
+
+it('runs a job enqueued on an instance without workers on the instance with workers (session purge)', async () => {
+  const shop = await signUpWorkspace(noWorkers.url);
+  const login = `mutation { login(input: { email: "${shop.email}", password: "${PASSWORD}" }) { token } }`;
+  const stale = dataOf(await gql(noWorkers.url, login)).login.token;
+  expect(stale).toBeTruthy();
+  // one session long expired, one revoked long ago, the sign-up session current
+  await adminQuery(`update session set expires_at = now() - interval '30 days' where id = (select id from session order by created_at desc limit 1)`, noWorkers.databaseName);
+  const count = async () => Number((await adminQuery('select count(*) from session', noWorkers.databaseName)).rows[0].count);
+  expect(await count()).toBe(2);
+
+  const jobId = await noWorkers.services.jobs.send('identity.purgeSessions');
+  expect(jobId).toBeTruthy();
+  expect(await waitFor(async () => (await count()) === 1)).toBe(true);
+  expect(dataOf(await gql(worker.url, `{ me { id } }`, {}, shop.token)).me.id).toBe(shop.userId);
+  const state = await adminQuery(`select state from pgboss.job where id = $1`, noWorkers.databaseName, [jobId]);
+  expect(state.rows[0]?.state).toBe('completed');
+});
+
+it('registers the nightly schedule once, whatever the number of instances', async () => {
+  const schedules = await adminQuery(`select name, cron from pgboss.schedule`, noWorkers.databaseName);
+  expect(schedules.rows).toEqual([{ name: 'identity.purgeSessions', cron: '17 3 * * *' }]);
+});
