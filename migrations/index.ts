@@ -1,5 +1,6 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261125165245_Initial } from './Migration20261125165245_Initial';
+import { Migration20261125170707_Customers } from './Migration20261125170707_Customers';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so that compiled and test runs load the same set.
@@ -7,4 +8,5 @@ import { Migration20261125165245_Initial } from './Migration20261125165245_Initi
  */
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261125165245_Initial', class: Migration20261125165245_Initial },
+  { name: 'Migration20261125170707_Customers', class: Migration20261125170707_Customers },
 ];

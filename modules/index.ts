@@ -1,7 +1,8 @@
 import type { ModuleDefinition } from '../src/kernel/module';
+import { customersModule } from './customers';
 
 /**
  * The feature modules, in the order their schema parts and demo data are added. A module is added here by hand:
  * nothing is discovered by globbing, so what runs is what this list says.
  */
-export const featureModules: ModuleDefinition[] = [];
+export const featureModules: ModuleDefinition[] = [customersModule];

@@ -21,6 +21,11 @@ import {
 @Index({ properties: ['workspace', 'createdAt', 'id'] })
 @Index({ properties: ['workspace', 'lastOrderAt', 'id'] })
 @Index({ properties: ['workspace', 'birthdayMonthDay'] })
+// Substring search (ILIKE '%张%'): trigram GIN indexes serve patterns of three characters or more; shorter ones
+// (a single 张) scan the workspace's rows, which is still correct. The migration creates the pg_trgm extension.
+@Index({ name: 'customer_search_text_trgm_index', expression: 'create index "customer_search_text_trgm_index" on "customer" using gin ("search_text" gin_trgm_ops)' })
+@Index({ name: 'customer_phone_trgm_index', expression: 'create index "customer_phone_trgm_index" on "customer" using gin ("phone" gin_trgm_ops)' })
+@Index({ name: 'customer_email_trgm_index', expression: 'create index "customer_email_trgm_index" on "customer" using gin ("email" gin_trgm_ops)' })
 export class Customer extends WorkspaceScopedEntity {
   @Field({ description: 'Customer number 客户编号, unique in the workspace and never reused, e.g. C000123' })
   @Property({ length: 20 })

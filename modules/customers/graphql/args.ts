@@ -1,0 +1,72 @@
+import { IsOptional, MaxLength } from 'class-validator';
+import { DateTimeResolver } from 'graphql-scalars';
+import { ArgsType, Field, ID, InputType, Int, registerEnumType } from 'type-graphql';
+import { PageArgs } from '../../../src/graphql/connection';
+import { CustomerKind } from '../entities/enums';
+
+export enum CustomerSort {
+  CREATED_AT = 'CREATED_AT',
+  LAST_ORDER_AT = 'LAST_ORDER_AT',
+}
+registerEnumType(CustomerSort, {
+  name: 'CustomerSort',
+  description: 'Order of a customer list, newest first',
+  valuesConfig: {
+    CREATED_AT: { description: 'By when the customer was created' },
+    LAST_ORDER_AT: { description: 'By latest purchase; customers who never bought are left out' },
+  },
+});
+
+@InputType({ description: 'Narrows a customer list; all given conditions apply' })
+export class CustomerFilter {
+  @Field(() => String, {
+    nullable: true,
+    description: 'Substring of name, nickname, customer number or external id (and phone or email, with customers:pii), e.g. 张',
+  })
+  @IsOptional()
+  @MaxLength(100)
+  search?: string | null;
+
+  @Field(() => CustomerKind, { nullable: true, description: 'Only this kind' })
+  @IsOptional()
+  kind?: CustomerKind | null;
+
+  @Field(() => [ID], { nullable: true, description: 'Only customers carrying all of these tags' })
+  @IsOptional()
+  tagIds?: string[] | null;
+
+  @Field(() => String, { nullable: true, description: 'Only this province' })
+  @IsOptional()
+  province?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Only this city' })
+  @IsOptional()
+  city?: string | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'true: only customers who bought; false: only those who never did' })
+  @IsOptional()
+  hasOrdered?: boolean | null;
+
+  @Field(() => DateTimeResolver, { nullable: true, description: 'Created at or after this time' })
+  @IsOptional()
+  createdAfter?: Date | null;
+
+  @Field(() => DateTimeResolver, { nullable: true, description: 'Created before this time' })
+  @IsOptional()
+  createdBefore?: Date | null;
+}
+
+@ArgsType()
+export class CustomersArgs extends PageArgs {
+  @Field(() => CustomerFilter, { nullable: true, description: 'Conditions' })
+  filter?: CustomerFilter | null;
+
+  @Field(() => CustomerSort, { defaultValue: CustomerSort.CREATED_AT, description: 'Order' })
+  sort: CustomerSort = CustomerSort.CREATED_AT;
+}
+
+@ArgsType()
+export class CareArgs extends PageArgs {
+  @Field(() => Int, { defaultValue: 7, description: 'Look this many days ahead, 0 to 60' })
+  days: number = 7;
+}

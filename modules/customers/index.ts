@@ -1,0 +1,40 @@
+import { defineModule } from '../../src/kernel/module';
+import { ConsentRecord, Customer, CustomerExternalId, CustomerNumberCounter } from './entities/customer';
+import { FollowUp } from './entities/follow-up';
+import { Order, OrderItem } from './entities/order';
+import { CustomerTag, Tag } from './entities/tag';
+import { CUSTOMER_EVENTS, CUSTOMER_PERMISSIONS, customerPermissions } from './permissions';
+import { CustomerPortraitResolver, CustomerResolver, MerchantProfileResolver, OrderStatsResolver } from './resolvers/customer';
+import { FollowUpResolver } from './resolvers/follow-up';
+import { OrderResolver } from './resolvers/order';
+import { TagResolver } from './resolvers/tag';
+import { seedCustomersDemo } from './services/demo';
+import { customersPersonalData, PERSONAL_DATA } from './services/personal-data';
+
+/**
+ * Customers, their purchase history, tags and portraits, follow-ups and care, and their privacy rights. Other
+ * modules refer to customers by id, read them through `customerById`, and join the privacy rights by contributing
+ * a PersonalDataHandler to `customers.personalData`.
+ */
+export const customersModule = defineModule({
+  name: 'customers',
+  entities: [Customer, CustomerExternalId, ConsentRecord, CustomerNumberCounter, Tag, CustomerTag, Order, OrderItem, FollowUp],
+  resolvers: [CustomerResolver, MerchantProfileResolver, CustomerPortraitResolver, OrderStatsResolver, OrderResolver, TagResolver, FollowUpResolver],
+  permissions: customerPermissions,
+  nodeTypes: {
+    Customer: { entity: Customer, permission: CUSTOMER_PERMISSIONS.read },
+    Order: { entity: Order, permission: CUSTOMER_PERMISSIONS.read },
+    Tag: { entity: Tag, permission: CUSTOMER_PERMISSIONS.read },
+    FollowUp: { entity: FollowUp, permission: CUSTOMER_PERMISSIONS.read },
+    ConsentRecord: { entity: ConsentRecord, permission: CUSTOMER_PERMISSIONS.read },
+  },
+  events: Object.values(CUSTOMER_EVENTS),
+  contributes: { [PERSONAL_DATA]: customersPersonalData },
+  seedDemo: seedCustomersDemo,
+});
+
+export { Customer } from './entities/customer';
+export { Order } from './entities/order';
+export { CUSTOMER_EVENTS, CUSTOMER_PERMISSIONS } from './permissions';
+export { PERSONAL_DATA, type PersonalDataHandler } from './services/personal-data';
+export { customerById } from './loaders';

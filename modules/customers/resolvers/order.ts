@@ -1,0 +1,37 @@
+import { Arg, Authorized, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
+import type { RequestContext } from '../../../src/context';
+import { mutationPayload } from '../../../src/graphql/user-errors';
+import { Customer } from '../entities/customer';
+import { Order, OrderItem } from '../entities/order';
+import { OrderInput, OrdersImportInput } from '../graphql/inputs';
+import { OrdersImportPayload, OrderUpsertPayload } from '../graphql/types';
+import { customerById, itemsOfOrder } from '../loaders';
+import { CUSTOMER_PERMISSIONS } from '../permissions';
+import { importOrders, upsertOrder } from '../services/orders';
+
+@Resolver(() => Order)
+export class OrderResolver {
+  @Authorized(CUSTOMER_PERMISSIONS.write)
+  @Mutation(() => OrderUpsertPayload, { description: 'Create or update one order, idempotent by (platform, externalId)' })
+  orderUpsert(@Arg('input') input: OrderInput, @Ctx() ctx: RequestContext): Promise<OrderUpsertPayload> {
+    return mutationPayload(OrderUpsertPayload, () => upsertOrder(ctx, input));
+  }
+
+  @Authorized(CUSTOMER_PERMISSIONS.write)
+  @Mutation(() => OrdersImportPayload, {
+    description: 'Import up to 1,000 orders: valid rows commit, refused rows come back as userErrors with their index',
+  })
+  ordersImport(@Arg('input') input: OrdersImportInput, @Ctx() ctx: RequestContext): Promise<OrdersImportPayload> {
+    return importOrders(ctx, input);
+  }
+
+  @FieldResolver(() => Customer, { description: 'Who placed the order' })
+  async customer(@Root() order: Order, @Ctx() ctx: RequestContext): Promise<Customer> {
+    return (await customerById(ctx).load(order.customer.id))!;
+  }
+
+  @FieldResolver(() => [OrderItem], { description: 'Lines of the order' })
+  items(@Root() order: Order, @Ctx() ctx: RequestContext): Promise<OrderItem[]> {
+    return itemsOfOrder(ctx).load(order.id);
+  }
+}

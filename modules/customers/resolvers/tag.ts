@@ -1,0 +1,50 @@
+import { Arg, Args, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
+import type { RequestContext } from '../../../src/context';
+import { Connection, PageArgs, paginate } from '../../../src/graphql/connection';
+import { mutationPayload } from '../../../src/graphql/user-errors';
+import { Tag } from '../entities/tag';
+import { CustomerTagsInput, TagCreateInput, TagDeleteInput, TagUpdateInput } from '../graphql/inputs';
+import { CustomerTagsPayload, TagDeletePayload, TagPayload } from '../graphql/types';
+import { CUSTOMER_PERMISSIONS } from '../permissions';
+import * as tags from '../services/tags';
+
+const TagConnection = Connection(Tag);
+
+@Resolver(() => Tag)
+export class TagResolver {
+  @Authorized(CUSTOMER_PERMISSIONS.read)
+  @Query(() => TagConnection, { description: 'Tag definitions of the workspace, by name' })
+  tags(@Args() page: PageArgs, @Ctx() ctx: RequestContext) {
+    return paginate(ctx.em, Tag, {}, page, { field: 'name', direction: 'asc' });
+  }
+
+  @Authorized(CUSTOMER_PERMISSIONS.write)
+  @Mutation(() => TagPayload, { description: 'Define a tag; names are unique in the workspace' })
+  tagCreate(@Arg('input') input: TagCreateInput, @Ctx() ctx: RequestContext): Promise<TagPayload> {
+    return mutationPayload(TagPayload, async () => ({ tag: await tags.createTag(ctx, input) }));
+  }
+
+  @Authorized(CUSTOMER_PERMISSIONS.write)
+  @Mutation(() => TagPayload, { description: 'Rename, recolour, regroup or redescribe a tag' })
+  tagUpdate(@Arg('input') input: TagUpdateInput, @Ctx() ctx: RequestContext): Promise<TagPayload> {
+    return mutationPayload(TagPayload, async () => ({ tag: await tags.updateTag(ctx, input) }));
+  }
+
+  @Authorized(CUSTOMER_PERMISSIONS.write)
+  @Mutation(() => TagDeletePayload, { description: 'Delete a tag; it is taken off every customer' })
+  tagDelete(@Arg('input') input: TagDeleteInput, @Ctx() ctx: RequestContext): Promise<TagDeletePayload> {
+    return mutationPayload(TagDeletePayload, async () => ({ deletedTagId: await tags.deleteTag(ctx, input.id) }));
+  }
+
+  @Authorized(CUSTOMER_PERMISSIONS.write)
+  @Mutation(() => CustomerTagsPayload, { description: 'Put tags on customers, in bulk; tags already there stay' })
+  customerTagsAdd(@Arg('input') input: CustomerTagsInput, @Ctx() ctx: RequestContext): Promise<CustomerTagsPayload> {
+    return mutationPayload(CustomerTagsPayload, async () => ({ customers: await tags.changeCustomerTags(ctx, input, true) }));
+  }
+
+  @Authorized(CUSTOMER_PERMISSIONS.write)
+  @Mutation(() => CustomerTagsPayload, { description: 'Take tags off customers, in bulk' })
+  customerTagsRemove(@Arg('input') input: CustomerTagsInput, @Ctx() ctx: RequestContext): Promise<CustomerTagsPayload> {
+    return mutationPayload(CustomerTagsPayload, async () => ({ customers: await tags.changeCustomerTags(ctx, input, false) }));
+  }
+}

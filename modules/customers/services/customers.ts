@@ -1,0 +1,206 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { RequestContext, UnitOfWork } from '../../../src/context';
+import { AppError } from '../../../src/graphql/errors';
+import { fromGlobalId, tryFromGlobalId } from '../../../src/graphql/global-id';
+import { UserError, UserErrorCode, UserInputFailure, validateInput } from '../../../src/graphql/user-errors';
+import { ConsentRecord, Customer, CustomerExternalId } from '../entities/customer';
+import type {
+  ConsentRecordInput, CustomerCreateInput, CustomerMergeInput, CustomerUpdateInput, CustomerUpsertInput, ExternalIdInput,
+} from '../graphql/inputs';
+import { CUSTOMER_EVENTS } from '../permissions';
+import { issueCustomerNumbers } from './numbers';
+import { PERSONAL_DATA, type PersonalDataHandler } from './personal-data';
+import { profileChanges, profileProblems, searchTextOf, type ProfileData } from './profile';
+import { refreshLastOrderAt } from './stats';
+
+/** The customer of a query argument; unknown, wrong-type and other-workspace ids are all NOT_FOUND. */
+export async function customerById(ctx: RequestContext, globalId: string): Promise<Customer> {
+  const customer = await ctx.em.findOne(Customer, fromGlobalId(globalId, 'Customer'));
+  if (!customer) throw AppError.notFound('Customer');
+  return customer;
+}
+
+/** The customer named in a mutation input, or a NOT_FOUND userError on `field`. */
+export async function customerForInput(em: EntityManager, globalId: string, field: string[]): Promise<Customer> {
+  const id = tryFromGlobalId(globalId, 'Customer');
+  const customer = id ? await em.findOne(Customer, id) : null;
+  if (!customer) throw UserInputFailure.of(field, 'No such customer', UserErrorCode.NOT_FOUND);
+  return customer;
+}
+
+function assertNotErased(customer: Customer, field: string[]) {
+  if (customer.erasedAt) {
+    throw UserInputFailure.of(field, `Customer ${customer.customerNo} was erased; its record can no longer change`, UserErrorCode.NOT_ALLOWED);
+  }
+}
+
+const describe = (c: Customer) => `customer ${c.customerNo} (id ${c.globalId})`;
+
+const externalKey = (e: ExternalIdInput) => ({ platform: e.platform.trim().toLowerCase(), externalId: e.value.trim() });
+
+/**
+ * The "no customer numbered twice" rule: a phone, email or external id that another customer already has is a
+ * DUPLICATE naming that customer. Unique indexes back this up for concurrent writers.
+ */
+async function assertNoDuplicates(em: EntityManager, data: ProfileData, externalIds: ExternalIdInput[], selfId?: string) {
+  const problems: UserError[] = [];
+  const contact = [
+    data.phone ? { phone: data.phone as string } : undefined,
+    data.email ? { email: data.email as string } : undefined,
+  ].filter((c) => c !== undefined);
+  const others = contact.length ? await em.find(Customer, { $or: contact, ...(selfId ? { id: { $ne: selfId } } : {}) }) : [];
+  for (const field of ['phone', 'email'] as const) {
+    const other = data[field] ? others.find((c) => c[field] === data[field]) : undefined;
+    if (other) problems.push(UserError.of(['input', field], `This ${field} already belongs to ${describe(other)}`, UserErrorCode.DUPLICATE));
+  }
+  if (externalIds.length) {
+    const links = await em.find(CustomerExternalId, { $or: externalIds.map(externalKey) }, { populate: ['customer'] });
+    externalIds.forEach((input, index) => {
+      const key = externalKey(input);
+      const link = links.find((l) => l.platform === key.platform && l.externalId === key.externalId && l.customer.id !== selfId);
+      if (link) {
+        problems.push(UserError.of(['input', 'externalIds', String(index)], `${key.platform} id ${key.externalId} already belongs to ${describe(link.customer)}`, UserErrorCode.DUPLICATE));
+      }
+    });
+  }
+  if (problems.length) throw new UserInputFailure(problems);
+}
+
+async function createInTransaction(uow: UnitOfWork, input: CustomerCreateInput): Promise<Customer> {
+  const draft = new Customer();
+  const data = profileChanges(draft, input);
+  const problems = profileProblems(draft, input, data);
+  const keys = input.externalIds.map(externalKey);
+  keys.forEach((key, i) => {
+    if (keys.findIndex((k) => k.platform === key.platform && k.externalId === key.externalId) < i) {
+      problems.push(UserError.of(['input', 'externalIds', String(i)], 'This external id is listed twice', UserErrorCode.DUPLICATE));
+    }
+  });
+  if (problems.length) throw new UserInputFailure(problems);
+  await assertNoDuplicates(uow.em, data, input.externalIds);
+  const [customerNo] = await issueCustomerNumbers(uow, 1);
+  const customer = uow.em.assign(draft, { ...data, customerNo } as any);
+  customer.searchText = searchTextOf(customer, keys.map((k) => k.externalId));
+  uow.em.persist(customer);
+  for (const key of keys) uow.em.persist(uow.em.create(CustomerExternalId, { customer, ...key } as any));
+  uow.audit({ action: 'customers.customer.create', subjectType: 'Customer', subjectId: customer.id, changes: { customerNo, kind: customer.kind } });
+  uow.emit(CUSTOMER_EVENTS.created, customer.id);
+  return customer;
+}
+
+/** Applies corrections; audited with the names of the changed fields only, so the log holds no personal data. */
+async function updateInTransaction(uow: UnitOfWork, customer: Customer, input: CustomerUpdateInput | CustomerUpsertInput): Promise<Customer> {
+  const data = profileChanges(customer, input);
+  const problems = profileProblems(customer, input, data);
+  if (problems.length) throw new UserInputFailure(problems);
+  await assertNoDuplicates(uow.em, data, [], customer.id);
+  const externalIds = await uow.em.find(CustomerExternalId, { customer: customer.id });
+  uow.em.assign(customer, data as any);
+  customer.searchText = searchTextOf(customer, externalIds.map((e) => e.externalId));
+  const fields = Object.keys(data).filter((key) => key !== 'birthdayMonthDay');
+  if (fields.length) {
+    uow.audit({ action: 'customers.customer.update', subjectType: 'Customer', subjectId: customer.id, changes: { fields } });
+    uow.emit(CUSTOMER_EVENTS.updated, customer.id);
+  }
+  return customer;
+}
+
+/** Creates a customer with the next customer number, refusing duplicates. */
+export async function createCustomer(ctx: RequestContext, input: CustomerCreateInput): Promise<Customer> {
+  await validateInput(input);
+  return ctx.transaction((uow) => createInTransaction(uow, input));
+}
+
+/** Corrects a customer, refusing a stale version with CONFLICT. */
+export async function updateCustomer(ctx: RequestContext, input: CustomerUpdateInput): Promise<Customer> {
+  await validateInput(input);
+  return ctx.transaction(async (uow) => {
+    const customer = await customerForInput(uow.em, input.id, ['input', 'id']);
+    assertNotErased(customer, ['input', 'id']);
+    if (customer.version !== input.version) {
+      throw UserInputFailure.of(['input', 'version'], 'Someone else changed this customer since you loaded it; reload and try again', UserErrorCode.CONFLICT);
+    }
+    return updateInTransaction(uow, customer, input);
+  });
+}
+
+/**
+ * For partners: the customer with this external id is updated (last writer wins: partners sync their own master
+ * data and carry no version), or created when the id is new.
+ */
+export async function upsertCustomer(ctx: RequestContext, input: CustomerUpsertInput): Promise<{ customer: Customer; created: boolean }> {
+  await validateInput(input);
+  return ctx.transaction(async (uow) => {
+    const link = await uow.em.findOne(CustomerExternalId, externalKey(input.externalId), { populate: ['customer'] });
+    if (link) return { customer: await updateInTransaction(uow, link.customer, input), created: false };
+    const customer = await createInTransaction(uow, Object.assign(input, { externalIds: [input.externalId] }) as CustomerCreateInput);
+    return { customer, created: true };
+  });
+}
+
+function personalDataHandlers(ctx: RequestContext): PersonalDataHandler[] {
+  return ctx.app.registry.contributionsTo<PersonalDataHandler>(PERSONAL_DATA);
+}
+
+/** Folds mergeId into keepId through every module's merge handler, then deletes mergeId. */
+export async function mergeCustomers(ctx: RequestContext, input: CustomerMergeInput): Promise<Customer> {
+  return ctx.transaction(async (uow) => {
+    const keep = await customerForInput(uow.em, input.keepId, ['input', 'keepId']);
+    const merged = await customerForInput(uow.em, input.mergeId, ['input', 'mergeId']);
+    if (keep.id === merged.id) throw UserInputFailure.of(['input', 'mergeId'], 'A customer cannot be merged into itself');
+    assertNotErased(keep, ['input', 'keepId']);
+    assertNotErased(merged, ['input', 'mergeId']);
+    for (const handler of personalDataHandlers(ctx)) await handler.merge(uow, keep.id, merged.id);
+    await uow.em.nativeDelete(Customer, { id: merged.id });
+    uow.em.getUnitOfWork().unsetIdentity(merged);
+    await refreshLastOrderAt(uow, [keep.id]);
+    uow.audit({
+      action: 'customers.customer.merge', subjectType: 'Customer', subjectId: keep.id,
+      changes: { mergedId: merged.id, mergedCustomerNo: merged.customerNo },
+    });
+    uow.emit(CUSTOMER_EVENTS.merged, keep.id, { mergedId: merged.id });
+    return keep;
+  });
+}
+
+/** Irreversibly replaces the customer's personal data in every module; audited. Erasing twice is ALREADY_DONE. */
+export async function eraseCustomer(ctx: RequestContext, globalId: string): Promise<Customer> {
+  return ctx.transaction(async (uow) => {
+    const customer = await customerForInput(uow.em, globalId, ['input', 'id']);
+    if (customer.erasedAt) throw UserInputFailure.of(['input', 'id'], `Customer ${customer.customerNo} was already erased`, UserErrorCode.ALREADY_DONE);
+    for (const handler of personalDataHandlers(ctx)) await handler.erase(uow, customer.id);
+    uow.audit({ action: 'customers.customer.erase', subjectType: 'Customer', subjectId: customer.id, changes: { customerNo: customer.customerNo } });
+    uow.emit(CUSTOMER_EVENTS.erased, customer.id);
+    return customer;
+  });
+}
+
+/** Every personal datum held about the customer, from every module; the export itself is audited. */
+export async function exportCustomerData(ctx: RequestContext, globalId: string): Promise<Record<string, unknown>> {
+  const customer = await customerById(ctx, globalId);
+  const sections: Record<string, unknown> = {};
+  for (const handler of personalDataHandlers(ctx)) Object.assign(sections, await handler.export(ctx, customer.id));
+  await ctx.transaction(async (uow) => {
+    uow.audit({ action: 'customers.customer.export', subjectType: 'Customer', subjectId: customer.id, changes: { customerNo: customer.customerNo } });
+  });
+  return { exportedAt: new Date().toISOString(), ...sections };
+}
+
+/** Records a consent the customer gave (policy version, marketing yes or no, channel). */
+export async function recordConsent(ctx: RequestContext, input: ConsentRecordInput): Promise<ConsentRecord> {
+  await validateInput(input);
+  return ctx.transaction(async (uow) => {
+    const customer = await customerForInput(uow.em, input.customerId, ['input', 'customerId']);
+    assertNotErased(customer, ['input', 'customerId']);
+    const consentedAt = input.consentedAt ?? new Date();
+    if (consentedAt.getTime() > Date.now() + 60_000) throw UserInputFailure.of(['input', 'consentedAt'], 'consentedAt cannot be in the future');
+    const consent = uow.em.create(ConsentRecord, {
+      customer, policyVersion: input.policyVersion.trim(), marketingConsent: input.marketingConsent, channel: input.channel.trim(), consentedAt,
+    } as any);
+    uow.audit({
+      action: 'customers.consent.record', subjectType: 'Customer', subjectId: customer.id,
+      changes: { policyVersion: consent.policyVersion, marketingConsent: consent.marketingConsent, channel: consent.channel },
+    });
+    return consent;
+  });
+}

@@ -1,0 +1,3 @@
+import type { RequestContext } from '../../../src/context';
+
+export async function seedCustomersDemo(_ctx: RequestContext): Promise<void> {}

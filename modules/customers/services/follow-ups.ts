@@ -1,0 +1,32 @@
+import type { RequestContext } from '../../../src/context';
+import { UserErrorCode, UserInputFailure, validateInput } from '../../../src/graphql/user-errors';
+import { FollowUp } from '../entities/follow-up';
+import type { FollowUpCreateInput } from '../graphql/inputs';
+import { CUSTOMER_EVENTS } from '../permissions';
+import { customerForInput } from './customers';
+
+/**
+ * Records a follow-up by the caller. It becomes the customer's pending one when it plans a next contact, and ends
+ * whatever follow-up was pending before: the due list shows each customer's latest plan only.
+ */
+export async function createFollowUp(ctx: RequestContext, input: FollowUpCreateInput): Promise<FollowUp> {
+  await validateInput(input);
+  return ctx.transaction(async (uow) => {
+    const customer = await customerForInput(uow.em, input.customerId, ['input', 'customerId']);
+    if (customer.erasedAt) throw UserInputFailure.of(['input', 'customerId'], 'This customer was erased', UserErrorCode.NOT_ALLOWED);
+    const happenedAt = input.happenedAt ?? new Date();
+    if (happenedAt.getTime() > Date.now() + 60_000) throw UserInputFailure.of(['input', 'happenedAt'], 'happenedAt cannot be in the future');
+    if (input.nextFollowUpOn && input.nextFollowUpOn < happenedAt.toISOString().slice(0, 10)) {
+      throw UserInputFailure.of(['input', 'nextFollowUpOn'], 'nextFollowUpOn cannot be before the follow-up itself');
+    }
+    await uow.em.nativeUpdate(FollowUp, { customer: customer.id, pending: true }, { pending: false });
+    const followUp = uow.em.create(FollowUp, {
+      customer, authorUserId: ctx.caller.userId, method: input.method, content: input.content.trim(),
+      outcome: input.outcome?.trim() || undefined, happenedAt, nextFollowUpOn: input.nextFollowUpOn ?? undefined,
+      pending: Boolean(input.nextFollowUpOn),
+    } as any);
+    uow.audit({ action: 'customers.followUp.create', subjectType: 'FollowUp', subjectId: followUp.id, changes: { customerNo: customer.customerNo, method: input.method } });
+    uow.emit(CUSTOMER_EVENTS.followUpCreated, followUp.id, { customerId: customer.id });
+    return followUp;
+  });
+}

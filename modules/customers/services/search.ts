@@ -1,0 +1,93 @@
+import type { FilterQuery } from '@mikro-orm/postgresql';
+import type { RequestContext } from '../../../src/context';
+import { paginate, type PageArgs, type SortKey } from '../../../src/graphql/connection';
+import { AppError } from '../../../src/graphql/errors';
+import { tryFromGlobalId } from '../../../src/graphql/global-id';
+import { Customer } from '../entities/customer';
+import { FollowUp } from '../entities/follow-up';
+import { CustomerSort, type CustomerFilter } from '../graphql/args';
+import { CUSTOMER_PERMISSIONS } from '../permissions';
+
+const escapeLike = (term: string) => term.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/**
+ * Search: a case-insensitive substring (ILIKE, so 张 and 小明 match inside names) of the name, nickname, customer
+ * number and external ids; callers with `customers:pii` also match phone and email. Without that permission a
+ * phone number could be confirmed by searching for it, which masking is meant to prevent.
+ */
+function searchCondition(ctx: RequestContext, raw: string): FilterQuery<Customer> | undefined {
+  const term = raw.trim().toLowerCase();
+  if (!term) return undefined;
+  const conditions: FilterQuery<Customer>[] = [{ searchText: { $ilike: `%${escapeLike(term)}%` } }];
+  if (ctx.can(CUSTOMER_PERMISSIONS.pii)) {
+    const digits = term.replace(/[\s()-]/g, '');
+    if (/^\+?\d+$/.test(digits)) conditions.push({ phone: { $like: `%${digits.replace(/^\+?86(?=1)/, '')}%` } });
+    conditions.push({ email: { $like: `%${escapeLike(term)}%` } });
+  }
+  return { $or: conditions };
+}
+
+/** The customers of a filter, as a keyset-paginated connection. */
+export function listCustomers(ctx: RequestContext, filter: CustomerFilter | undefined, sort: CustomerSort, page: PageArgs) {
+  const where: FilterQuery<Customer>[] = [];
+  const search = filter?.search ? searchCondition(ctx, filter.search) : undefined;
+  if (search) where.push(search);
+  if (filter?.kind) where.push({ kind: filter.kind });
+  if (filter?.province) where.push({ province: filter.province.trim() });
+  if (filter?.city) where.push({ city: filter.city.trim() });
+  if (filter?.hasOrdered != null) where.push({ lastOrderAt: filter.hasOrdered ? { $ne: null } : null });
+  if (filter?.createdAfter) where.push({ createdAt: { $gte: filter.createdAfter } });
+  if (filter?.createdBefore) where.push({ createdAt: { $lt: filter.createdBefore } });
+  if (filter?.tagIds?.length) {
+    const tagIds = [...new Set(filter.tagIds.map((id) => tryFromGlobalId(id, 'Tag') ?? '00000000-0000-0000-0000-000000000000'))];
+    // Customers carrying every one of the tags; a sub-select keeps it one statement and lets paginate stay keyset.
+    const carriers = ctx.em.getKnex()('customer_tag')
+      .select('customer_id')
+      .where('workspace_id', ctx.workspaceId)
+      .whereIn('tag_id', tagIds)
+      .groupBy('customer_id')
+      .havingRaw('count(distinct tag_id) = ?', [tagIds.length]);
+    where.push({ id: { $in: carriers as any } });
+  }
+  let sortKey: SortKey = { field: 'createdAt', direction: 'desc' };
+  if (sort === CustomerSort.LAST_ORDER_AT) {
+    // Keyset paging needs a value to compare: customers who never bought have none and are left out of this order.
+    sortKey = { field: 'lastOrderAt', direction: 'desc' };
+    where.push({ lastOrderAt: { $ne: null } });
+  }
+  return paginate(ctx.em, Customer, where.length ? { $and: where } : {}, page, sortKey);
+}
+
+/** `MM-DD` of each day from today (UTC) for `days` days; 02-29 rides along with 02-28 in common years. */
+function monthDaysAhead(days: number): string[] {
+  const result = new Set<string>();
+  const today = new Date();
+  for (let i = 0; i <= days; i++) {
+    const day = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() + i));
+    const md = day.toISOString().slice(5, 10);
+    result.add(md);
+    const year = day.getUTCFullYear();
+    const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+    if (md === '02-28' && !leap) result.add('02-29');
+  }
+  return [...result];
+}
+
+export const MAX_CARE_DAYS = 60;
+
+function checkDays(days: number) {
+  if (!Number.isInteger(days) || days < 0 || days > MAX_CARE_DAYS) throw new AppError('BAD_USER_INPUT', `days must be between 0 and ${MAX_CARE_DAYS}`);
+}
+
+/** Customers whose birthday falls within the next `days` days, by month and day. */
+export function upcomingBirthdays(ctx: RequestContext, days: number, page: PageArgs) {
+  checkDays(days);
+  return paginate(ctx.em, Customer, { birthdayMonthDay: { $in: monthDaysAhead(days) } }, page, { field: 'birthdayMonthDay', direction: 'asc' });
+}
+
+/** Pending follow-ups planned for today plus `days` days or earlier (overdue ones included), soonest first. */
+export function followUpsDue(ctx: RequestContext, days: number, page: PageArgs) {
+  checkDays(days);
+  const horizon = new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+  return paginate(ctx.em, FollowUp, { pending: true, nextFollowUpOn: { $lte: horizon } }, page, { field: 'nextFollowUpOn', direction: 'asc' });
+}

@@ -1,0 +1,100 @@
+import type { RequestContext } from '../../../src/context';
+import { tryFromGlobalId } from '../../../src/graphql/global-id';
+import { UserError, UserErrorCode, UserInputFailure, validateInput } from '../../../src/graphql/user-errors';
+import { Customer } from '../entities/customer';
+import { CustomerTag, Tag } from '../entities/tag';
+import type { CustomerTagsInput, TagCreateInput, TagUpdateInput } from '../graphql/inputs';
+
+async function assertNameFree(em: RequestContext['em'], name: string, selfId?: string) {
+  const other = await em.findOne(Tag, { name, ...(selfId ? { id: { $ne: selfId } } : {}) });
+  if (other) throw UserInputFailure.of(['input', 'name'], `A tag named ${name} already exists`, UserErrorCode.DUPLICATE);
+}
+
+async function tagForInput(em: RequestContext['em'], globalId: string): Promise<Tag> {
+  const id = tryFromGlobalId(globalId, 'Tag');
+  const tag = id ? await em.findOne(Tag, id) : null;
+  if (!tag) throw UserInputFailure.of(['input', 'id'], 'No such tag', UserErrorCode.NOT_FOUND);
+  return tag;
+}
+
+/** Defines a tag of the workspace; names are unique. */
+export async function createTag(ctx: RequestContext, input: TagCreateInput): Promise<Tag> {
+  await validateInput(input);
+  return ctx.transaction(async (uow) => {
+    const name = input.name.trim();
+    await assertNameFree(uow.em, name);
+    const tag = uow.em.create(Tag, {
+      name, colour: input.colour.toUpperCase(), group: input.group, kind: input.kind, description: input.description?.trim() || undefined,
+    } as any);
+    uow.audit({ action: 'customers.tag.create', subjectType: 'Tag', subjectId: tag.id, changes: { name, group: tag.group, kind: tag.kind } });
+    return tag;
+  });
+}
+
+export async function updateTag(ctx: RequestContext, input: TagUpdateInput): Promise<Tag> {
+  await validateInput(input);
+  return ctx.transaction(async (uow) => {
+    const tag = await tagForInput(uow.em, input.id);
+    const changes: Record<string, unknown> = {};
+    if (input.name) changes.name = input.name.trim();
+    if (input.colour) changes.colour = input.colour.toUpperCase();
+    if (input.group) changes.group = input.group;
+    if (input.description !== undefined) changes.description = input.description?.trim() || null;
+    if (changes.name) await assertNameFree(uow.em, changes.name as string, tag.id);
+    uow.em.assign(tag, changes as any);
+    uow.audit({ action: 'customers.tag.update', subjectType: 'Tag', subjectId: tag.id, changes });
+    return tag;
+  });
+}
+
+/** Deletes a tag definition; the database takes it off every customer (cascade). */
+export async function deleteTag(ctx: RequestContext, globalId: string): Promise<string> {
+  return ctx.transaction(async (uow) => {
+    const tag = await tagForInput(uow.em, globalId);
+    uow.em.remove(tag);
+    uow.audit({ action: 'customers.tag.delete', subjectType: 'Tag', subjectId: tag.id, changes: { name: tag.name } });
+    return tag.globalId;
+  });
+}
+
+/**
+ * Tags or untags many customers at once. Every id must be found (else NOT_FOUND naming the position, and nothing
+ * changes); tagging twice and untagging what is not there are no-ops, so a retried call is harmless.
+ */
+export async function changeCustomerTags(ctx: RequestContext, input: CustomerTagsInput, add: boolean): Promise<Customer[]> {
+  await validateInput(input);
+  return ctx.transaction(async (uow) => {
+    const customerIds = input.customerIds.map((id) => tryFromGlobalId(id, 'Customer'));
+    const tagIds = input.tagIds.map((id) => tryFromGlobalId(id, 'Tag'));
+    const [customers, tags] = await Promise.all([
+      uow.em.find(Customer, { id: { $in: customerIds.filter((id): id is string => !!id) } }),
+      uow.em.find(Tag, { id: { $in: tagIds.filter((id): id is string => !!id) } }),
+    ]);
+    const problems: UserError[] = [];
+    const check = (ids: (string | undefined)[], known: { id: string }[], field: string, label: string) =>
+      ids.forEach((id, i) => {
+        if (!id || !known.some((k) => k.id === id)) problems.push(UserError.of(['input', field, String(i)], `No such ${label}`, UserErrorCode.NOT_FOUND));
+      });
+    check(customerIds, customers, 'customerIds', 'customer');
+    check(tagIds, tags, 'tagIds', 'tag');
+    const erased = customers.find((c) => c.erasedAt);
+    if (add && erased) problems.push(UserError.of(['input', 'customerIds', String(customerIds.indexOf(erased.id))], 'Erased customers cannot be tagged', UserErrorCode.NOT_ALLOWED));
+    if (problems.length) throw new UserInputFailure(problems);
+
+    const pairs = customers.flatMap((c) => tags.map((t) => ({ customer_id: c.id, tag_id: t.id })));
+    // Raw SQL: up to 1,000 customers × 50 tags in one statement, idempotent through the unique (customer, tag).
+    const statement = add
+      ? `insert into customer_tag (id, created_at, updated_at, workspace_id, customer_id, tag_id)
+         select gen_random_uuid(), now(), now(), ?, p.customer_id, p.tag_id from jsonb_to_recordset(?::jsonb) as p(customer_id uuid, tag_id uuid)
+         on conflict (customer_id, tag_id) do nothing`
+      : `delete from customer_tag t using jsonb_to_recordset(?::jsonb) as p(customer_id uuid, tag_id uuid)
+         where t.workspace_id = ? and t.customer_id = p.customer_id and t.tag_id = p.tag_id`;
+    const params = add ? [ctx.workspaceId, JSON.stringify(pairs)] : [JSON.stringify(pairs), ctx.workspaceId];
+    await uow.em.getConnection().execute(statement, params, 'run', uow.em.getTransactionContext());
+    uow.audit({
+      action: add ? 'customers.customer.tag' : 'customers.customer.untag', subjectType: 'Tag', subjectId: tags[0]?.id ?? ctx.workspaceId,
+      changes: { customers: customers.map((c) => c.customerNo), tags: tags.map((t) => t.name) },
+    });
+    return input.customerIds.map((_, i) => customers.find((c) => c.id === customerIds[i])!);
+  });
+}
