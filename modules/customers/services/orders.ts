@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestContext, UnitOfWork } from '../../../src/context';
 import { tryFromGlobalId } from '../../../src/graphql/global-id';
-import { fromCents, toCents } from '../../../src/graphql/scalars';
+import { fromCents, isMoney, toCents } from '../../../src/graphql/scalars';
 import { UserError, UserErrorCode, UserInputFailure, userErrorsFrom, validateInput } from '../../../src/graphql/user-errors';
 import { CustomerKind } from '../entities/enums';
 import { Order } from '../entities/order';
@@ -36,8 +36,8 @@ async function rowProblems(row: OrderInput, path: string[]): Promise<UserError[]
   if (!row.customerId === !row.customerExternalId) {
     problems.push(UserError.of([...path, 'customerId'], 'Name the customer with exactly one of customerId and customerExternalId', UserErrorCode.REQUIRED));
   }
-  if (problems.length) return problems;
-  if (row.items.length) {
+  const amountsValid = isMoney(row.totalAmount) && row.items.every((item) => isMoney(item.unitPrice) && Number.isInteger(item.quantity));
+  if (amountsValid && row.items.length) {
     const itemsTotal = row.items.reduce((sum, item) => sum + toCents(item.unitPrice) * BigInt(item.quantity), 0n);
     if (itemsTotal !== toCents(row.totalAmount)) {
       problems.push(UserError.of([...path, 'totalAmount'], `totalAmount ${fromCents(toCents(row.totalAmount))} disagrees with the items, which add up to ${fromCents(itemsTotal)}`));
