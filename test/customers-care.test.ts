@@ -1,0 +1,131 @@
+import { dataOf, gql } from './support/client';
+import { createUserWithRole, signUpWorkspace } from './support/fixtures';
+import { startTestServer, type TestServer } from './support/server';
+import { createCustomer, createTag, ORDER_UPSERT, order, TAG_CREATE } from './customers-fixtures';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+const TAGS = `mutation($input: CustomerTagsInput!, $add: Boolean!) {
+  add: customerTagsAdd(input: $input) @include(if: $add) { customers { name tags { name } } userErrors { field code } }
+  remove: customerTagsRemove(input: $input) @skip(if: $add) { customers { name tags { name } } userErrors { field code } } }`;
+const FOLLOW_UP = `mutation($input: FollowUpCreateInput!) { followUpCreate(input: $input) {
+  followUp { id method content outcome nextFollowUpOn pending author { id } customer { id } } userErrors { field code message } } }`;
+const dayOffset = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+
+describe('tags and portraits', () => {
+  it('defines tags with unique names and valid colours, tags and untags customers in bulk, and deleting a tag takes it off', async () => {
+    const owner = await signUpWorkspace(server.url);
+    const vip = await createTag(server.url, owner.token, { name: 'VIP', colour: '#ff0000', group: 'CONSUMPTION', kind: 'MODEL', description: 'RFM 重要价值客户' });
+    expect(vip).toMatchObject({ name: 'VIP', colour: '#FF0000', group: 'CONSUMPTION', kind: 'MODEL' });
+    const duplicate = dataOf(await gql(server.url, TAG_CREATE, { input: { name: 'VIP', group: 'PREFERENCE' } }, owner.token)).tagCreate;
+    expect(duplicate.userErrors).toEqual([expect.objectContaining({ field: ['input', 'name'], code: 'DUPLICATE' })]);
+    const badColour = dataOf(await gql(server.url, TAG_CREATE, { input: { name: '红色', colour: 'red', group: 'PREFERENCE' } }, owner.token)).tagCreate;
+    expect(badColour.userErrors).toEqual([expect.objectContaining({ field: ['input', 'colour'], code: 'INVALID' })]);
+    const outdoor = await createTag(server.url, owner.token, { name: '户外', group: 'PREFERENCE' });
+
+    const customers = [];
+    for (const name of ['甲', '乙', '丙']) customers.push(await createCustomer(server.url, owner.token, { name }));
+    const input = { customerIds: customers.map((c) => c.id), tagIds: [vip.id, outdoor.id] };
+    const added = dataOf(await gql(server.url, TAGS, { input, add: true }, owner.token)).add;
+    expect(added.customers.map((c: any) => c.tags.map((t: any) => t.name))).toEqual([['VIP', '户外'], ['VIP', '户外'], ['VIP', '户外']]);
+    expect(dataOf(await gql(server.url, TAGS, { input, add: true }, owner.token)).add.userErrors).toEqual([]);
+    const removed = dataOf(await gql(server.url, TAGS, { input: { customerIds: [customers[0].id], tagIds: [vip.id] }, add: false }, owner.token)).remove;
+    expect(removed.customers).toEqual([{ name: '甲', tags: [{ name: '户外' }] }]);
+    const unknown = dataOf(await gql(server.url, TAGS, { input: { customerIds: [customers[0].id, 'bm9wZQ'], tagIds: [vip.id] }, add: true }, owner.token)).add;
+    expect(unknown.userErrors).toEqual([{ field: ['input', 'customerIds', '1'], code: 'NOT_FOUND' }]);
+
+    const deleted = dataOf(await gql(server.url, `mutation($input: TagDeleteInput!) { tagDelete(input: $input) { deletedTagId userErrors { code } } }`, { input: { id: outdoor.id } }, owner.token)).tagDelete;
+    expect(deleted).toEqual({ deletedTagId: outdoor.id, userErrors: [] });
+    const tags = dataOf(await gql(server.url, `query($id: ID!) { customer(id: $id) { tags { name } } tags { totalCount nodes { name } } }`, { id: customers[1].id }, owner.token));
+    expect(tags).toEqual({ customer: { tags: [{ name: 'VIP' }] }, tags: { totalCount: 1, nodes: [{ name: 'VIP' }] } });
+    const renamed = dataOf(await gql(server.url, `mutation($input: TagUpdateInput!) { tagUpdate(input: $input) { tag { name colour } userErrors { code } } }`, { input: { id: vip.id, name: '重要价值', colour: '#00aa00' } }, owner.token)).tagUpdate;
+    expect(renamed).toEqual({ tag: { name: '重要价值', colour: '#00AA00' }, userErrors: [] });
+  });
+
+  it('builds the portrait: tags by group, statistics with favourites, handling strategy and age', async () => {
+    const owner = await signUpWorkspace(server.url);
+    const birthday = `${new Date().getUTCFullYear() - 30}-01-01`;
+    const customer = await createCustomer(server.url, owner.token, { name: '郭靖', birthday, personalityType: 'FRIENDLY', behaviourType: 'CONFUSED' });
+    const tags = [
+      await createTag(server.url, owner.token, { name: '男性', group: 'DEMOGRAPHIC', kind: 'FACT' }),
+      await createTag(server.url, owner.token, { name: '高消费', group: 'CONSUMPTION', kind: 'MODEL' }),
+      await createTag(server.url, owner.token, { name: '户外运动', group: 'PREFERENCE' }),
+    ];
+    dataOf(await gql(server.url, TAGS, { input: { customerIds: [customer.id], tagIds: tags.map((t) => t.id) }, add: true }, owner.token));
+    const items = [
+      { sku: 'T1', title: '冲锋衣', category: '户外', brand: '凯乐石', quantity: 2, unitPrice: '500.00' },
+      { sku: 'T2', title: '登山杖', category: '户外', brand: '黑钻', quantity: 1, unitPrice: '300.00' },
+      { sku: 'T3', title: '袜子', category: '服饰', brand: '黑钻', quantity: 2, unitPrice: '50.00' },
+    ];
+    dataOf(await gql(server.url, ORDER_UPSERT, { input: order({ customerId: customer.id, totalAmount: '1400.00', items }) }, owner.token));
+    const portrait = dataOf(await gql(server.url, `query($id: ID!) { customer(id: $id) { personalityType behaviourType portrait {
+      tagGroups { group tags { name kind } } handlingStrategy age merchant { shopName }
+      orderStats { orderCount totalSpent averageOrderValue favouriteCategory favouriteBrand } } } }`, { id: customer.id }, owner.token)).customer;
+    expect(portrait).toMatchObject({
+      personalityType: 'FRIENDLY', behaviourType: 'CONFUSED',
+      portrait: {
+        tagGroups: [
+          { group: 'DEMOGRAPHIC', tags: [{ name: '男性', kind: 'FACT' }] },
+          { group: 'CONSUMPTION', tags: [{ name: '高消费', kind: 'MODEL' }] },
+          { group: 'PREFERENCE', tags: [{ name: '户外运动', kind: 'MANUAL' }] },
+        ],
+        age: 30, merchant: null,
+        orderStats: { orderCount: 1, totalSpent: '1400.00', averageOrderValue: '1400.00', favouriteCategory: '户外', favouriteBrand: '黑钻' },
+      },
+    });
+    expect(portrait.portrait.handlingStrategy).toContain('友善型：提供最好的服务');
+    expect(portrait.portrait.handlingStrategy).toContain('困惑型');
+  });
+});
+
+describe('follow-ups and care', () => {
+  it('lets agents record follow-ups; the due list shows each customer\'s latest plan only', async () => {
+    const owner = await signUpWorkspace(server.url);
+    const agent = await createUserWithRole(server.url, owner.token, 'AGENT');
+    const crm = await createUserWithRole(server.url, owner.token, 'CRM_SPECIALIST');
+    const customer = await createCustomer(server.url, owner.token, { name: '黄蓉' });
+    const other = await createCustomer(server.url, owner.token, { name: '洪七公' });
+
+    const first = dataOf(await gql(server.url, FOLLOW_UP, {
+      input: { customerId: customer.id, method: 'PHONE', content: '回访退货体验', outcome: '满意', nextFollowUpOn: dayOffset(3) },
+    }, agent.token)).followUpCreate;
+    expect(first.followUp).toMatchObject({ method: 'PHONE', outcome: '满意', pending: true, author: { id: agent.userId }, customer: { id: customer.id } });
+    dataOf(await gql(server.url, FOLLOW_UP, { input: { customerId: other.id, method: 'VISIT', content: '上门拜访', nextFollowUpOn: dayOffset(30) } }, agent.token));
+    dataOf(await gql(server.url, FOLLOW_UP, { input: { customerId: other.id, method: 'EMAIL', content: '逾期未联系', nextFollowUpOn: dayOffset(-2), happenedAt: new Date(Date.now() - 5 * 86_400_000).toISOString() } }, agent.token));
+
+    const due = `query($days: Int) { followUpsDue(days: $days) { totalCount nodes { content nextFollowUpOn customer { name } } } }`;
+    expect(dataOf(await gql(server.url, due, { days: 7 }, crm.token)).followUpsDue.nodes.map((n: any) => n.content)).toEqual(['逾期未联系', '回访退货体验']);
+
+    dataOf(await gql(server.url, FOLLOW_UP, { input: { customerId: customer.id, method: 'WECHAT', content: '已完成回访' } }, crm.token));
+    expect(dataOf(await gql(server.url, due, { days: 7 }, crm.token)).followUpsDue.nodes.map((n: any) => n.content)).toEqual(['逾期未联系']);
+    const history = dataOf(await gql(server.url, `query($id: ID!) { customer(id: $id) { followUps { nodes { content pending } } } }`, { id: customer.id }, owner.token));
+    expect(history.customer.followUps.nodes).toEqual([{ content: '已完成回访', pending: false }, { content: '回访退货体验', pending: false }]);
+
+    const bad = dataOf(await gql(server.url, FOLLOW_UP, {
+      input: { customerId: customer.id, method: 'SMS', content: ' ', nextFollowUpOn: '2000-01-01' },
+    }, agent.token)).followUpCreate;
+    expect(bad.userErrors.map((e: any) => e.field.join('.'))).toEqual(['input.content']);
+    const past = dataOf(await gql(server.url, FOLLOW_UP, { input: { customerId: customer.id, method: 'SMS', content: '短信', nextFollowUpOn: '2000-01-01' } }, agent.token)).followUpCreate;
+    expect(past.userErrors).toEqual([expect.objectContaining({ field: ['input', 'nextFollowUpOn'], code: 'INVALID' })]);
+  });
+
+  it('lists customers with birthdays in the next N days', async () => {
+    const owner = await signUpWorkspace(server.url);
+    const inDays = (days: number, year: number) => `${year}${dayOffset(days).slice(4)}`;
+    await createCustomer(server.url, owner.token, { name: '三天后', birthday: inDays(3, 1990) });
+    await createCustomer(server.url, owner.token, { name: '今天', birthday: inDays(0, 1985) });
+    await createCustomer(server.url, owner.token, { name: '二十天后', birthday: inDays(20, 2000) });
+    await createCustomer(server.url, owner.token, { name: '没有生日' });
+    const birthdays = `query($days: Int) { upcomingBirthdays(days: $days) { nodes { name birthday } } }`;
+    const names = async (days: number) => dataOf(await gql(server.url, birthdays, { days }, owner.token)).upcomingBirthdays.nodes.map((n: any) => n.name).sort();
+    expect(await names(7)).toEqual(['三天后', '今天'].sort());
+    expect(await names(30)).toEqual(['三天后', '二十天后', '今天'].sort());
+    expect((await gql(server.url, birthdays, { days: 365 }, owner.token)).errors![0].extensions!.code).toBe('BAD_USER_INPUT');
+  });
+});
