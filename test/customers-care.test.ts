@@ -129,3 +129,29 @@ describe('follow-ups and care', () => {
     expect((await gql(server.url, birthdays, { days: 365 }, owner.token)).errors![0].extensions!.code).toBe('BAD_USER_INPUT');
   });
 });
+
+describe('demo data', () => {
+  it('seeds about 50 customers of both kinds with tags, a year of orders and follow-ups', async () => {
+    const demo = await startTestServer({ env: { DEMO_DATA: 'true' } });
+    try {
+      const login = dataOf(await gql(demo.url, `mutation { login(input: { email: "crm@xiaolu.example", password: "demo12345" }) { token } }`)).login;
+      const data = dataOf(await gql(demo.url, `{
+        all: customers(first: 100) { totalCount nodes { kind name tags { name } orderStats { orderCount lastPurchaseAt } } }
+        merchants: customers(filter: { kind: MERCHANT }) { totalCount }
+        buyers: customers(filter: { hasOrdered: true }) { totalCount }
+        followUpsDue(days: 60) { totalCount }
+        tags { totalCount } }`, {}, login.token));
+      expect(data.all.totalCount).toBe(50);
+      expect(data.merchants.totalCount).toBeGreaterThan(0);
+      expect(data.buyers.totalCount).toBeGreaterThan(25);
+      expect(data.followUpsDue.totalCount).toBeGreaterThan(0);
+      expect(data.tags.totalCount).toBeGreaterThan(4);
+      expect(data.all.nodes.some((n: any) => n.tags.length > 0)).toBe(true);
+      const yearAgo = Date.now() - 366 * 86_400_000;
+      for (const n of data.all.nodes) if (n.orderStats.lastPurchaseAt) expect(new Date(n.orderStats.lastPurchaseAt).getTime()).toBeGreaterThan(yearAgo);
+      expect(data.all.nodes.filter((n: any) => /[\u4e00-\u9fa5]/.test(n.name))).toHaveLength(50);
+    } finally {
+      await demo.stop();
+    }
+  });
+});
