@@ -70,25 +70,25 @@ export class CustomerResolver {
 
   @Authorized(CUSTOMER_PERMISSIONS.write)
   @Mutation(() => CustomerPayload, { description: 'Create a customer with the next customer number; a phone, email or external id already known is DUPLICATE' })
-  customerCreate(@Arg('input') input: CustomerCreateInput, @Ctx() ctx: RequestContext): Promise<CustomerPayload> {
+  customerCreate(@Arg('input', { description: 'The fields of the input type' }) input: CustomerCreateInput, @Ctx() ctx: RequestContext): Promise<CustomerPayload> {
     return mutationPayload(CustomerPayload, async () => ({ customer: await customers.createCustomer(ctx, input) }));
   }
 
   @Authorized(CUSTOMER_PERMISSIONS.write)
   @Mutation(() => CustomerPayload, { description: 'Correct a customer (audited); a stale version is CONFLICT' })
-  customerUpdate(@Arg('input') input: CustomerUpdateInput, @Ctx() ctx: RequestContext): Promise<CustomerPayload> {
+  customerUpdate(@Arg('input', { description: 'The fields of the input type' }) input: CustomerUpdateInput, @Ctx() ctx: RequestContext): Promise<CustomerPayload> {
     return mutationPayload(CustomerPayload, async () => ({ customer: await customers.updateCustomer(ctx, input) }));
   }
 
   @Authorized(CUSTOMER_PERMISSIONS.write)
   @Mutation(() => CustomerUpsertPayload, { description: "For partners: create or update the customer with this external id" })
-  customerUpsert(@Arg('input') input: CustomerUpsertInput, @Ctx() ctx: RequestContext): Promise<CustomerUpsertPayload> {
+  customerUpsert(@Arg('input', { description: 'The fields of the input type' }) input: CustomerUpsertInput, @Ctx() ctx: RequestContext): Promise<CustomerUpsertPayload> {
     return mutationPayload(CustomerUpsertPayload, () => customers.upsertCustomer(ctx, input));
   }
 
   @Authorized(CUSTOMER_PERMISSIONS.write)
   @Mutation(() => CustomerPayload, { description: 'Fold a duplicate record into another: its orders, tags, follow-ups and ids move, then it is deleted' })
-  customerMerge(@Arg('input') input: CustomerMergeInput, @Ctx() ctx: RequestContext): Promise<CustomerPayload> {
+  customerMerge(@Arg('input', { description: 'The fields of the input type' }) input: CustomerMergeInput, @Ctx() ctx: RequestContext): Promise<CustomerPayload> {
     return mutationPayload(CustomerPayload, async () => ({ customer: await customers.mergeCustomers(ctx, input) }));
   }
 
@@ -96,13 +96,13 @@ export class CustomerResolver {
   @Mutation(() => CustomerPayload, {
     description: 'Erase the personal data of a customer in every module, irreversibly (right to deletion); order amounts stay, anonymous',
   })
-  customerErase(@Arg('input') input: CustomerEraseInput, @Ctx() ctx: RequestContext): Promise<CustomerPayload> {
+  customerErase(@Arg('input', { description: 'The fields of the input type' }) input: CustomerEraseInput, @Ctx() ctx: RequestContext): Promise<CustomerPayload> {
     return mutationPayload(CustomerPayload, async () => ({ customer: await customers.eraseCustomer(ctx, input.id) }));
   }
 
   @Authorized(CUSTOMER_PERMISSIONS.write)
   @Mutation(() => ConsentRecordPayload, { description: 'Record a consent the customer gave (privacy policy version, marketing)' })
-  customerConsentRecord(@Arg('input') input: ConsentRecordInput, @Ctx() ctx: RequestContext): Promise<ConsentRecordPayload> {
+  customerConsentRecord(@Arg('input', { description: 'The fields of the input type' }) input: ConsentRecordInput, @Ctx() ctx: RequestContext): Promise<ConsentRecordPayload> {
     return mutationPayload(ConsentRecordPayload, async () => ({ consent: await customers.recordConsent(ctx, input) }));
   }
 

@@ -20,7 +20,7 @@ const FollowUpConnection = Connection(FollowUp);
 export class FollowUpResolver {
   @Authorized(CUSTOMER_PERMISSIONS.followUp)
   @Mutation(() => FollowUpPayload, { description: 'Record a follow-up made with a customer, by the caller' })
-  followUpCreate(@Arg('input') input: FollowUpCreateInput, @Ctx() ctx: RequestContext): Promise<FollowUpPayload> {
+  followUpCreate(@Arg('input', { description: 'The fields of the input type' }) input: FollowUpCreateInput, @Ctx() ctx: RequestContext): Promise<FollowUpPayload> {
     return mutationPayload(FollowUpPayload, async () => ({ followUp: await createFollowUp(ctx, input) }));
   }
 

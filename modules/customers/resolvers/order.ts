@@ -13,7 +13,7 @@ import { importOrders, upsertOrder } from '../services/orders';
 export class OrderResolver {
   @Authorized(CUSTOMER_PERMISSIONS.write)
   @Mutation(() => OrderUpsertPayload, { description: 'Create or update one order, idempotent by (platform, externalId)' })
-  orderUpsert(@Arg('input') input: OrderInput, @Ctx() ctx: RequestContext): Promise<OrderUpsertPayload> {
+  orderUpsert(@Arg('input', { description: 'The fields of the input type' }) input: OrderInput, @Ctx() ctx: RequestContext): Promise<OrderUpsertPayload> {
     return mutationPayload(OrderUpsertPayload, () => upsertOrder(ctx, input));
   }
 
@@ -21,7 +21,7 @@ export class OrderResolver {
   @Mutation(() => OrdersImportPayload, {
     description: 'Import up to 1,000 orders: valid rows commit, refused rows come back as userErrors with their index',
   })
-  ordersImport(@Arg('input') input: OrdersImportInput, @Ctx() ctx: RequestContext): Promise<OrdersImportPayload> {
+  ordersImport(@Arg('input', { description: 'The fields of the input type' }) input: OrdersImportInput, @Ctx() ctx: RequestContext): Promise<OrdersImportPayload> {
     return importOrders(ctx, input);
   }
 

@@ -20,31 +20,31 @@ export class TagResolver {
 
   @Authorized(CUSTOMER_PERMISSIONS.write)
   @Mutation(() => TagPayload, { description: 'Define a tag; names are unique in the workspace' })
-  tagCreate(@Arg('input') input: TagCreateInput, @Ctx() ctx: RequestContext): Promise<TagPayload> {
+  tagCreate(@Arg('input', { description: 'The fields of the input type' }) input: TagCreateInput, @Ctx() ctx: RequestContext): Promise<TagPayload> {
     return mutationPayload(TagPayload, async () => ({ tag: await tags.createTag(ctx, input) }));
   }
 
   @Authorized(CUSTOMER_PERMISSIONS.write)
   @Mutation(() => TagPayload, { description: 'Rename, recolour, regroup or redescribe a tag' })
-  tagUpdate(@Arg('input') input: TagUpdateInput, @Ctx() ctx: RequestContext): Promise<TagPayload> {
+  tagUpdate(@Arg('input', { description: 'The fields of the input type' }) input: TagUpdateInput, @Ctx() ctx: RequestContext): Promise<TagPayload> {
     return mutationPayload(TagPayload, async () => ({ tag: await tags.updateTag(ctx, input) }));
   }
 
   @Authorized(CUSTOMER_PERMISSIONS.write)
   @Mutation(() => TagDeletePayload, { description: 'Delete a tag; it is taken off every customer' })
-  tagDelete(@Arg('input') input: TagDeleteInput, @Ctx() ctx: RequestContext): Promise<TagDeletePayload> {
+  tagDelete(@Arg('input', { description: 'The fields of the input type' }) input: TagDeleteInput, @Ctx() ctx: RequestContext): Promise<TagDeletePayload> {
     return mutationPayload(TagDeletePayload, async () => ({ deletedTagId: await tags.deleteTag(ctx, input.id) }));
   }
 
   @Authorized(CUSTOMER_PERMISSIONS.write)
   @Mutation(() => CustomerTagsPayload, { description: 'Put tags on customers, in bulk; tags already there stay' })
-  customerTagsAdd(@Arg('input') input: CustomerTagsInput, @Ctx() ctx: RequestContext): Promise<CustomerTagsPayload> {
+  customerTagsAdd(@Arg('input', { description: 'The fields of the input type' }) input: CustomerTagsInput, @Ctx() ctx: RequestContext): Promise<CustomerTagsPayload> {
     return mutationPayload(CustomerTagsPayload, async () => ({ customers: await tags.changeCustomerTags(ctx, input, true) }));
   }
 
   @Authorized(CUSTOMER_PERMISSIONS.write)
   @Mutation(() => CustomerTagsPayload, { description: 'Take tags off customers, in bulk' })
-  customerTagsRemove(@Arg('input') input: CustomerTagsInput, @Ctx() ctx: RequestContext): Promise<CustomerTagsPayload> {
+  customerTagsRemove(@Arg('input', { description: 'The fields of the input type' }) input: CustomerTagsInput, @Ctx() ctx: RequestContext): Promise<CustomerTagsPayload> {
     return mutationPayload(CustomerTagsPayload, async () => ({ customers: await tags.changeCustomerTags(ctx, input, false) }));
   }
 }
