@@ -27,10 +27,11 @@ export interface StartOptions {
 
 /** Starts one server instance: database, migrations, schema, HTTP and WebSocket, events, jobs, demo data. */
 export async function startApp(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningApp> {
-  const cleanups: Array<() => Promise<void>> = [];
+  const cleanups: Array<{ name: string; run: () => Promise<void> }> = [];
   const stopAll = async () => {
     for (const cleanup of cleanups.reverse()) {
-      await cleanup().catch((error) => logger.error({ err: error }, 'error during shutdown'));
+      logger.debug({ step: cleanup.name }, 'stopping');
+      await cleanup.run().catch((error) => logger.error({ err: error, step: cleanup.name }, 'error during shutdown'));
     }
   };
   try {
@@ -40,20 +41,20 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
         dataDir: config.dataDir,
         log: (line) => logger.debug({ postgres: line }),
       });
-      cleanups.push(() => embedded.stop());
+      cleanups.push({ name: 'embedded postgres', run: () => embedded.stop() });
       databaseUrl = embedded.url;
       logger.info({ dataDir: config.dataDir, port: embedded.port }, 'embedded PostgreSQL started');
     }
 
     const registry = createRegistry();
     const orm = await openOrm(databaseUrl, registry.entities, config.dbPoolSize, logger);
-    cleanups.push(() => orm.close(true));
+    cleanups.push({ name: 'database connections', run: () => orm.close(true) });
     const applied = await migrate(orm);
     if (applied.length) logger.info({ migrations: applied }, 'migrations applied');
 
     const events = new EventBus(databaseUrl, logger);
     await events.start();
-    cleanups.push(() => events.close());
+    cleanups.push({ name: 'event listener', run: () => events.close() });
 
     const jobs = new JobQueue(databaseUrl, registry.jobs, logger, {
       workers: config.jobWorkers,
@@ -61,13 +62,13 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
     });
     const services: AppServices = { config, orm, registry, events, jobs, logger };
     await jobs.start(services);
-    cleanups.push(() => jobs.stop());
+    cleanups.push({ name: 'job queue', run: () => jobs.stop() });
 
     const demo = config.demoData ? await seedDemoWorkspace(services) : undefined;
 
     const schema = buildAppSchema(registry);
     const http = await startHttpServer(services, schema, config.port);
-    cleanups.push(() => http.stop());
+    cleanups.push({ name: 'http and websocket server', run: () => http.stop() });
     const port = (http.server.address() as { port: number }).port;
 
     return { services, url: `http://127.0.0.1:${port}/graphql`, port, demo, stop: stopAll };

@@ -153,7 +153,8 @@ describe('finding customers', () => {
     expect(await names({ search: 'TB_WANG' })).toEqual(['王小明']);
     expect(await names({ search: '100%_' })).toEqual([]);
     expect(await names({ kind: 'MERCHANT' })).toEqual(['张伟']);
-    expect(await names({ province: '浙江', city: '杭州' })).toEqual(['张小明']);
+    expect(await names({ region: { province: '浙江', city: '杭州' } })).toEqual(['张小明']);
+    expect(await names({ region: { city: '杭州' } })).toEqual(['张小明']);
 
     const vip = await createTag(server.url, owner.token, { name: 'VIP', group: 'CONSUMPTION' });
     const mom = await createTag(server.url, owner.token, { name: '宝妈', group: 'DEMOGRAPHIC' });

@@ -136,6 +136,7 @@ export async function startHttpServer(app: AppServices, schema: GraphQLSchema, p
     schema,
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
+    stopOnTerminationSignals: false, // main.ts owns shutdown and its order
     formatError: shapeError,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),

@@ -1,0 +1,91 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from '../src/db/embedded-postgres';
+import { DEMO } from '../src/kernel/demo';
+import { dataOf, gql } from './support/client';
+
+/** `npm start` as a user runs it: its own process, the embedded database in DATA_DIR, demo data, signals. */
+const root = path.join(__dirname, '..');
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function runMain(env: Record<string, string>): Started {
+  const child = spawn(process.execPath, ['-r', './test/support/swc-register.js', 'src/main.ts'], {
+    cwd: root,
+    env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+async function waitForOutput(started: Started, text: string, timeoutMs = 40_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!started.output().includes(text)) {
+    if (Date.now() > deadline || started.child.exitCode !== null) throw new Error(`never printed "${text}":\n${started.output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+jest.setTimeout(90_000);
+
+it('starts on an embedded database with demo data, refuses a second start, stops cleanly and keeps the data', async () => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'service-desk-main-'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}/graphql`;
+  const first = runMain({ DATA_DIR: dataDir, PORT: String(port) });
+  try {
+    await waitForOutput(first, 'Demo partner API key');
+    expect(first.output()).toContain('(created now)');
+    expect(first.output()).toContain(DEMO.apiKeySecret);
+
+    const login = dataOf(await gql(url, `mutation($e: String!, $p: String!) { login(input: { email: $e, password: $p }) { token user { role workspace { name } } } }`, { e: DEMO.users[2].email, p: DEMO.password }));
+    expect(login.login.user).toEqual({ role: 'AGENT', workspace: { name: DEMO.workspaceName } });
+    const viewer = dataOf(await gql(url, `{ viewer { kind apiKey { name } } }`, {}, DEMO.apiKeySecret));
+    expect(viewer.viewer).toEqual({ kind: 'API_KEY', apiKey: { name: DEMO.apiKeyName } });
+    // the playground is served to browsers at /graphql
+    const page = await fetch(url, { headers: { accept: 'text/html' } });
+    expect(page.headers.get('content-type')).toContain('text/html');
+
+    const sameFolder = runMain({ DATA_DIR: dataDir, PORT: String(await freePort()) });
+    expect(await sameFolder.exited).toBe(1);
+    expect(sameFolder.output()).toMatch(/in use by another server .*Is `npm start` already running\?/);
+
+    const samePort = runMain({ DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'service-desk-main-')), PORT: String(port) });
+    expect(await samePort.exited).toBe(1);
+    expect(samePort.output()).toContain(`Port ${port} is taken`);
+  } finally {
+    first.child.kill('SIGTERM');
+  }
+  expect(await first.exited).toBe(0);
+  expect(existsSync(path.join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
+  expect(existsSync(path.join(dataDir, 'server.pid'))).toBe(false);
+
+  const again = runMain({ DATA_DIR: dataDir, PORT: String(port) });
+  try {
+    await waitForOutput(again, 'Demo partner API key');
+    expect(again.output()).not.toContain('(created now)');
+    expect(dataOf(await gql(url, `{ viewer { kind } }`, {}, DEMO.apiKeySecret)).viewer.kind).toBe('API_KEY');
+  } finally {
+    again.child.kill('SIGINT');
+  }
+  expect(await again.exited).toBe(0);
+});
+
+it('refuses bad configuration with a message naming the variable', async () => {
+  const production = runMain({ NODE_ENV: 'production', DATABASE_URL: '' });
+  expect(await production.exited).toBe(2);
+  expect(production.output()).toContain('DATABASE_URL is required when NODE_ENV=production');
+  const badPort = runMain({ PORT: 'eighty' });
+  expect(await badPort.exited).toBe(2);
+  expect(badPort.output()).toContain('PORT must be a whole number');
+});
