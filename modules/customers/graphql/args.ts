@@ -17,6 +17,17 @@ registerEnumType(CustomerSort, {
   },
 });
 
+@InputType({ description: 'A province, a city, or both' })
+export class RegionFilter {
+  @Field(() => String, { nullable: true, description: 'Province 省, e.g. 浙江' })
+  @IsOptional()
+  province?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'City 市, e.g. 杭州' })
+  @IsOptional()
+  city?: string | null;
+}
+
 @InputType({ description: 'Narrows a customer list; all given conditions apply' })
 export class CustomerFilter {
   @Field(() => String, {
@@ -35,13 +46,9 @@ export class CustomerFilter {
   @IsOptional()
   tagIds?: string[] | null;
 
-  @Field(() => String, { nullable: true, description: 'Only this province' })
+  @Field(() => RegionFilter, { nullable: true, description: 'Only customers in this province and/or city' })
   @IsOptional()
-  province?: string | null;
-
-  @Field(() => String, { nullable: true, description: 'Only this city' })
-  @IsOptional()
-  city?: string | null;
+  region?: RegionFilter | null;
 
   @Field(() => Boolean, { nullable: true, description: 'true: only customers who bought; false: only those who never did' })
   @IsOptional()

@@ -33,8 +33,8 @@ export function listCustomers(ctx: RequestContext, filter: CustomerFilter | unde
   const search = filter?.search ? searchCondition(ctx, filter.search) : undefined;
   if (search) where.push(search);
   if (filter?.kind) where.push({ kind: filter.kind });
-  if (filter?.province) where.push({ province: filter.province.trim() });
-  if (filter?.city) where.push({ city: filter.city.trim() });
+  if (filter?.region?.province) where.push({ province: filter.region.province.trim() });
+  if (filter?.region?.city) where.push({ city: filter.region.city.trim() });
   if (filter?.hasOrdered != null) where.push({ lastOrderAt: filter.hasOrdered ? { $ne: null } : null });
   if (filter?.createdAfter) where.push({ createdAt: { $gte: filter.createdAfter } });
   if (filter?.createdBefore) where.push({ createdAt: { $lt: filter.createdBefore } });
