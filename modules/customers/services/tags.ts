@@ -92,7 +92,7 @@ export async function changeCustomerTags(ctx: RequestContext, input: CustomerTag
     const params = add ? [ctx.workspaceId, JSON.stringify(pairs)] : [JSON.stringify(pairs), ctx.workspaceId];
     await uow.em.getConnection().execute(statement, params, 'run', uow.em.getTransactionContext());
     uow.audit({
-      action: add ? 'customers.customer.tag' : 'customers.customer.untag', subjectType: 'Tag', subjectId: tags[0]?.id ?? ctx.workspaceId,
+      action: add ? 'customers.customer.tag' : 'customers.customer.untag', subjectType: 'Workspace', subjectId: ctx.workspaceId,
       changes: { customers: customers.map((c) => c.customerNo), tags: tags.map((t) => t.name) },
     });
     return input.customerIds.map((_, i) => customers.find((c) => c.id === customerIds[i])!);
