@@ -90,8 +90,15 @@ export class ModuleRegistry {
     return this.modules.flatMap((m) => (m.contributes && point in m.contributes ? [m.contributes[point] as T] : []));
   }
 
-  /** The permissions a role holds, from every module's declarations. */
-  permissionsOf(role: Role): Set<string> {
-    return new Set([...this.permissions.values()].filter((p) => p.roles.includes(role)).map((p) => p.name));
+  private readonly rolePermissions = new Map<Role, ReadonlySet<string>>();
+
+  /** The permissions a role holds, from every module's declarations (computed once per role). */
+  permissionsOf(role: Role): ReadonlySet<string> {
+    let permissions = this.rolePermissions.get(role);
+    if (!permissions) {
+      permissions = new Set([...this.permissions.values()].filter((p) => p.roles.includes(role)).map((p) => p.name));
+      this.rolePermissions.set(role, permissions);
+    }
+    return permissions;
   }
 }
