@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { isObjectType, isInputObjectType, isInterfaceType, isEnumType } from 'graphql';
+import { isObjectType, isInputObjectType, isInterfaceType, isEnumType, parse, validate } from 'graphql';
 import { createRegistry } from '../src/kernel/registry';
 import { buildAppSchema, schemaSdl } from '../src/server/schema';
 
@@ -31,5 +31,16 @@ describe('schema.graphql, the committed contract', () => {
       }
     }
     expect(missing).toEqual([]);
+  });
+});
+
+describe('README examples', () => {
+  it('are valid operations against the schema, so a newcomer can paste them', () => {
+    const readme = readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+    const examples = [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => m[1]);
+    expect(examples.length).toBeGreaterThanOrEqual(5);
+    for (const example of examples) {
+      expect(validate(schema, parse(example)).map((e) => e.message)).toEqual([]);
+    }
   });
 });
