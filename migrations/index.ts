@@ -1,6 +1,7 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261125165245_Initial } from './Migration20261125165245_Initial';
 import { Migration20261125170707_Customers } from './Migration20261125170707_Customers';
+import { Migration20261125172446_LoginFailures } from './Migration20261125172446_LoginFailures';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so that compiled and test runs load the same set.
@@ -9,4 +10,5 @@ import { Migration20261125170707_Customers } from './Migration20261125170707_Cus
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261125165245_Initial', class: Migration20261125165245_Initial },
   { name: 'Migration20261125170707_Customers', class: Migration20261125170707_Customers },
+  { name: 'Migration20261125172446_LoginFailures', class: Migration20261125172446_LoginFailures },
 ];

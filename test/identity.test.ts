@@ -164,3 +164,27 @@ describe('API keys', () => {
     expect(errorCode(await gql(server.url, `{ users { totalCount } }`, {}, key.secret))).toBeUndefined();
   });
 });
+
+describe('login throttling', () => {
+  it('answers THROTTLED after 10 failed logins for an email, even with the right password, without affecting others', async () => {
+    const owner = await signUpWorkspace(server.url);
+    const other = await signUpWorkspace(server.url);
+    const login = `mutation($input: LoginInput!) { login(input: $input) { token userErrors { code } } }`;
+    for (let i = 0; i < 10; i++) {
+      const wrong = dataOf(await gql(server.url, login, { input: { email: owner.email, password: `wrong-${i}` } }));
+      expect(wrong.login.userErrors).toEqual([{ code: 'INVALID' }]);
+    }
+    const throttled = await gql(server.url, login, { input: { email: owner.email.toUpperCase(), password: PASSWORD } });
+    expect(errorCode(throttled)).toBe('THROTTLED');
+    expect(dataOf(await gql(server.url, login, { input: { email: other.email, password: PASSWORD } })).login.token).toBeTruthy();
+    // the failures are stored by hash, never as addresses
+    const stored = await adminQuery(`select email_hash from login_failure`, server.databaseName);
+    expect(JSON.stringify(stored.rows)).not.toContain(owner.email);
+    // once the failures leave the window, the right password works again and clears the count
+    const hashed = await adminQuery(`update login_failure set created_at = now() - interval '16 minutes' where email_hash = encode(sha256(convert_to($1, 'UTF8')), 'hex')`, server.databaseName, [owner.email]);
+    expect(hashed.rowCount).toBe(10);
+    expect(dataOf(await gql(server.url, login, { input: { email: owner.email, password: PASSWORD } })).login.token).toBeTruthy();
+    const left = await adminQuery(`select count(*) from login_failure where email_hash = encode(sha256(convert_to($1, 'UTF8')), 'hex')`, server.databaseName, [owner.email]);
+    expect(left.rows[0].count).toBe('0');
+  });
+});

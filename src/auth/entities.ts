@@ -99,3 +99,14 @@ export class ApiKey extends WorkspaceScopedEntity {
   @Property({ type: 'timestamptz', nullable: true })
   lastUsedAt?: Date;
 }
+
+/**
+ * A failed login, kept briefly to slow down password guessing. Keyed by a hash of the email (the table must not
+ * become a list of addresses people tried), shared by every instance because it lives in the database.
+ */
+@Entity()
+@Index({ properties: ['emailHash', 'createdAt'] })
+export class LoginFailure extends BaseEntity {
+  @Property({ length: 64 })
+  emailHash!: string;
+}

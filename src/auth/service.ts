@@ -3,7 +3,8 @@ import { RequestContext } from '../context';
 import { tryFromGlobalId } from '../graphql/global-id';
 import { UserError, UserErrorCode, UserInputFailure, validateInput } from '../graphql/user-errors';
 import { DUMMY_PASSWORD_HASH, hashPassword, newApiKeySecret, newSessionToken, sha256, verifyPassword } from './credentials';
-import { ApiKey, Session, User, Workspace } from './entities';
+import { ApiKey, LoginFailure, Session, User, Workspace } from './entities';
+import { AppError } from '../graphql/errors';
 import type { ApiKeyCreateInput, LoginInput, SignUpInput, UserCreateInput, UserUpdateInput } from './graphql';
 import { Role } from './roles';
 
@@ -41,13 +42,33 @@ export async function signUp(ctx: RequestContext, input: SignUpInput): Promise<{
   });
 }
 
-/** Checks email and password; a wrong pair gets one message, whichever half was wrong. */
+/** Failed logins allowed per email within the window before further attempts are THROTTLED. */
+export const LOGIN_FAILURE_LIMIT = 10;
+export const LOGIN_FAILURE_WINDOW_MINUTES = 15;
+
+/**
+ * Checks email and password; a wrong pair gets one message, whichever half was wrong. After
+ * LOGIN_FAILURE_LIMIT failures for one email within the window, attempts are THROTTLED (right password or not)
+ * until the oldest failure leaves the window.
+ */
 export async function login(ctx: RequestContext, input: LoginInput): Promise<{ token: string; user: User }> {
   await validateInput(input);
   const em = ctx.em;
-  const user = await em.findOne(User, { email: normaliseEmail(input.email) }, { filters: false });
+  const email = normaliseEmail(input.email);
+  const emailHash = sha256(email);
+  const windowStart = new Date(Date.now() - LOGIN_FAILURE_WINDOW_MINUTES * 60_000);
+  const failures = await em.count(LoginFailure, { emailHash, createdAt: { $gt: windowStart } });
+  if (failures >= LOGIN_FAILURE_LIMIT) {
+    throw new AppError('THROTTLED', `Too many failed logins for this email; try again in ${LOGIN_FAILURE_WINDOW_MINUTES} minutes`);
+  }
+  const user = await em.findOne(User, { email }, { filters: false });
   const passwordOk = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
-  if (!user || !passwordOk) throw UserInputFailure.of(['input'], 'Email or password is wrong', UserErrorCode.INVALID);
+  if (!user || !passwordOk) {
+    // recorded outside any transaction: the failure must count even though this mutation answers with an error
+    await em.fork().persist(Object.assign(new LoginFailure(), { emailHash })).flush();
+    throw UserInputFailure.of(['input'], 'Email or password is wrong', UserErrorCode.INVALID);
+  }
+  await em.nativeDelete(LoginFailure, { emailHash });
   if (!user.active) throw UserInputFailure.of(['input'], 'This user has been deactivated', UserErrorCode.NOT_ALLOWED);
   const system = RequestContext.forSystem(ctx.app, user.workspace.id);
   return system.transaction(async (uow) => {
