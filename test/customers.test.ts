@@ -113,6 +113,37 @@ describe('corrections and partner upserts', () => {
     expect(updated).toMatchObject({ created: false, customer: { id: created.customer.id, nickname: '雷雷' } });
   });
 
+  it('customerUpsert applies kind at creation, and on an update only when sent: a merchant upserted without kind stays a merchant', async () => {
+    const owner = await signUpWorkspace(server.url);
+    const upsert = `mutation($input: CustomerUpsertInput!) { customerUpsert(input: $input) { created
+      customer { id kind merchant { shopName membershipLevel } } userErrors { field code } } }`;
+    const run = async (input: Record<string, unknown>) => dataOf(await gql(server.url, upsert, { input }, owner.token)).customerUpsert;
+    const key = { platform: 'order-system', value: 'M-001' };
+
+    const merchant = await run({ externalId: key, name: '周记茶庄', kind: 'MERCHANT', merchant: { shopName: '周记茶庄', membershipLevel: 'GOLD' } });
+    expect(merchant).toMatchObject({ created: true, customer: { kind: 'MERCHANT', merchant: { shopName: '周记茶庄', membershipLevel: 'GOLD' } }, userErrors: [] });
+    // The partner's next sync sends no kind: the merchant and its details stay.
+    const synced = await run({ externalId: key, name: '周记茶庄（总店）' });
+    expect(synced).toEqual({ created: false, customer: { id: merchant.customer.id, kind: 'MERCHANT', merchant: { shopName: '周记茶庄', membershipLevel: 'GOLD' } }, userErrors: [] });
+    const withDetails = await run({ externalId: key, name: '周记茶庄', merchant: { membershipLevel: 'DIAMOND' } });
+    expect(withDetails).toMatchObject({ customer: { kind: 'MERCHANT', merchant: { shopName: '周记茶庄', membershipLevel: 'DIAMOND' } }, userErrors: [] });
+    const nullKind = await run({ externalId: key, name: '周记茶庄', kind: null });
+    expect(nullKind.customer).toMatchObject({ kind: 'MERCHANT', merchant: { shopName: '周记茶庄' } });
+
+    // A kind that is sent applies, on update too.
+    const switched = await run({ externalId: key, name: '周老板', kind: 'INDIVIDUAL' });
+    expect(switched).toMatchObject({ created: false, customer: { id: merchant.customer.id, kind: 'INDIVIDUAL', merchant: null }, userErrors: [] });
+    // Created without kind: INDIVIDUAL.
+    expect((await run({ externalId: { platform: 'order-system', value: 'P-002' }, name: '王小二' })).customer).toMatchObject({ kind: 'INDIVIDUAL', merchant: null });
+
+    // A merchant made by customerCreate and later synced by a partner without kind stays a merchant too.
+    const created = await createCustomer(server.url, owner.token, {
+      kind: 'MERCHANT', name: '李记', merchant: { shopName: '李记粮油' }, externalIds: [{ platform: 'order-system', value: 'M-003' }],
+    });
+    const later = await run({ externalId: { platform: 'order-system', value: 'M-003' }, name: '李记' });
+    expect(later.customer).toEqual({ id: created.id, kind: 'MERCHANT', merchant: { shopName: '李记粮油', membershipLevel: null } });
+  });
+
   it('keeps merchant details for merchants and clears them when a customer becomes an individual', async () => {
     const owner = await signUpWorkspace(server.url);
     const merchant = dataOf(await gql(server.url, `mutation($input: CustomerCreateInput!) { customerCreate(input: $input) {

@@ -75,6 +75,29 @@ describe('WebSocket authentication', () => {
     await forbidden.close();
   });
 
+  it('closes, on every instance, the connections of a revoked key, a logged-out session and a deactivated user', async () => {
+    const key = dataOf(await gql(instanceA.url, `mutation { apiKeyCreate(input: { name: "siem", scopes: ["audit:read"] }) { secret apiKey { id } } }`, {}, shop.token)).apiKeyCreate;
+    const manager = await createUserWithRole(instanceA.url, shop.token, 'MANAGER');
+    const session = dataOf(await gql(instanceA.url, `mutation($input: LoginInput!) { login(input: $input) { token } }`, { input: { email: shop.email, password: PASSWORD } })).login.token;
+    const viaKey = subscribe(instanceB.wsUrl, AUDIT_STREAM, key.secret);
+    const viaSession = subscribe(instanceB.wsUrl, AUDIT_STREAM, session);
+    const viaManager = subscribe(instanceB.wsUrl, AUDIT_STREAM, manager.token);
+    const untouched = subscribe(instanceB.wsUrl, AUDIT_STREAM, shop.token);
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      dataOf(await gql(instanceA.url, `mutation($id: ID!) { apiKeyRevoke(input: { id: $id }) { userErrors { code } } }`, { id: key.apiKey.id }, shop.token));
+      expect((await viaKey.closed).code).toBe(4401);
+      dataOf(await gql(instanceA.url, `mutation { logout { revoked } }`, {}, session));
+      expect((await viaSession.closed).code).toBe(4401);
+      dataOf(await gql(instanceA.url, `mutation($input: UserUpdateInput!) { userUpdate(input: $input) { userErrors { code } } }`, { input: { id: manager.userId, version: 1, active: false } }, shop.token));
+      expect((await viaManager.closed).code).toBe(4401);
+      // the owner's own connection still receives events (here: the audit entries of those changes)
+      expect((await untouched.next()).data.auditEntryAdded.action).toBe('platform.apiKey.revoke');
+    } finally {
+      await Promise.all([viaKey, viaSession, viaManager, untouched].map((s) => s.close()));
+    }
+  });
+
   it('accepts an API key with audit:read over WebSocket', async () => {
     const key = dataOf(await gql(instanceA.url, `mutation { apiKeyCreate(input: { name: "siem", scopes: ["audit:read"] }) { secret } }`, {}, shop.token)).apiKeyCreate.secret;
     const stream = subscribe(instanceB.wsUrl, AUDIT_STREAM, key);

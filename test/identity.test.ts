@@ -96,6 +96,11 @@ describe('users', () => {
     expect(dataOf(await gql(server.url, ME, {}, agent.token)).me.displayName).toBe('客服小美');
     dataOf(await gql(server.url, update, { input: { id: agent.userId, version: 2, active: false } }, owner.token));
     expect(errorCode(await gql(server.url, ME, {}, agent.token))).toBe('UNAUTHENTICATED');
+    // reactivation lets the user log in again, but the sessions ended by the deactivation stay ended
+    dataOf(await gql(server.url, update, { input: { id: agent.userId, version: 3, active: true } }, owner.token));
+    expect(errorCode(await gql(server.url, ME, {}, agent.token))).toBe('UNAUTHENTICATED');
+    const again = dataOf(await gql(server.url, `mutation($input: LoginInput!) { login(input: $input) { token } }`, { input: { email: agent.email, password: PASSWORD } }));
+    expect(dataOf(await gql(server.url, ME, {}, again.login.token)).me.id).toBe(agent.userId);
   });
 });
 

@@ -78,8 +78,11 @@ describe('query limits', () => {
   it('caps `first` at 100 and rejects a forged cursor', async () => {
     const tooMany = await gql(server.url, `{ users(first: 101) { totalCount } }`, {}, shop.token);
     expect(errorCode(tooMany)).toBe('BAD_USER_INPUT');
-    const forged = await gql(server.url, `{ users(after: "garbage") { totalCount } }`, {}, shop.token);
-    expect(errorCode(forged)).toBe('BAD_USER_INPUT');
+    const cursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    for (const after of ['garbage', cursor(['2026-01-01T00:00:00.000Z', 'not-a-uuid']), cursor(['not a date', '6f1c2a3e-1b2c-4d5e-8f90-123456789abc']), cursor({})]) {
+      const forged = await gql(server.url, `query($after: String) { users(after: $after) { totalCount } }`, { after }, shop.token);
+      expect(errorCode(forged)).toBe('BAD_USER_INPUT');
+    }
   });
 });
 
@@ -130,6 +133,16 @@ describe('logging', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ operation: marker, principal: 'USER', msg: 'graphql request' });
     expect(typeof lines[0].durationMs).toBe('number');
+    // anonymous operations are named by their root fields; a refused credential is logged too
+    await gql(server.url, `{ me { id } viewer { kind } }`, {}, shop.token);
+    expect(logLines.some((l) => l.operation === 'query me,viewer')).toBe(true);
+    const refused = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer st_forged', 'x-request-id': `${marker}-401` },
+      body: JSON.stringify({ query: '{ me { id } }' }),
+    });
+    expect(refused.status).toBe(401);
+    expect(logLines.filter((l) => l.requestId === `${marker}-401`)).toEqual([expect.objectContaining({ principal: 'INVALID_CREDENTIAL', errors: ['UNAUTHENTICATED'] })]);
     const all = JSON.stringify(logLines);
     expect(all).not.toContain(shop.token);
     expect(all).not.toContain(PASSWORD);

@@ -1,6 +1,6 @@
 import { defineModule } from '../kernel/module';
 import { ApiKey, LoginFailure, Session, User, Workspace } from './entities';
-import { IDENTITY_PERMISSIONS, identityPermissions } from './permissions';
+import { ACCESS_REVOKED, IDENTITY_PERMISSIONS, identityPermissions } from './permissions';
 import { ApiKeyFieldsResolver, IdentityResolver, UserFieldsResolver } from './resolvers';
 import { purgeSessionsJob } from './jobs';
 
@@ -16,4 +16,5 @@ export const identityModule = defineModule({
     ApiKey: { entity: ApiKey, permission: IDENTITY_PERMISSIONS.apiKeysWrite },
   },
   jobs: [purgeSessionsJob],
+  events: [ACCESS_REVOKED],
 });

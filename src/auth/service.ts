@@ -6,6 +6,7 @@ import { DUMMY_PASSWORD_HASH, hashPassword, newApiKeySecret, newSessionToken, sh
 import { ApiKey, LoginFailure, Session, User, Workspace } from './entities';
 import { AppError } from '../graphql/errors';
 import type { ApiKeyCreateInput, LoginInput, SignUpInput, UserCreateInput, UserUpdateInput } from './graphql';
+import { ACCESS_REVOKED } from './permissions';
 import { Role } from './roles';
 
 const normaliseEmail = (email: string) => email.trim().toLowerCase();
@@ -83,6 +84,7 @@ export async function logout(ctx: RequestContext): Promise<void> {
   if (!sessionId) throw UserInputFailure.of([], 'API keys are revoked with apiKeyRevoke, not logout', UserErrorCode.NOT_ALLOWED);
   await ctx.transaction(async (uow) => {
     await uow.em.nativeUpdate(Session, { id: sessionId }, { revokedAt: new Date() });
+    uow.emit(ACCESS_REVOKED, sessionId, { sessionId });
   });
 }
 
@@ -126,6 +128,11 @@ export async function updateUser(ctx: RequestContext, input: UserUpdateInput): P
         changes[key] = input[key];
       }
     }
+    if (changes.active === false) {
+      // Deactivation ends the user's sessions for good: reactivating the user later does not revive them.
+      await uow.em.nativeUpdate(Session, { user: user.id, revokedAt: null }, { revokedAt: new Date() });
+    }
+    if (changes.active === false || changes.role) uow.emit(ACCESS_REVOKED, user.id, { userId: user.id });
     uow.audit({ action: 'platform.user.update', subjectType: 'User', subjectId: user.id, changes });
     return user;
   });
@@ -165,6 +172,7 @@ export async function revokeApiKey(ctx: RequestContext, globalId: string): Promi
     if (!apiKey) throw UserInputFailure.of(['input', 'id'], 'No such API key', UserErrorCode.NOT_FOUND);
     if (apiKey.revokedAt) throw UserInputFailure.of(['input', 'id'], 'This key is already revoked', UserErrorCode.ALREADY_DONE);
     apiKey.revokedAt = new Date();
+    uow.emit(ACCESS_REVOKED, apiKey.id, { apiKeyId: apiKey.id });
     uow.audit({ action: 'platform.apiKey.revoke', subjectType: 'ApiKey', subjectId: apiKey.id });
     return apiKey;
   });

@@ -101,15 +101,26 @@ function encodeCursor(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 
-function decodeCursor(cursor: string): [unknown, string] {
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Reads a cursor back, refusing anything this list could not have produced (it goes into a query). */
+function decodeCursor(cursor: string, sortField: string): [unknown, string] {
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && typeof value[1] === 'string') return value as [unknown, string];
+    if (Array.isArray(value) && value.length === 2 && typeof value[1] === 'string' && UUID.test(value[1])) {
+      const [sortValue] = value;
+      const validSortValue = isTimestampField(sortField)
+        ? typeof sortValue === 'string' && !Number.isNaN(Date.parse(sortValue))
+        : ['string', 'number'].includes(typeof sortValue);
+      if (validSortValue) return value as [unknown, string];
+    }
   } catch {
-    // fall through
+    // not base64 JSON: fall through
   }
   throw new AppError('BAD_USER_INPUT', 'The cursor is not valid: use pageInfo.endCursor from a previous page');
 }
+
+const isTimestampField = (field: string) => field.endsWith('At');
 
 function sortValue(entity: any, field: string): unknown {
   const value = entity[field];
@@ -135,8 +146,8 @@ export async function paginate<T extends { id: string }>(
   const operator = sort.direction === 'desc' ? '$lt' : '$gt';
   let pageWhere: FilterQuery<T> = where;
   if (args.after) {
-    const [value, id] = decodeCursor(args.after);
-    const typedValue = sort.field.endsWith('At') && typeof value === 'string' ? new Date(value) : value;
+    const [value, id] = decodeCursor(args.after, sort.field);
+    const typedValue = isTimestampField(sort.field) ? new Date(value as string) : value;
     pageWhere = {
       $and: [where, { $or: [{ [sort.field]: { [operator]: typedValue } }, { [sort.field]: typedValue, id: { [operator]: id } }] }],
     } as FilterQuery<T>;

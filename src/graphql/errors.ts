@@ -54,6 +54,24 @@ function rootCause(error: unknown): unknown {
 }
 
 /**
+ * What of an unexpected error goes to the log: its kind, code and database message, and the stack frames, but not
+ * the SQL text the ORM puts in its messages, whose parameters may be customers' personal data.
+ */
+export function loggableError(error: unknown): Record<string, unknown> {
+  const e = error as { name?: string; code?: string; message?: string; stack?: string } | undefined;
+  if (!e || typeof e !== 'object') return { message: String(error) };
+  const message = e.message ?? '';
+  // MikroORM's driver exceptions read "<sql> - <database message>"
+  const databaseMessage = message.includes(' - ') ? message.slice(message.lastIndexOf(' - ') + 3) : message;
+  return {
+    type: e.name,
+    code: e.code,
+    message: /\b(select|insert|update|delete|with)\b/i.test(databaseMessage) ? '[statement omitted]' : databaseMessage,
+    stack: e.stack?.split('\n').filter((line) => line.trimStart().startsWith('at ')).join('\n'),
+  };
+}
+
+/**
  * The one place where errors become what the client sees. Known codes pass through; GraphQL syntax and validation
  * failures become BAD_USER_INPUT (their own code kept as `reason`); type-graphql's auth errors get our codes;
  * everything else is INTERNAL_SERVER_ERROR without message details or stack, logged with the request id.

@@ -100,7 +100,8 @@ export function userErrorsFrom(error: unknown): UserError[] | undefined {
   if (error instanceof OptimisticLockError) {
     return [UserError.of(['input', 'version'], 'Someone else changed this record since you loaded it; reload and try again', UserErrorCode.CONFLICT)];
   }
-  if (error instanceof UniqueConstraintViolationException) {
+  // The ORM's exception, or PostgreSQL's unique_violation from a raw statement on a hot path.
+  if (error instanceof UniqueConstraintViolationException || (error as { code?: string })?.code === '23505') {
     // The database caught a race that the service's own duplicate check could not see.
     return [UserError.of(['input'], 'A record with these values was created at the same moment; try again', UserErrorCode.DUPLICATE)];
   }

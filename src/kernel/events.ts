@@ -105,6 +105,11 @@ export class EventBus {
     );
   }
 
+  /** Every workspace's events of one topic: for the server's own machinery, never for client subscriptions. */
+  subscribeAllWorkspaces(topic: string): AsyncIterable<DomainEvent> {
+    return this.local.subscribe(topic);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retryTimer);

@@ -6,16 +6,15 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
-import { GraphQLError, GraphQLFormattedError, GraphQLSchema, parse } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { DocumentNode, GraphQLError, GraphQLFormattedError, GraphQLSchema, Kind, OperationDefinitionNode } from 'graphql';
 import { authenticate, bearerToken } from '../auth/authenticate';
 import type { Principal } from '../auth/principal';
 import { RequestContext, type AppServices } from '../context';
 import { migrationsApplied } from '../db/orm';
 import { currentSqlCount, withSqlCounter } from '../db/sql-counter';
-import { AppError, formatError } from '../graphql/errors';
+import { AppError, formatError, loggableError } from '../graphql/errors';
 import { checkOperationLimits, type OperationCost } from './limits';
+import { startWebSocketServer } from './websocket';
 
 export interface HttpServer {
   server: http.Server;
@@ -27,6 +26,15 @@ declare module 'express-serve-static-core' {
   interface Request {
     requestId: string;
   }
+}
+
+/** The operation's name, or for an anonymous one its type and root fields ("query me,users"). */
+function operationLabel(document: DocumentNode | undefined, operationName: string | null | undefined): string | null {
+  if (operationName) return operationName;
+  const operation = document?.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  if (!operation) return null;
+  const fields = operation.selectionSet.selections.flatMap((s) => (s.kind === Kind.FIELD ? [s.name.value] : []));
+  return `${operation.operation} ${fields.join(',')}`;
 }
 
 /** Logs one line per request and adds the cost (and, in tests, the SQL statement count) to `extensions`. */
@@ -43,7 +51,7 @@ function requestPlugin(app: AppServices): ApolloServerPlugin<RequestContext> {
             maxCost: config.maxQueryCost,
           });
         },
-        async willSendResponse({ response, operationName, errors }) {
+        async willSendResponse({ response, operationName, document, errors }) {
           if (response.body.kind === 'single') {
             const extensions = (response.body.singleResult.extensions ??= {});
             if (cost) extensions.cost = cost;
@@ -52,7 +60,7 @@ function requestPlugin(app: AppServices): ApolloServerPlugin<RequestContext> {
           logger.info(
             {
               requestId: contextValue.requestId,
-              operation: operationName ?? null,
+              operation: operationLabel(document, operationName),
               principal: contextValue.principal?.kind ?? 'ANONYMOUS',
               durationMs: Number(process.hrtime.bigint() - started) / 1e6,
               errors: errors?.map((e) => e.extensions?.code ?? 'INTERNAL_SERVER_ERROR'),
@@ -72,6 +80,8 @@ async function httpContext(app: AppServices, req: express.Request): Promise<Requ
     principal = await authenticate(app, bearerToken(req.headers.authorization));
   } catch (error) {
     if (error instanceof AppError) {
+      // Apollo's plugins never see a request refused here, so its log line is written now.
+      app.logger.info({ requestId: req.requestId, principal: 'INVALID_CREDENTIAL', errors: ['UNAUTHENTICATED'] }, 'graphql request');
       throw new GraphQLError(error.message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
     }
     throw error;
@@ -90,47 +100,10 @@ export async function startHttpServer(app: AppServices, schema: GraphQLSchema, p
   const shapeError = (formatted: GraphQLFormattedError, error: unknown) =>
     formatError(formatted, error, {
       development,
-      onInternalError: (cause) => logger.error({ err: cause }, 'internal error'),
+      onInternalError: (cause) => logger.error({ err: loggableError(cause) }, 'internal error'),
     });
 
-  const wsServer = new WebSocketServer({ server, path: '/graphql' });
-  const wsCleanup = useServer<Record<string, unknown>, { principal?: Principal }>(
-    {
-      schema,
-      // The same token rules as HTTP, from connectionParams.authorization ("Bearer …") or connectionParams.token.
-      async onConnect(ctx) {
-        const params = ctx.connectionParams ?? {};
-        const token = bearerToken(params.authorization ?? params.Authorization) ?? (typeof params.token === 'string' ? params.token : undefined);
-        try {
-          (ctx.extra as { principal?: Principal }).principal = await authenticate(app, token);
-          return true;
-        } catch (error) {
-          if (!(error instanceof AppError)) throw error;
-          ctx.extra.socket.close(4401, 'Unauthorized: ' + error.message);
-          return false;
-        }
-      },
-      context: (ctx) => RequestContext.forRequest(app, (ctx.extra as { principal?: Principal }).principal),
-      onSubscribe(_ctx, _id, payload) {
-        // Price subscriptions like HTTP operations; errors here are returned to the client, not thrown.
-        try {
-          checkOperationLimits(schema, parse(payload.query), payload.variables ?? undefined, payload.operationName, {
-            maxDepth: config.maxQueryDepth,
-            maxCost: config.maxQueryCost,
-          });
-        } catch (error) {
-          if (error instanceof GraphQLError) return [error];
-        }
-        return undefined;
-      },
-      // Subscription results get the same error shaping as HTTP responses (codes, no internals).
-      onNext(_ctx, _id, _payload, _args, result) {
-        if (!('errors' in result) || !result.errors?.length) return undefined;
-        return { ...result, errors: result.errors.map((error) => shapeError(error.toJSON(), error) as GraphQLError) };
-      },
-    },
-    wsServer,
-  );
+  const websocket = startWebSocketServer(app, schema, server, shapeError);
 
   const apollo = new ApolloServer<RequestContext>({
     schema,
@@ -140,7 +113,7 @@ export async function startHttpServer(app: AppServices, schema: GraphQLSchema, p
     formatError: shapeError,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
-      { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
+      { async serverWillStart() { return { async drainServer() { await websocket.dispose(); } }; } },
       config.playground ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }) : ApolloServerPluginLandingPageDisabled(),
       requestPlugin(app),
     ],
@@ -150,7 +123,9 @@ export async function startHttpServer(app: AppServices, schema: GraphQLSchema, p
   expressApp.use((req, res, next) => {
     req.requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 100)) || randomUUID();
     res.setHeader('x-request-id', req.requestId);
-    withSqlCounter(next);
+    // The counter's AsyncLocalStorage costs on every promise; only tests ask for it.
+    if (config.exposeSqlCount) withSqlCounter(next);
+    else next();
   });
   expressApp.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
