@@ -159,8 +159,14 @@ export class CustomerUpsertInput extends CustomerProfileInput {
   @ValidateNested()
   externalId!: ExternalIdInput;
 
-  @Field(() => CustomerKind, { defaultValue: CustomerKind.INDIVIDUAL, description: 'Kind, used when the customer is created' })
-  kind: CustomerKind = CustomerKind.INDIVIDUAL;
+  /** No default on purpose: a default would be "sent" on every update and turn merchants into individuals. */
+  @Field(() => CustomerKind, {
+    nullable: true,
+    description: 'Kind. On creation: this kind, INDIVIDUAL when absent or null. On update: applied only when sent '
+      + '(switching to INDIVIDUAL clears the merchant details); absent or null keeps the kind and the merchant details',
+  })
+  @IsOptional()
+  kind?: CustomerKind | null;
 
   @Field({ description: 'Full name' })
   @Matches(NOT_BLANK, notBlank('name'))

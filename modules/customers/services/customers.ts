@@ -4,6 +4,7 @@ import { AppError } from '../../../src/graphql/errors';
 import { fromGlobalId, tryFromGlobalId } from '../../../src/graphql/global-id';
 import { UserError, UserErrorCode, UserInputFailure, validateInput } from '../../../src/graphql/user-errors';
 import { ConsentRecord, Customer, CustomerExternalId } from '../entities/customer';
+import { CustomerKind } from '../entities/enums';
 import type {
   ConsentRecordInput, CustomerCreateInput, CustomerMergeInput, CustomerUpdateInput, CustomerUpsertInput, ExternalIdInput,
 } from '../graphql/inputs';
@@ -126,14 +127,19 @@ export async function updateCustomer(ctx: RequestContext, input: CustomerUpdateI
 
 /**
  * For partners: the customer with this external id is updated (last writer wins: partners sync their own master
- * data and carry no version), or created when the id is new.
+ * data and carry no version), or created when the id is new. Like every field of the input, `kind` is applied to
+ * an existing customer only when sent: a partner that does not know about merchants must not turn one into an
+ * individual (which would clear its merchant details).
  */
 export async function upsertCustomer(ctx: RequestContext, input: CustomerUpsertInput): Promise<{ customer: Customer; created: boolean }> {
   await validateInput(input);
   return ctx.transaction(async (uow) => {
     const link = await uow.em.findOne(CustomerExternalId, externalKey(input.externalId), { populate: ['customer'] });
     if (link) return { customer: await updateInTransaction(uow, link.customer, input), created: false };
-    const customer = await createInTransaction(uow, Object.assign(input, { externalIds: [input.externalId] }) as CustomerCreateInput);
+    // kind only at creation (INDIVIDUAL when not sent); updateInTransaction above applies it only when sent.
+    const customer = await createInTransaction(
+      uow, Object.assign(input, { externalIds: [input.externalId], kind: input.kind ?? CustomerKind.INDIVIDUAL }) as CustomerCreateInput,
+    );
     return { customer, created: true };
   });
 }
