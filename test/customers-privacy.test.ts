@@ -44,6 +44,44 @@ describe('masking', () => {
   });
 });
 
+describe('deduplication without customers:pii', () => {
+  it('refuses a known phone or email as DUPLICATE without naming or identifying the customer who has it', async () => {
+    const owner = await signUpWorkspace(server.url);
+    const key = await createApiKey(server.url, owner.token, ['customers:read', 'customers:write']);
+    const existing = await createCustomer(server.url, owner.token, {
+      name: '王重阳', phone: '13866667777', email: 'wang@example.com', externalIds: [{ platform: 'taobao', value: 'tb_wang' }],
+    });
+    const uuid = Buffer.from(existing.id, 'base64url').toString().split(':')[1];
+    const identifies = (message: string) => [existing.id, uuid, existing.customerNo, '王重阳'].some((s) => message.includes(s));
+
+    const probes: [Record<string, unknown>, string][] = [[{ phone: '138 6666 7777' }, 'phone'], [{ email: 'WANG@example.com' }, 'email']];
+    for (const [fields, field] of probes) {
+      const created = dataOf(await gql(server.url, CUSTOMER_CREATE, { input: { name: '试探', ...fields } }, key.secret)).customerCreate;
+      expect(created.customer).toBeNull();
+      expect(created.userErrors).toEqual([expect.objectContaining({ field: ['input', field], code: 'DUPLICATE' })]);
+      expect({ field, identifies: identifies(created.userErrors[0].message) }).toEqual({ field, identifies: false });
+
+      const other = await createCustomer(server.url, key.secret, { name: `别人${field}` });
+      const updated = dataOf(await gql(server.url, CUSTOMER_UPDATE, { input: { id: other.id, version: 1, ...fields } }, key.secret)).customerUpdate;
+      expect(updated.userErrors).toEqual([expect.objectContaining({ field: ['input', field], code: 'DUPLICATE' })]);
+      expect(identifies(updated.userErrors[0].message)).toBe(false);
+
+      const upserted = dataOf(await gql(server.url, `mutation($input: CustomerUpsertInput!) { customerUpsert(input: $input) { userErrors { field message code } } }`,
+        { input: { externalId: { platform: 'wechat', value: `probe-${field}` }, name: '试探', ...fields } }, key.secret)).customerUpsert;
+      expect(upserted.userErrors).toEqual([expect.objectContaining({ field: ['input', field], code: 'DUPLICATE' })]);
+      expect(identifies(upserted.userErrors[0].message)).toBe(false);
+    }
+    // External ids are not masked and such callers find customers by them anyway: that duplicate still names the customer.
+    const byExternalId = dataOf(await gql(server.url, CUSTOMER_CREATE, { input: { name: '试探', externalIds: [{ platform: 'taobao', value: 'tb_wang' }] } }, key.secret)).customerCreate;
+    expect(byExternalId.userErrors).toEqual([expect.objectContaining({ field: ['input', 'externalIds', '0'], code: 'DUPLICATE' })]);
+    expect(byExternalId.userErrors[0].message).toContain(existing.customerNo);
+    // Callers with customers:pii still learn who has the phone, to merge or correct.
+    const withPii = dataOf(await gql(server.url, CUSTOMER_CREATE, { input: { name: '试探', phone: '13866667777' } }, owner.token)).customerCreate;
+    expect(withPii.userErrors[0].message).toContain(existing.customerNo);
+    expect(withPii.userErrors[0].message).toContain(existing.id);
+  });
+});
+
 describe('consent, export and erasure', () => {
   it('exports every personal datum held, and audits the export', async () => {
     const owner = await signUpWorkspace(server.url);

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AppServices } from '../context';
 import { AppError } from '../graphql/errors';
-import { apiKeyPrefixOf, safeEqualHex, sha256, SESSION_TOKEN_PREFIX, API_KEY_PREFIX } from './credentials';
+import { apiKeyPrefixOf, credentialHash, safeEqualHex, SESSION_TOKEN_PREFIX, API_KEY_PREFIX } from './credentials';
 import type { Principal } from './principal';
 import type { Role } from './roles';
 
@@ -46,7 +46,7 @@ export async function authenticate(app: AppServices, token: string | undefined):
   const em = app.orm.em.fork() as EntityManager;
   const now = new Date();
   if (token.startsWith(SESSION_TOKEN_PREFIX)) {
-    const [session] = await em.getConnection().execute<CredentialRow[]>(SESSION_SQL, [sha256(token)]);
+    const [session] = await em.getConnection().execute<CredentialRow[]>(SESSION_SQL, [credentialHash(app.config.secret, token)]);
     if (!session || session.revoked_at || isPast(session.expires_at, now) || !session.active) {
       throw AppError.unauthenticated('The session token is invalid, expired or revoked: log in again');
     }
@@ -63,7 +63,7 @@ export async function authenticate(app: AppServices, token: string | undefined):
   if (token.startsWith(API_KEY_PREFIX)) {
     const prefix = apiKeyPrefixOf(token);
     const [key] = prefix ? await em.getConnection().execute<CredentialRow[]>(API_KEY_SQL, [prefix]) : [];
-    if (!key || !safeEqualHex(key.secret_hash!, sha256(token))) throw AppError.unauthenticated('The API key is not valid');
+    if (!key || !safeEqualHex(key.secret_hash!, credentialHash(app.config.secret, token))) throw AppError.unauthenticated('The API key is not valid');
     if (key.revoked_at) throw AppError.unauthenticated('The API key was revoked');
     if (isPast(key.expires_at, now)) throw AppError.unauthenticated('The API key has expired');
     if (!key.active) throw AppError.unauthenticated('The API key belongs to a deactivated user');

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, scrypt as scryptCallback, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, scrypt as scryptCallback, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 
 const scrypt = promisify(scryptCallback) as (password: string, salt: Buffer, keylen: number, options: object) => Promise<Buffer>;
@@ -24,7 +24,16 @@ export async function verifyPassword(password: string, stored: string): Promise<
 /** A password hash of nothing, checked when the email is unknown so that timing does not reveal accounts. */
 export const DUMMY_PASSWORD_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$' + Buffer.alloc(64).toString('base64');
 
-/** Tokens are long random strings, so a fast hash is enough to store them safely. */
+/**
+ * How session tokens and API-key secrets are stored: HMAC-SHA-256 keyed with APP_SECRET. They are long random
+ * strings, so a fast hash is safe; the key means a copy of the database alone cannot even check a guessed token.
+ * Changing APP_SECRET therefore signs everybody out and invalidates every API key.
+ */
+export function credentialHash(secret: string, token: string): string {
+  return createHmac('sha256', secret).update(token).digest('hex');
+}
+
+/** A plain SHA-256, for values that are not secrets but should not be stored in clear (emails of failed logins). */
 export function sha256(value: string): string {
   return createHash('sha256').update(value).digest('hex');
 }

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { RequestContext } from '../context';
 import { tryFromGlobalId } from '../graphql/global-id';
 import { UserError, UserErrorCode, UserInputFailure, validateInput } from '../graphql/user-errors';
-import { DUMMY_PASSWORD_HASH, hashPassword, newApiKeySecret, newSessionToken, sha256, verifyPassword } from './credentials';
+import { credentialHash, DUMMY_PASSWORD_HASH, hashPassword, newApiKeySecret, newSessionToken, sha256, verifyPassword } from './credentials';
 import { ApiKey, LoginFailure, Session, User, Workspace } from './entities';
 import { AppError } from '../graphql/errors';
 import type { ApiKeyCreateInput, LoginInput, SignUpInput, UserCreateInput, UserUpdateInput } from './graphql';
@@ -19,7 +19,7 @@ async function assertEmailFree(em: EntityManager, email: string, field: string[]
 async function openSession(ctx: RequestContext, em: EntityManager, user: User): Promise<string> {
   const token = newSessionToken();
   const expiresAt = new Date(Date.now() + ctx.app.config.sessionTtlDays * 86_400_000);
-  em.create(Session, { workspace: user.workspace, user, tokenHash: sha256(token), expiresAt } as any);
+  em.create(Session, { workspace: user.workspace, user, tokenHash: credentialHash(ctx.app.config.secret, token), expiresAt } as any);
   return token;
 }
 
@@ -157,7 +157,7 @@ export async function createApiKey(ctx: RequestContext, input: ApiKeyCreateInput
   const { prefix, secret } = newApiKeySecret();
   return ctx.transaction(async (uow) => {
     const apiKey = uow.em.create(ApiKey, {
-      name: input.name.trim(), scopes: [...new Set(input.scopes)], prefix, secretHash: sha256(secret),
+      name: input.name.trim(), scopes: [...new Set(input.scopes)], prefix, secretHash: credentialHash(ctx.app.config.secret, secret),
       createdBy: ctx.caller.userId, expiresAt: input.expiresAt ?? undefined,
     } as any);
     uow.audit({ action: 'platform.apiKey.create', subjectType: 'ApiKey', subjectId: apiKey.id, changes: { name: apiKey.name, scopes: apiKey.scopes } });

@@ -8,7 +8,7 @@ export interface Config {
   databaseUrl?: string;
   dataDir: string;
   dbPoolSize: number;
-  /** Server secret (signs nothing yet, but production must not run on a default). */
+  /** Keys the hashes of session tokens and API keys (src/auth/credentials.ts); production must set its own. */
   secret: string;
   demoData: boolean;
   introspection: boolean;

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { RequestContext, type AppServices } from '../context';
-import { hashPassword, sha256 } from '../auth/credentials';
+import { credentialHash, hashPassword } from '../auth/credentials';
 import { ApiKey, User, Workspace } from '../auth/entities';
 import { Role } from '../auth/roles';
 
@@ -54,7 +54,7 @@ export async function seedDemoWorkspace(app: AppServices): Promise<DemoSummary> 
     const scopes = [...app.registry.permissions.values()].filter((p) => p.scopable && ownerPermissions.has(p.name)).map((p) => p.name);
     uow.em.create(ApiKey, {
       workspace, name: DEMO.apiKeyName, scopes, prefix: DEMO.apiKeySecret.slice(0, 11),
-      secretHash: sha256(DEMO.apiKeySecret), createdBy: users[0],
+      secretHash: credentialHash(app.config.secret, DEMO.apiKeySecret), createdBy: users[0],
     } as any);
     uow.audit({ action: 'platform.workspace.create', subjectType: 'Workspace', subjectId: workspace.id, changes: { demo: true } });
   });
