@@ -8,7 +8,7 @@ import { CustomerKind } from '../entities/enums';
 import type {
   ConsentRecordInput, CustomerCreateInput, CustomerMergeInput, CustomerUpdateInput, CustomerUpsertInput, ExternalIdInput,
 } from '../graphql/inputs';
-import { CUSTOMER_EVENTS } from '../permissions';
+import { CUSTOMER_EVENTS, CUSTOMER_PERMISSIONS } from '../permissions';
 import { issueCustomerNumbers } from './numbers';
 import { PERSONAL_DATA, type PersonalDataHandler } from './personal-data';
 import { profileChanges, profileProblems, searchTextOf, type ProfileData } from './profile';
@@ -42,8 +42,15 @@ const externalKey = (e: ExternalIdInput) => ({ platform: e.platform.trim().toLow
 /**
  * The "no customer numbered twice" rule: a phone, email or external id that another customer already has is a
  * DUPLICATE naming that customer. Unique indexes back this up for concurrent writers.
+ *
+ * Callers without `customers:pii` may not learn whose a phone or email is (they see both masked and cannot search
+ * by them), so for them a phone or email DUPLICATE names no customer. That the value is taken still shows: refusing
+ * it is the rule itself. External ids are not masked and such callers find customers by them, so those name it.
  */
-async function assertNoDuplicates(em: EntityManager, data: ProfileData, externalIds: ExternalIdInput[], selfId?: string) {
+async function assertNoDuplicates(uow: UnitOfWork, data: ProfileData, externalIds: ExternalIdInput[], selfId?: string) {
+  const em = uow.em;
+  const mayIdentify = uow.ctx.can(CUSTOMER_PERMISSIONS.pii);
+  const owner = (c: Customer) => (mayIdentify ? describe(c) : 'another customer of this workspace');
   const problems: UserError[] = [];
   const contact = [
     data.phone ? { phone: data.phone as string } : undefined,
@@ -52,7 +59,7 @@ async function assertNoDuplicates(em: EntityManager, data: ProfileData, external
   const others = contact.length ? await em.find(Customer, { $or: contact, ...(selfId ? { id: { $ne: selfId } } : {}) }) : [];
   for (const field of ['phone', 'email'] as const) {
     const other = data[field] ? others.find((c) => c[field] === data[field]) : undefined;
-    if (other) problems.push(UserError.of(['input', field], `This ${field} already belongs to ${describe(other)}`, UserErrorCode.DUPLICATE));
+    if (other) problems.push(UserError.of(['input', field], `This ${field} already belongs to ${owner(other)}`, UserErrorCode.DUPLICATE));
   }
   if (externalIds.length) {
     const links = await em.find(CustomerExternalId, { $or: externalIds.map(externalKey) }, { populate: ['customer'] });
@@ -78,7 +85,7 @@ async function createInTransaction(uow: UnitOfWork, input: CustomerCreateInput):
     }
   });
   if (problems.length) throw new UserInputFailure(problems);
-  await assertNoDuplicates(uow.em, data, input.externalIds);
+  await assertNoDuplicates(uow, data, input.externalIds);
   const [customerNo] = await issueCustomerNumbers(uow, 1);
   const customer = uow.em.assign(draft, { ...data, customerNo } as any);
   customer.searchText = searchTextOf(customer, keys.map((k) => k.externalId));
@@ -94,7 +101,7 @@ async function updateInTransaction(uow: UnitOfWork, customer: Customer, input: C
   const data = profileChanges(customer, input);
   const problems = profileProblems(customer, input, data);
   if (problems.length) throw new UserInputFailure(problems);
-  await assertNoDuplicates(uow.em, data, [], customer.id);
+  await assertNoDuplicates(uow, data, [], customer.id);
   const externalIds = await uow.em.find(CustomerExternalId, { customer: customer.id });
   uow.em.assign(customer, data as any);
   customer.searchText = searchTextOf(customer, externalIds.map((e) => e.externalId));
