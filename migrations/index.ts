@@ -2,6 +2,7 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261125165245_Initial } from './Migration20261125165245_Initial';
 import { Migration20261125170707_Customers } from './Migration20261125170707_Customers';
 import { Migration20261125172446_LoginFailures } from './Migration20261125172446_LoginFailures';
+import { Migration20261125173741_DemoSeeds } from './Migration20261125173741_DemoSeeds';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so that compiled and test runs load the same set.
@@ -11,4 +12,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261125165245_Initial', class: Migration20261125165245_Initial },
   { name: 'Migration20261125170707_Customers', class: Migration20261125170707_Customers },
   { name: 'Migration20261125172446_LoginFailures', class: Migration20261125172446_LoginFailures },
+  { name: 'Migration20261125173741_DemoSeeds', class: Migration20261125173741_DemoSeeds },
 ];
