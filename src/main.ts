@@ -36,7 +36,8 @@ async function main() {
   console.log(`\nService desk GraphQL API at ${base}/graphql (WebSocket: ws://localhost:${app.port}/graphql)`);
   if (config.playground) console.log(`Playground: open ${base}/graphql in a browser`);
   if (app.demo) {
-    console.log(`\nDemo workspace "${app.demo.workspaceName}"${app.demo.created ? ' (created now)' : ''}; password for every login: ${app.demo.password}`);
+    const added = app.demo.seededModules.length ? `; demo data added for ${app.demo.seededModules.join(', ')}` : '';
+    console.log(`\nDemo workspace "${app.demo.workspaceName}"${app.demo.created ? ' (created now)' : ''}${added}; password for every login: ${app.demo.password}`);
     for (const login of app.demo.logins) console.log(`  ${login.role.padEnd(15)} ${login.email}`);
     console.log(`Demo partner API key: ${app.demo.apiKey}`);
     console.log('Send "Authorization: Bearer <token or API key>" (the playground has a Headers tab).\n');

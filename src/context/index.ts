@@ -40,6 +40,11 @@ export class UnitOfWork {
     readonly em: EntityManager,
   ) {}
 
+  /** A context whose EntityManager is this transaction's: services called with it join the transaction. */
+  context(): RequestContext {
+    return new RequestContext(this.ctx.app, this.em, this.ctx.principal, this.ctx.requestId, this.ctx.workspaceId);
+  }
+
   /** Publishes an event to every instance if, and only if, the transaction commits. */
   emit(topic: string, subjectId: string, refs?: Record<string, string>): void {
     this.events.push({ topic, workspaceId: this.ctx.workspaceId, subjectId, refs });

@@ -1,8 +1,11 @@
+import { Entity, Property, Unique } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { RequestContext, type AppServices } from '../context';
 import { credentialHash, hashPassword } from '../auth/credentials';
 import { ApiKey, User, Workspace } from '../auth/entities';
 import { Role } from '../auth/roles';
+import { WorkspaceScopedEntity } from '../db/base-entity';
+import { defineModule } from './module';
 
 /** Fixed, documented demo credentials (README "Demo logins"). Development only: DEMO_DATA is off in production. */
 export const DEMO = {
@@ -20,34 +23,32 @@ export const DEMO = {
 } as const;
 
 export interface DemoSummary {
+  /** True when this start created the demo workspace. */
   created: boolean;
+  /** Modules whose demo rows were added by this start. */
+  seededModules: string[];
   workspaceName: string;
   logins: { email: string; role: Role }[];
   password: string;
   apiKey: string;
 }
 
-/**
- * On an empty database, creates the demo workspace with one user per role and a partner API key holding every
- * scope the owner may grant, then lets each module add its own demo rows. Runs on every development start and
- * does nothing once any workspace exists.
- */
-export async function seedDemoWorkspace(app: AppServices): Promise<DemoSummary> {
-  const summary: DemoSummary = {
-    created: false,
-    workspaceName: DEMO.workspaceName,
-    logins: DEMO.users.map(({ email, role }) => ({ email, role })),
-    password: DEMO.password,
-    apiKey: DEMO.apiKeySecret,
-  };
-  const existing = await (app.orm.em.fork() as EntityManager).count(Workspace, {}, { filters: false });
-  if (existing > 0) return summary;
+/** Which modules have put their demo rows into the demo workspace, so each does it exactly once. */
+@Entity()
+@Unique({ properties: ['workspace', 'module'] })
+export class DemoSeed extends WorkspaceScopedEntity {
+  @Property()
+  module!: string;
+}
 
+/** Platform table of the demo seeding; no schema of its own. */
+export const demoModule = defineModule({ name: 'demo', entities: [DemoSeed], resolvers: [], permissions: [] });
+
+async function createDemoWorkspace(app: AppServices): Promise<string> {
   const workspace = new Workspace();
   workspace.name = DEMO.workspaceName;
-  const ctx = RequestContext.forSystem(app, workspace.id);
   const passwordHash = await hashPassword(DEMO.password);
-  await ctx.transaction(async (uow) => {
+  await RequestContext.forSystem(app, workspace.id).transaction(async (uow) => {
     uow.em.persist(workspace);
     const users = DEMO.users.map((u) => uow.em.create(User, { ...u, workspace, passwordHash } as any));
     const ownerPermissions = app.registry.permissionsOf(Role.OWNER);
@@ -58,9 +59,41 @@ export async function seedDemoWorkspace(app: AppServices): Promise<DemoSummary> 
     } as any);
     uow.audit({ action: 'platform.workspace.create', subjectType: 'Workspace', subjectId: workspace.id, changes: { demo: true } });
   });
+  return workspace.id;
+}
+
+/**
+ * Development only. On an empty database, creates the demo workspace with one user per role and a partner API key
+ * holding every scope the owner may grant. Then, on every start, lets each module that has not yet done so add its
+ * demo rows to the demo workspace, each in one transaction with the record that it did: a module added later
+ * seeds into an existing demo database, and a start that crashed half-way finishes the job next time.
+ * A database whose workspaces are not the demo's is left alone (undefined: nothing to print).
+ */
+export async function seedDemoWorkspace(app: AppServices): Promise<DemoSummary | undefined> {
+  const em = app.orm.em.fork() as EntityManager;
+  const owner = await em.findOne(User, { email: DEMO.users[0].email }, { filters: false });
+  let workspaceId = owner?.workspace.id;
+  const created = !owner && (await em.count(Workspace, {}, { filters: false })) === 0;
+  if (created) workspaceId = await createDemoWorkspace(app);
+  if (!workspaceId) return undefined;
+
+  const seededModules: string[] = [];
   for (const module of app.registry.modules) {
-    if (module.seedDemo) await module.seedDemo(RequestContext.forSystem(app, workspace.id));
+    if (!module.seedDemo) continue;
+    await RequestContext.forSystem(app, workspaceId).transaction(async (uow) => {
+      if (await uow.em.count(DemoSeed, { module: module.name })) return;
+      // the module's own ctx.transaction joins this one (a savepoint), so its rows and the record commit together
+      await module.seedDemo!(uow.context());
+      uow.em.create(DemoSeed, { module: module.name } as any);
+      seededModules.push(module.name);
+    });
   }
-  summary.created = true;
-  return summary;
+  return {
+    created,
+    seededModules,
+    workspaceName: DEMO.workspaceName,
+    logins: DEMO.users.map(({ email, role }) => ({ email, role })),
+    password: DEMO.password,
+    apiKey: DEMO.apiKeySecret,
+  };
 }
