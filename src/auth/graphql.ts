@@ -8,15 +8,10 @@ import { Role } from './roles';
 export const MIN_PASSWORD_LENGTH = 8;
 const passwordRule = { message: `password must be at least ${MIN_PASSWORD_LENGTH} characters` };
 
-@InputType({ description: 'A new workspace and its owner' })
-export class SignUpInput {
-  @Field({ description: 'Shop or brand name' })
-  @IsString()
-  @MinLength(1, { message: 'workspaceName must not be empty' })
-  @MaxLength(100)
-  workspaceName!: string;
-
-  @Field({ description: "Owner's login email" })
+/** Who a new user is: shared by signUp (the owner) and userCreate (everyone else). */
+@InputType()
+abstract class NewUserFields {
+  @Field({ description: 'Login email, unique across the service (stored lower-case)' })
   @IsEmail({}, { message: 'email must be a valid email address' })
   @MaxLength(254)
   email!: string;
@@ -26,10 +21,19 @@ export class SignUpInput {
   @MaxLength(200)
   password!: string;
 
-  @Field({ description: "Owner's name as colleagues see it" })
+  @Field({ description: 'Name shown to colleagues and customers' })
   @MinLength(1, { message: 'displayName must not be empty' })
   @MaxLength(100)
   displayName!: string;
+}
+
+@InputType({ description: 'A new workspace and its owner' })
+export class SignUpInput extends NewUserFields {
+  @Field({ description: 'Shop or brand name' })
+  @IsString()
+  @MinLength(1, { message: 'workspaceName must not be empty' })
+  @MaxLength(100)
+  workspaceName!: string;
 }
 
 @InputType({ description: 'Email and password' })
@@ -59,22 +63,7 @@ export class LogoutPayload extends MutationPayload {
 }
 
 @InputType({ description: 'A new user of the caller\'s workspace' })
-export class UserCreateInput {
-  @Field({ description: 'Login email, unique across the service' })
-  @IsEmail({}, { message: 'email must be a valid email address' })
-  @MaxLength(254)
-  email!: string;
-
-  @Field({ description: `At least ${MIN_PASSWORD_LENGTH} characters` })
-  @MinLength(MIN_PASSWORD_LENGTH, passwordRule)
-  @MaxLength(200)
-  password!: string;
-
-  @Field({ description: 'Name shown to colleagues and customers' })
-  @MinLength(1, { message: 'displayName must not be empty' })
-  @MaxLength(100)
-  displayName!: string;
-
+export class UserCreateInput extends NewUserFields {
   @Field(() => Role, { description: 'Role; only an OWNER may create an OWNER' })
   role!: Role;
 }

@@ -1,6 +1,5 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import { ArgsType, ClassType, Field, Int, ObjectType } from 'type-graphql';
-import { Max, Min } from 'class-validator';
 import { AppError } from './errors';
 
 export const MAX_PAGE_SIZE = 100;
@@ -21,12 +20,10 @@ export class PageInfo {
   endCursor!: string | null;
 }
 
-/** `first`/`after` of every list; the cost limit multiplies a list's cost by `first`. */
+/** `first`/`after` of every list (checked by `paginate`); the cost limit multiplies a list's cost by `first`. */
 @ArgsType()
 export class PageArgs {
   @Field(() => Int, { defaultValue: DEFAULT_PAGE_SIZE, description: `How many items, 1 to ${MAX_PAGE_SIZE}` })
-  @Min(1)
-  @Max(MAX_PAGE_SIZE)
   first: number = DEFAULT_PAGE_SIZE;
 
   @Field(() => String, { nullable: true, description: 'Return items after this cursor (from pageInfo.endCursor)' })

@@ -22,6 +22,6 @@ export const unusedGlobalPubSub: PubSub = {
     throw new Error('publish domain events with uow.emit inside ctx.transaction');
   },
   subscribe() {
-    throw new Error('subscription fields use `subscribe: workspaceEvents(topic, permission)`');
+    throw new Error('subscription fields use `subscribe: workspaceEvents(topic)`');
   },
 };

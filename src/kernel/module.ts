@@ -16,7 +16,7 @@ export interface PermissionDefinition {
 export interface JobDefinition<Data extends object = any> {
   name: string;
   schedule?: string;
-  /** Runs with a system context of no workspace; handlers scope themselves (`ctx.forWorkspace`). */
+  /** Runs with a system context of no workspace; a handler working in one uses `RequestContext.forSystem(ctx.app, workspaceId)`. */
   handler(ctx: RequestContext, data: Data): Promise<void>;
 }
 
