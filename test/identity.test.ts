@@ -203,6 +203,31 @@ describe('API keys', () => {
   });
 });
 
+describe('races', () => {
+  it('lets exactly one of two simultaneous edits of the same version win; the other gets CONFLICT', async () => {
+    const owner = await signUpWorkspace(server.url);
+    const agent = await createUserWithRole(server.url, owner.token, 'AGENT');
+    const update = `mutation($input: UserUpdateInput!) { userUpdate(input: $input) { user { displayName } userErrors { code } } }`;
+    const results = await Promise.all(['甲', '乙', '丙', '丁'].map((name) =>
+      gql(server.url, update, { input: { id: agent.userId, version: 1, displayName: name } }, owner.token)));
+    const outcomes = results.map((r) => dataOf(r).userUpdate);
+    expect(outcomes.filter((o) => o.userErrors.length === 0)).toHaveLength(1);
+    expect(outcomes.filter((o) => o.userErrors[0]?.code === 'CONFLICT')).toHaveLength(3);
+  });
+
+  it('creates one workspace when the same email signs up several times at once', async () => {
+    const email = `race-${Date.now()}@shop.example`;
+    const query = `mutation($input: SignUpInput!) { signUp(input: $input) { token userErrors { code } } }`;
+    const before = await count('workspace');
+    const results = await Promise.all([1, 2, 3, 4].map(() =>
+      gql(server.url, query, { input: { workspaceName: '抢注', email, password: PASSWORD, displayName: 'x' } })));
+    const outcomes = results.map((r) => dataOf(r).signUp);
+    expect(outcomes.filter((o) => o.token)).toHaveLength(1);
+    expect(outcomes.filter((o) => o.userErrors[0]?.code === 'DUPLICATE')).toHaveLength(3);
+    expect(await count('workspace')).toBe(before + 1);
+  });
+});
+
 describe('login throttling', () => {
   it('answers THROTTLED after 10 failed logins for an email, even with the right password, without affecting others', async () => {
     const owner = await signUpWorkspace(server.url);
