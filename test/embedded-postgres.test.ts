@@ -39,4 +39,13 @@ it('keeps data across restarts, refuses a second live user, and recovers from a 
     await second.stop();
   }
   await first.stop(); // already gone: a no-op
+
+  // after a reboot the stale postmaster.pid may name a live process that is not postgres (here: this test)
+  writeFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), `${process.pid}\n${path.join(dataDir, 'postgres')}\n`);
+  const third = await startEmbeddedPostgres({ dataDir });
+  try {
+    expect(await query(third.url, 'select value from kept')).toEqual([{ value: '小鹿' }]);
+  } finally {
+    await third.stop();
+  }
 });

@@ -60,6 +60,36 @@ function runAsIds(): { uid?: number; gid?: number } {
   }
 }
 
+/** Takes the folder's lock file by exclusive create, replacing it only when the process named in it is gone. */
+function acquireLock(lockFile: string, dataDir: string): void {
+  for (;;) {
+    try {
+      fs.writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const holder = Number(fs.readFileSync(lockFile, 'utf8'));
+    if (holder && holder !== process.pid && isAlive(holder)) {
+      throw new EmbeddedPostgresInUseError(
+        `The embedded database in ${dataDir} is in use by another server (pid ${holder}). ` +
+          'Is `npm start` already running? Stop it first, or set DATA_DIR or DATABASE_URL.',
+      );
+    }
+    fs.rmSync(lockFile, { force: true }); // left by a server that is gone
+  }
+}
+
+/** Whether `pid` is a postgres serving `clusterDir` (Linux /proc; elsewhere assume it is, as before reboot checks). */
+function isPostgresOf(pid: number, clusterDir: string): boolean {
+  try {
+    const commandLine = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return commandLine.some((part) => part.endsWith('postgres')) && commandLine.includes(clusterDir);
+  } catch {
+    return process.platform !== 'linux';
+  }
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -114,22 +144,19 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   // The postgres user must be able to reach its cluster folder inside ours (mkdtemp makes folders 0700).
   fs.chmodSync(options.dataDir, 0o755);
 
-  const holder = fs.existsSync(lockFile) ? Number(fs.readFileSync(lockFile, 'utf8')) : 0;
-  if (holder && holder !== process.pid && isAlive(holder)) {
-    throw new EmbeddedPostgresInUseError(
-      `The embedded database in ${options.dataDir} is in use by another server (pid ${holder}). ` +
-        'Is `npm start` already running? Stop it first, or set DATA_DIR or DATABASE_URL.',
-    );
-  }
-  fs.writeFileSync(lockFile, String(process.pid));
+  acquireLock(lockFile, options.dataDir);
 
   const postmasterPid = path.join(clusterDir, 'postmaster.pid');
   if (fs.existsSync(postmasterPid)) {
     const orphan = Number(fs.readFileSync(postmasterPid, 'utf8').split('\n')[0]);
-    if (orphan && isAlive(orphan)) {
+    // After a reboot the pid may belong to another program: only a postgres running on this folder is ours to stop.
+    if (orphan && isAlive(orphan) && isPostgresOf(orphan, clusterDir)) {
       log(`stopping postgres (pid ${orphan}) left running by an earlier server that was killed`);
       process.kill(orphan, 'SIGINT');
       if (!(await waitForExit(orphan, 30_000))) throw new Error(`postgres pid ${orphan} did not stop`);
+    } else {
+      // a stale lock naming a live stranger would make postgres refuse to start
+      fs.rmSync(postmasterPid, { force: true });
     }
   }
 
