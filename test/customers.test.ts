@@ -242,6 +242,85 @@ describe('finding customers', () => {
   });
 });
 
+describe('nested lists of a customer list', () => {
+  const uuidOf = (globalId: string) => Buffer.from(globalId, 'base64url').toString().split(':')[1];
+  const globalId = (type: string, uuid: string) => Buffer.from(`${type}:${uuid}`).toString('base64url');
+  const LIST = `query($first: Int) { customers(first: $first) { nodes { id
+    orders(first: 3) { totalCount nodes { id placedAt totalAmount currency status customer { id } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor } }
+    followUps(first: 2) { totalCount nodes { id content method happenedAt nextFollowUpOn pending customer { id } } pageInfo { hasNextPage endCursor } } } } }`;
+  const ORDERS_AFTER = `query($id: ID!, $first: Int, $after: String) { customer(id: $id) {
+    orders(first: $first, after: $after) { totalCount nodes { id } pageInfo { hasNextPage hasPreviousPage endCursor } } } }`;
+
+  it('lists 50 customers with their first pages of orders and follow-ups (and totalCount) in as many SQL statements as 5', async () => {
+    const owner = await signUpWorkspace(server.url);
+    // 4 customers without orders, then 46 buyers with 1 to 5 orders each; the 4th and 5th order of a buyer share a
+    // placedAt, so the id must break the tie.
+    for (let i = 0; i < 4; i++) await createCustomer(server.url, owner.token, { name: `无订单${i}` });
+    const rows = Array.from({ length: 46 }, (_, i) => Array.from({ length: 1 + (i % 5) }, (_, k) => order({
+      customerExternalId: `nested${i}`, customerName: `嵌套${i}`, externalId: `N${i}-${k}`, items: [],
+      placedAt: `2025-0${1 + Math.min(k, 3)}-01T00:00:00Z`,
+    }))).flat();
+    expect(dataOf(await gql(server.url, ORDERS_IMPORT, { input: { orders: rows } }, owner.token)).ordersImport).toMatchObject({ userErrors: [], createdCustomers: 46 });
+    const customers = (await search(server.url, owner.token, {}, 50)).nodes;
+    const followUp = `mutation($input: FollowUpCreateInput!) { followUpCreate(input: $input) { userErrors { code } } }`;
+    for (const [i, c] of customers.slice(0, 12).entries()) {
+      for (let k = 0; k < i % 4; k++) {
+        const happenedAt = new Date(Date.UTC(2025, 0, 1 + Math.min(k, 1))).toISOString();
+        const input = { customerId: c.id, method: 'PHONE', content: `回访${i}-${k}`, happenedAt, nextFollowUpOn: '2099-01-01' };
+        expect(dataOf(await gql(server.url, followUp, { input }, owner.token)).followUpCreate.userErrors).toEqual([]);
+      }
+    }
+
+    const five = await gql(server.url, LIST, { first: 5 }, owner.token);
+    const fifty = await gql(server.url, LIST, { first: 50 }, owner.token);
+    const nodes = dataOf(fifty).customers.nodes;
+    expect(nodes).toHaveLength(50);
+    expect(fifty.extensions!.sqlStatements).toBe(five.extensions!.sqlStatements);
+    expect(fifty.extensions!.sqlStatements).toBeLessThanOrEqual(10);
+
+    // Every customer's first pages are what the database holds, newest first, ties broken by id (descending).
+    const expected = async (table: string, at: string, customerGlobalId: string) =>
+      (await adminQuery(`select id from ${table} where customer_id = $1 order by ${at} desc, id desc`, server.databaseName, [uuidOf(customerGlobalId)])).rows.map((r) => r.id);
+    for (const node of nodes) {
+      const orders = (await expected('customer_order', 'placed_at', node.id)).map((id: string) => globalId('Order', id));
+      expect(node.orders.totalCount).toBe(orders.length);
+      expect(node.orders.nodes.map((n: any) => n.id)).toEqual(orders.slice(0, 3));
+      expect(node.orders.pageInfo).toMatchObject({ hasNextPage: orders.length > 3, hasPreviousPage: false });
+      expect(node.orders.pageInfo.endCursor).toBe(node.orders.edges.at(-1)?.cursor ?? null);
+      for (const o of node.orders.nodes) expect(o).toMatchObject({ totalAmount: '199.00', currency: 'CNY', status: 'COMPLETED', customer: { id: node.id } });
+      const followUps = (await expected('follow_up', 'happened_at', node.id)).map((id: string) => globalId('FollowUp', id));
+      expect(node.followUps.totalCount).toBe(followUps.length);
+      expect(node.followUps.nodes.map((n: any) => n.id)).toEqual(followUps.slice(0, 2));
+      expect(node.followUps.pageInfo.hasNextPage).toBe(followUps.length > 2);
+      node.followUps.nodes.forEach((f: any) => expect(f).toMatchObject({
+        method: 'PHONE', content: expect.stringMatching(/^回访/), nextFollowUpOn: '2099-01-01', pending: expect.any(Boolean), customer: { id: node.id },
+      }));
+    }
+
+    // A cursor from a batched first page continues on the keyset path: the pages join up without gap or overlap.
+    for (const node of nodes.filter((n: any) => n.orders.pageInfo.hasNextPage).slice(0, 5)) {
+      const all = (await expected('customer_order', 'placed_at', node.id)).map((id: string) => globalId('Order', id));
+      const seen = node.orders.nodes.map((n: any) => n.id);
+      let after = node.orders.pageInfo.endCursor;
+      while (after) {
+        const page = dataOf(await gql(server.url, ORDERS_AFTER, { id: node.id, first: 2, after }, owner.token)).customer.orders;
+        expect(page.pageInfo.hasPreviousPage).toBe(true);
+        expect(page.totalCount).toBe(all.length);
+        seen.push(...page.nodes.map((n: any) => n.id));
+        after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+      }
+      expect(seen).toEqual(all);
+    }
+    // The cursor is the one paginate makes: base64url of [placedAt, id].
+    const withOrders = nodes.find((n: any) => n.orders.nodes.length);
+    expect(JSON.parse(Buffer.from(withOrders.orders.pageInfo.startCursor, 'base64url').toString())).toEqual([withOrders.orders.nodes[0].placedAt, uuidOf(withOrders.orders.nodes[0].id)]);
+    const single = dataOf(await gql(server.url, ORDERS_AFTER, { id: withOrders.id, first: 3 }, owner.token)).customer.orders;
+    expect(single.pageInfo.endCursor).toBe(withOrders.orders.pageInfo.endCursor);
+    expect(errorCode(await gql(server.url, ORDERS_AFTER, { id: withOrders.id, first: 101 }, owner.token))).toBe('BAD_USER_INPUT');
+    expect(errorCode(await gql(server.url, ORDERS_AFTER, { id: withOrders.id, first: 0 }, owner.token))).toBe('BAD_USER_INPUT');
+  });
+});
+
 describe('permissions', () => {
   const READ = `{ customers(first: 5) { totalCount nodes { phone email } } }`;
   const EXPORT = `query($id: ID!) { customerDataExport(id: $id) }`;

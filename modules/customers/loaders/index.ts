@@ -1,14 +1,26 @@
+import { wrap } from '@mikro-orm/core';
+import type { RequestContext } from '../../../src/context';
 import { byKey, defineLoader, groupByKey } from '../../../src/context/loaders';
 import { ConsentRecord, Customer, CustomerExternalId } from '../entities/customer';
-import { OrderItem } from '../entities/order';
+import { FollowUp } from '../entities/follow-up';
+import { Order, OrderItem } from '../entities/order';
 import { CustomerTag, Tag } from '../entities/tag';
 import { OrderStats } from '../graphql/types';
 import { fromCents, toCents } from '../../../src/graphql/scalars';
 import { NON_PURCHASE_SQL } from '../services/stats';
 
-export const customerById = defineLoader<string, Customer | null>('customers.customerById', async (ids, ctx) =>
-  byKey(ids, await ctx.em.find(Customer, { id: { $in: [...ids] } }), (c) => c.id),
-);
+/**
+ * Customers by uuid. Those the request has already loaded (the customer list that orders and follow-ups hang
+ * under) come from the identity map without a statement, as em.find would return those same instances anyway.
+ */
+export const customerById = defineLoader<string, Customer | null>('customers.customerById', async (ids, ctx) => {
+  const known = ids
+    .map((id) => ctx.em.getUnitOfWork().getById<Customer>(Customer.name, id))
+    .filter((c): c is Customer => !!c && wrap(c).isInitialized());
+  const missing = ids.filter((id) => !known.some((c) => c.id === id));
+  const loaded = missing.length ? await ctx.em.find(Customer, { id: { $in: missing } }) : [];
+  return byKey(ids, [...known, ...loaded], (c) => c.id);
+});
 
 export const tagsOfCustomer = defineLoader<string, Tag[]>('customers.tagsOfCustomer', async (ids, ctx) => {
   const taggings = await ctx.em.find(CustomerTag, { customer: { $in: [...ids] } }, { populate: ['tag'], orderBy: { tag: { name: 'asc' } } });
@@ -86,3 +98,63 @@ export const favouritesOfCustomer = defineLoader<string, { category: string | nu
     }));
   },
 );
+
+/*
+ * A customer's orders and follow-ups inside a customer list: the first page of each customer's connection and its
+ * totalCount, one statement each for the whole list (services/nested-lists.ts builds the connections).
+ */
+
+/** Key of a batched first page: how many rows, and whose. Aliases may ask different sizes of the same customer. */
+export const newestKey = (limit: number, customerId: string) => `${limit}:${customerId}`;
+
+type CustomerChild = typeof Order | typeof FollowUp;
+
+/**
+ * The newest `limit` rows per customer (by `sortProperty` descending, the id breaking ties, as paginate orders) for
+ * a batch of newestKey keys, in one statement: a lateral join reads each customer's rows through its
+ * (customer, sort) index and stops at the limit, so a long history costs what a short one does. Raw SQL, so it
+ * filters by workspace itself; the rows become entities of the request's EntityManager.
+ */
+function newestPerCustomer<E extends CustomerChild>(entity: E, sortProperty: string) {
+  return async (keys: readonly string[], ctx: RequestContext): Promise<InstanceType<E>[][]> => {
+    const meta = ctx.em.getMetadata().get(entity.name);
+    const sortColumn = meta.properties[sortProperty as keyof typeof meta.properties].fieldNames[0];
+    const wanted = keys.map((key) => {
+      const separator = key.indexOf(':');
+      return { limit: Number(key.slice(0, separator)), customerId: key.slice(separator + 1) };
+    });
+    const customerIds = [...new Set(wanted.map((w) => w.customerId))];
+    const rows = await ctx.em.getConnection().execute<Record<string, unknown>[]>(
+      `select r.* from jsonb_array_elements_text(?::jsonb) as c(id)
+       cross join lateral (
+         select * from "${meta.tableName}" t where t.workspace_id = ? and t.customer_id = c.id::uuid
+         order by t."${sortColumn}" desc, t.id desc limit ?
+       ) r`,
+      [JSON.stringify(customerIds), ctx.workspaceId, Math.max(...wanted.map((w) => w.limit))],
+    );
+    const newest = rows.map((row) => ({ customerId: row.customer_id as string, entity: ctx.em.map(entity, row as any) as InstanceType<E> }));
+    const groups = groupByKey(customerIds, newest, (n) => n.customerId);
+    const byCustomer = new Map(customerIds.map((id, i) => [id, groups[i]]));
+    return wanted.map((w) => byCustomer.get(w.customerId)!.slice(0, w.limit).map((n) => n.entity));
+  };
+}
+
+/** How many rows each customer has, for a batch of customers in one grouped count. */
+function countPerCustomer(entity: CustomerChild) {
+  return async (customerIds: readonly string[], ctx: RequestContext): Promise<number[]> => {
+    const rows = await ctx.em.getConnection().execute<{ customer_id: string; n: number }[]>(
+      `select customer_id, count(*)::int as n from "${ctx.em.getMetadata().get(entity.name).tableName}"
+       where workspace_id = ? and customer_id in (select value::uuid from jsonb_array_elements_text(?::jsonb))
+       group by customer_id`,
+      [ctx.workspaceId, JSON.stringify(customerIds)],
+    );
+    return byKey(customerIds, rows, (r) => r.customer_id).map((r) => r?.n ?? 0);
+  };
+}
+
+/** Newest orders (by placedAt) per newestKey. */
+export const newestOrdersOfCustomer = defineLoader<string, Order[]>('customers.newestOrdersOfCustomer', newestPerCustomer(Order, 'placedAt'));
+export const orderCountOfCustomer = defineLoader<string, number>('customers.orderCountOfCustomer', countPerCustomer(Order));
+/** Newest follow-ups (by happenedAt) per newestKey. */
+export const newestFollowUpsOfCustomer = defineLoader<string, FollowUp[]>('customers.newestFollowUpsOfCustomer', newestPerCustomer(FollowUp, 'happenedAt'));
+export const followUpCountOfCustomer = defineLoader<string, number>('customers.followUpCountOfCustomer', countPerCustomer(FollowUp));

@@ -1,7 +1,7 @@
 import { JSONObjectResolver } from 'graphql-scalars';
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../../src/context';
-import { Connection, PageArgs, paginate } from '../../../src/graphql/connection';
+import { Connection, PageArgs } from '../../../src/graphql/connection';
 import { mutationPayload } from '../../../src/graphql/user-errors';
 import { ConsentRecord, Customer, CustomerExternalId } from '../entities/customer';
 import { CustomerKind, TagGroup } from '../entities/enums';
@@ -21,6 +21,7 @@ import {
 import { CUSTOMER_PERMISSIONS } from '../permissions';
 import { maskEmail, maskPhone } from '../services/contact';
 import * as customers from '../services/customers';
+import { followUpsOfCustomer, ordersOfCustomer } from '../services/nested-lists';
 import { listCustomers, upcomingBirthdays } from '../services/search';
 import { handlingStrategy } from '../services/strategies';
 
@@ -143,12 +144,12 @@ export class CustomerResolver {
 
   @FieldResolver(() => OrderConnection, { description: 'Orders, latest first' })
   orders(@Root() customer: Customer, @Args() page: PageArgs, @Ctx() ctx: RequestContext) {
-    return paginate(ctx.em, Order, { customer: customer.id }, page, { field: 'placedAt', direction: 'desc' });
+    return ordersOfCustomer(ctx, customer.id, page);
   }
 
   @FieldResolver(() => FollowUpConnection, { description: 'Follow-up records, latest first' })
   followUps(@Root() customer: Customer, @Args() page: PageArgs, @Ctx() ctx: RequestContext) {
-    return paginate(ctx.em, FollowUp, { customer: customer.id }, page, { field: 'happenedAt', direction: 'desc' });
+    return followUpsOfCustomer(ctx, customer.id, page);
   }
 
   @FieldResolver(() => [ConsentRecord], { description: 'Consents given, latest first' })
