@@ -3,6 +3,7 @@ import { Migration20261125165245_Initial } from './Migration20261125165245_Initi
 import { Migration20261125170707_Customers } from './Migration20261125170707_Customers';
 import { Migration20261125172446_LoginFailures } from './Migration20261125172446_LoginFailures';
 import { Migration20261125173741_DemoSeeds } from './Migration20261125173741_DemoSeeds';
+import { Migration20261125174304_TagVersion } from './Migration20261125174304_TagVersion';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so that compiled and test runs load the same set.
@@ -13,4 +14,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261125170707_Customers', class: Migration20261125170707_Customers },
   { name: 'Migration20261125172446_LoginFailures', class: Migration20261125172446_LoginFailures },
   { name: 'Migration20261125173741_DemoSeeds', class: Migration20261125173741_DemoSeeds },
+  { name: 'Migration20261125174304_TagVersion', class: Migration20261125174304_TagVersion },
 ];

@@ -44,8 +44,37 @@ describe('tags and portraits', () => {
     expect(deleted).toEqual({ deletedTagId: outdoor.id, userErrors: [] });
     const tags = dataOf(await gql(server.url, `query($id: ID!) { customer(id: $id) { tags { name } } tags { totalCount nodes { name } } }`, { id: customers[1].id }, owner.token));
     expect(tags).toEqual({ customer: { tags: [{ name: 'VIP' }] }, tags: { totalCount: 1, nodes: [{ name: 'VIP' }] } });
-    const renamed = dataOf(await gql(server.url, `mutation($input: TagUpdateInput!) { tagUpdate(input: $input) { tag { name colour } userErrors { code } } }`, { input: { id: vip.id, name: '重要价值', colour: '#00aa00' } }, owner.token)).tagUpdate;
+    const renamed = dataOf(await gql(server.url, `mutation($input: TagUpdateInput!) { tagUpdate(input: $input) { tag { name colour } userErrors { code } } }`, { input: { id: vip.id, version: 1, name: '重要价值', colour: '#00aa00' } }, owner.token)).tagUpdate;
     expect(renamed).toEqual({ tag: { name: '重要价值', colour: '#00AA00' }, userErrors: [] });
+  });
+
+  it('updates a tag with the version read: a stale version is CONFLICT and changes nothing, also between concurrent edits', async () => {
+    const owner = await signUpWorkspace(server.url);
+    const crm = await createUserWithRole(server.url, owner.token, 'CRM_SPECIALIST');
+    const TAG_UPDATE = `mutation($input: TagUpdateInput!) { tagUpdate(input: $input) { tag { id name colour version } userErrors { field message code } } }`;
+    const tag = dataOf(await gql(server.url, `mutation($input: TagCreateInput!) { tagCreate(input: $input) { tag { id version } userErrors { code } } }`,
+      { input: { name: '高价值', group: 'CONSUMPTION' } }, owner.token)).tagCreate.tag;
+    expect(tag.version).toBe(1);
+
+    const first = dataOf(await gql(server.url, TAG_UPDATE, { input: { id: tag.id, version: 1, name: '重要价值' } }, owner.token)).tagUpdate;
+    expect(first).toEqual({ tag: { id: tag.id, name: '重要价值', colour: '#1677FF', version: 2 }, userErrors: [] });
+    const stale = dataOf(await gql(server.url, TAG_UPDATE, { input: { id: tag.id, version: 1, name: '别的名字' } }, crm.token)).tagUpdate;
+    expect(stale).toEqual({
+      tag: null,
+      userErrors: [{ field: ['input', 'version'], message: 'Someone else changed this tag since you loaded it; reload and try again', code: 'CONFLICT' }],
+    });
+    const read = `query($id: ID!) { node(id: $id) { ... on Tag { name version } } }`;
+    expect(dataOf(await gql(server.url, read, { id: tag.id }, owner.token)).node).toEqual({ name: '重要价值', version: 2 });
+
+    // Two agents who read version 2 save at once: one wins, the others are told, none overwrites silently.
+    const colours = ['#111111', '#222222', '#333333', '#444444'];
+    const racing = await Promise.all(colours.map((colour) => gql(server.url, TAG_UPDATE, { input: { id: tag.id, version: 2, colour } }, owner.token)));
+    const payloads = racing.map((r) => dataOf(r).tagUpdate);
+    expect(payloads.filter((p) => p.tag)).toHaveLength(1);
+    for (const p of payloads.filter((p) => !p.tag)) expect(p.userErrors).toEqual([expect.objectContaining({ field: ['input', 'version'], code: 'CONFLICT' })]);
+    const winner = payloads.find((p) => p.tag).tag;
+    expect(winner.version).toBe(3);
+    expect(dataOf(await gql(server.url, `{ tags { nodes { colour version } } }`, {}, owner.token)).tags.nodes).toEqual([{ colour: winner.colour, version: 3 }]);
   });
 
   it('builds the portrait: tags by group, statistics with favourites, handling strategy and age', async () => {

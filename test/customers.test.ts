@@ -399,7 +399,7 @@ describe('workspace isolation', () => {
     await notFound(`mutation($input: FollowUpCreateInput!) { followUpCreate(input: $input) { userErrors { code } } }`, { customerId: theirs.id, method: 'SMS', content: 'x' });
     await notFound(`mutation($input: CustomerTagsInput!) { customerTagsAdd(input: $input) { userErrors { code } } }`, { customerIds: [theirs.id], tagIds: [ourTag.id] });
     await notFound(`mutation($input: CustomerTagsInput!) { customerTagsRemove(input: $input) { userErrors { code } } }`, { customerIds: [ours.id], tagIds: [theirTag.id] });
-    await notFound(`mutation($input: TagUpdateInput!) { tagUpdate(input: $input) { userErrors { code } } }`, { id: theirTag.id, name: 'x' });
+    await notFound(`mutation($input: TagUpdateInput!) { tagUpdate(input: $input) { userErrors { code } } }`, { id: theirTag.id, version: 1, name: 'x' });
     await notFound(`mutation($input: TagDeleteInput!) { tagDelete(input: $input) { userErrors { code } } }`, { id: theirTag.id });
     await notFound(ORDER_UPSERT, order({ customerId: theirs.id }));
     const imported = dataOf(await gql(server.url, ORDERS_IMPORT, { input: { orders: [order({ customerId: theirs.id })] } }, b.token)).ordersImport;

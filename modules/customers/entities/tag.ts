@@ -1,5 +1,5 @@
 import { Entity, Enum, ManyToOne, Property, Unique } from '@mikro-orm/core';
-import { Field, ObjectType } from 'type-graphql';
+import { Field, Int, ObjectType } from 'type-graphql';
 import { WorkspaceScopedEntity } from '../../../src/db/base-entity';
 import { Node } from '../../../src/graphql/node';
 import { Customer } from './customer';
@@ -29,6 +29,10 @@ export class Tag extends WorkspaceScopedEntity {
   @Field(() => String, { nullable: true, description: 'What the tag means or how it is computed' })
   @Property({ length: 500, nullable: true })
   description?: string;
+
+  @Field(() => Int, { description: 'Optimistic-lock version: send it back with tagUpdate' })
+  @Property({ version: true })
+  version!: number;
 }
 
 /** A customer carries a tag. */

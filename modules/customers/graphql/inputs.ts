@@ -233,10 +233,13 @@ export class TagCreateInput {
   description?: string | null;
 }
 
-@InputType({ description: 'Changes to a tag definition' })
+@InputType({ description: 'Changes to a tag definition; send the version you read' })
 export class TagUpdateInput {
   @Field(() => ID, { description: 'The tag' })
   id!: string;
+
+  @Field(() => Int, { description: 'The version you read; a newer one on the server means someone else changed it' })
+  version!: number;
 
   @Field(() => String, { nullable: true, description: 'New name' })
   @IsOptional()

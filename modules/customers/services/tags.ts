@@ -31,10 +31,14 @@ export async function createTag(ctx: RequestContext, input: TagCreateInput): Pro
   });
 }
 
+/** Renames, recolours, regroups or redescribes a tag, refusing a stale version with CONFLICT. */
 export async function updateTag(ctx: RequestContext, input: TagUpdateInput): Promise<Tag> {
   await validateInput(input);
   return ctx.transaction(async (uow) => {
     const tag = await tagForInput(uow.em, input.id);
+    if (tag.version !== input.version) {
+      throw UserInputFailure.of(['input', 'version'], 'Someone else changed this tag since you loaded it; reload and try again', UserErrorCode.CONFLICT);
+    }
     const changes: Record<string, unknown> = {};
     if (input.name) changes.name = input.name.trim();
     if (input.colour) changes.colour = input.colour.toUpperCase();
