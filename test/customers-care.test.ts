@@ -16,7 +16,14 @@ const TAGS = `mutation($input: CustomerTagsInput!, $add: Boolean!) {
   remove: customerTagsRemove(input: $input) @skip(if: $add) { customers { name tags { name } } userErrors { field code } } }`;
 const FOLLOW_UP = `mutation($input: FollowUpCreateInput!) { followUpCreate(input: $input) {
   followUp { id method content outcome nextFollowUpOn pending author { id } customer { id } } userErrors { field code message } } }`;
-const dayOffset = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+const dayOffset = (days: number, now = Date.now()) => new Date(now + days * 86_400_000).toISOString().slice(0, 10);
+/**
+ * Birth years of the birthdays test, one per customer: leap years, so that a birthday on the month and day of
+ * today + n is a valid date even when that is 02-29.
+ */
+const BIRTH_YEARS = { inThreeDays: 1992, today: 1984, inTwentyDays: 2000 };
+/** A birthday in `year` falling `days` after `now` (UTC). */
+const birthdayIn = (days: number, year: number, now = Date.now()) => `${year}${dayOffset(days, now).slice(4)}`;
 
 describe('tags and portraits', () => {
   it('defines tags with unique names and valid colours, tags and untags customers in bulk, and deleting a tag takes it off', async () => {
@@ -144,12 +151,24 @@ describe('follow-ups and care', () => {
     expect(past.userErrors).toEqual([expect.objectContaining({ field: ['input', 'nextFollowUpOn'], code: 'INVALID' })]);
   });
 
+  it('builds the birthdays of the birthdays test as valid dates whatever day the test runs (02-29 included)', () => {
+    const invalid: string[] = [];
+    const start = Date.UTC(2028, 0, 1); // a leap year: every month-day occurs as today + n
+    for (let day = 0; day < 366; day++) {
+      for (const [days, year] of [[3, BIRTH_YEARS.inThreeDays], [0, BIRTH_YEARS.today], [20, BIRTH_YEARS.inTwentyDays]]) {
+        const birthday = birthdayIn(days, year, start + day * 86_400_000);
+        const parsed = new Date(`${birthday}T00:00:00Z`);
+        if (Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 10) !== birthday) invalid.push(birthday);
+      }
+    }
+    expect(invalid).toEqual([]);
+  });
+
   it('lists customers with birthdays in the next N days', async () => {
     const owner = await signUpWorkspace(server.url);
-    const inDays = (days: number, year: number) => `${year}${dayOffset(days).slice(4)}`;
-    await createCustomer(server.url, owner.token, { name: '三天后', birthday: inDays(3, 1990) });
-    await createCustomer(server.url, owner.token, { name: '今天', birthday: inDays(0, 1985) });
-    await createCustomer(server.url, owner.token, { name: '二十天后', birthday: inDays(20, 2000) });
+    await createCustomer(server.url, owner.token, { name: '三天后', birthday: birthdayIn(3, BIRTH_YEARS.inThreeDays) });
+    await createCustomer(server.url, owner.token, { name: '今天', birthday: birthdayIn(0, BIRTH_YEARS.today) });
+    await createCustomer(server.url, owner.token, { name: '二十天后', birthday: birthdayIn(20, BIRTH_YEARS.inTwentyDays) });
     await createCustomer(server.url, owner.token, { name: '没有生日' });
     const birthdays = `query($days: Int) { upcomingBirthdays(days: $days) { nodes { name birthday } } }`;
     const names = async (days: number) => dataOf(await gql(server.url, birthdays, { days }, owner.token)).upcomingBirthdays.nodes.map((n: any) => n.name).sort();
