@@ -2,7 +2,7 @@ import { adminQuery } from './support/database';
 import { dataOf, errorCode, gql } from './support/client';
 import { createApiKey, createUserWithRole, signUpWorkspace } from './support/fixtures';
 import { startTestServer, type TestServer } from './support/server';
-import { createCustomer, createTag, CUSTOMER, CUSTOMER_CREATE, CUSTOMER_UPDATE, ORDER_UPSERT, order, search } from './customers-fixtures';
+import { createCustomer, createTag, CUSTOMER, CUSTOMER_CREATE, CUSTOMER_UPDATE, ORDERS_IMPORT, ORDER_UPSERT, order, search } from './customers-fixtures';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -146,6 +146,51 @@ describe('consent, export and erasure', () => {
     const again = dataOf(await gql(server.url, CUSTOMER_CREATE, { input: { name: '新客户', phone: '13733334444' } }, owner.token)).customerCreate;
     expect(again.userErrors).toEqual([]);
     expect(errorCode(await gql(server.url, ERASE, { input: { id: customer.id } }, (await createUserWithRole(server.url, owner.token, 'AGENT')).token))).toBe('FORBIDDEN');
+  });
+});
+
+describe('erased customers', () => {
+  it('refuses orders, imported rows, tags, follow-ups, consents, corrections and merges for an erased customer, with one rule', async () => {
+    const owner = await signUpWorkspace(server.url);
+    const erasedOne = await createCustomer(server.url, owner.token, { name: '殷素素' });
+    const active = await createCustomer(server.url, owner.token, { name: '张翠山' });
+    const tag = await createTag(server.url, owner.token, { name: '回头客', group: 'CONSUMPTION' });
+    expect(dataOf(await gql(server.url, ERASE, { input: { id: erasedOne.id } }, owner.token)).customerErase.userErrors).toEqual([]);
+    const refusal = (field: string[]) => ({
+      field, code: 'NOT_ALLOWED', message: `Customer ${erasedOne.customerNo} was erased; its record can no longer change`,
+    });
+    const errorsOf = async (mutation: string, input: Record<string, unknown>) =>
+      (Object.values(dataOf(await gql(server.url, mutation, { input }, owner.token)))[0] as any).userErrors;
+
+    const upsert = dataOf(await gql(server.url, ORDER_UPSERT, { input: order({ customerId: erasedOne.id, externalId: 'ERASED-1' }) }, owner.token)).orderUpsert;
+    expect(upsert).toMatchObject({ order: null, userErrors: [expect.objectContaining(refusal(['input', 'customerId']))] });
+
+    const imported = dataOf(await gql(server.url, ORDERS_IMPORT, {
+      input: { orders: [order({ customerId: active.id, externalId: 'OK-1' }), order({ customerId: erasedOne.id, externalId: 'ERASED-2' })] },
+    }, owner.token)).ordersImport;
+    expect(imported).toEqual({ importedCount: 1, createdCustomers: 0, userErrors: [{ index: 1, ...refusal(['input', 'orders', '1', 'customerId']) }] });
+
+    const tagged = await errorsOf(`mutation($input: CustomerTagsInput!) { customerTagsAdd(input: $input) { userErrors { field message code } } }`,
+      { customerIds: [active.id, erasedOne.id], tagIds: [tag.id] });
+    expect(tagged).toEqual([refusal(['input', 'customerIds', '1'])]);
+
+    expect(await errorsOf(`mutation($input: FollowUpCreateInput!) { followUpCreate(input: $input) { userErrors { field message code } } }`,
+      { customerId: erasedOne.id, method: 'PHONE', content: '回访' })).toEqual([refusal(['input', 'customerId'])]);
+    expect(await errorsOf(`mutation($input: ConsentRecordInput!) { customerConsentRecord(input: $input) { userErrors { field message code } } }`,
+      { customerId: erasedOne.id, policyVersion: 'v1', marketingConsent: true, channel: 'APP' })).toEqual([refusal(['input', 'customerId'])]);
+    expect(await errorsOf(CUSTOMER_UPDATE, { id: erasedOne.id, version: 2, nickname: '素素' })).toEqual([expect.objectContaining(refusal(['input', 'id']))]);
+    expect(await errorsOf(`mutation($input: CustomerMergeInput!) { customerMerge(input: $input) { userErrors { field message code } } }`,
+      { keepId: active.id, mergeId: erasedOne.id })).toEqual([refusal(['input', 'mergeId'])]);
+
+    // Nothing of the refused calls was written: the erased customer has no order, tag, follow-up or consent; the
+    // active customer of the refused tagging call was not tagged either.
+    const state = dataOf(await gql(server.url, `query($a: ID!, $b: ID!) {
+      erased: customer(id: $a) { orders { totalCount } tags { name } followUps { totalCount } consents { policyVersion } nickname }
+      active: customer(id: $b) { orders { totalCount } tags { name } } }`, { a: erasedOne.id, b: active.id }, owner.token));
+    expect(state).toEqual({
+      erased: { orders: { totalCount: 0 }, tags: [], followUps: { totalCount: 0 }, consents: [], nickname: null },
+      active: { orders: { totalCount: 1 }, tags: [] },
+    });
   });
 });
 

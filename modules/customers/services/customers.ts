@@ -29,10 +29,19 @@ export async function customerForInput(em: EntityManager, globalId: string, fiel
   return customer;
 }
 
-function assertNotErased(customer: Customer, field: string[]) {
-  if (customer.erasedAt) {
-    throw UserInputFailure.of(field, `Customer ${customer.customerNo} was erased; its record can no longer change`, UserErrorCode.NOT_ALLOWED);
-  }
+/**
+ * The one rule for erased customers (customerErase): their record can no longer change, be tagged, followed up or
+ * get orders. The userError on `field`, or undefined when the customer is not erased. Used by every service.
+ */
+export function erasedCustomerError(customer: Pick<Customer, 'customerNo' | 'erasedAt'>, field: string[]): UserError | undefined {
+  if (!customer.erasedAt) return undefined;
+  return UserError.of(field, `Customer ${customer.customerNo} was erased; its record can no longer change`, UserErrorCode.NOT_ALLOWED);
+}
+
+/** erasedCustomerError as a failure, for mutations about one customer. */
+export function assertNotErased(customer: Pick<Customer, 'customerNo' | 'erasedAt'>, field: string[]): void {
+  const error = erasedCustomerError(customer, field);
+  if (error) throw new UserInputFailure([error]);
 }
 
 const describe = (c: Customer) => `customer ${c.customerNo} (id ${c.globalId})`;

@@ -1,9 +1,9 @@
 import type { RequestContext } from '../../../src/context';
-import { UserErrorCode, UserInputFailure, validateInput } from '../../../src/graphql/user-errors';
+import { UserInputFailure, validateInput } from '../../../src/graphql/user-errors';
 import { FollowUp } from '../entities/follow-up';
 import type { FollowUpCreateInput } from '../graphql/inputs';
 import { CUSTOMER_EVENTS } from '../permissions';
-import { customerForInput } from './customers';
+import { assertNotErased, customerForInput } from './customers';
 
 /**
  * Records a follow-up by the caller. It becomes the customer's pending one when it plans a next contact, and ends
@@ -13,7 +13,7 @@ export async function createFollowUp(ctx: RequestContext, input: FollowUpCreateI
   await validateInput(input);
   return ctx.transaction(async (uow) => {
     const customer = await customerForInput(uow.em, input.customerId, ['input', 'customerId']);
-    if (customer.erasedAt) throw UserInputFailure.of(['input', 'customerId'], 'This customer was erased', UserErrorCode.NOT_ALLOWED);
+    assertNotErased(customer, ['input', 'customerId']);
     const happenedAt = input.happenedAt ?? new Date();
     if (happenedAt.getTime() > Date.now() + 60_000) throw UserInputFailure.of(['input', 'happenedAt'], 'happenedAt cannot be in the future');
     if (input.nextFollowUpOn && input.nextFollowUpOn < happenedAt.toISOString().slice(0, 10)) {

@@ -8,6 +8,7 @@ import { Order } from '../entities/order';
 import type { OrderInput, OrdersImportInput } from '../graphql/inputs';
 import { ImportUserError, OrdersImportPayload } from '../graphql/types';
 import { CUSTOMER_EVENTS } from '../permissions';
+import { erasedCustomerError } from './customers';
 import { issueCustomerNumbers } from './numbers';
 import { searchTextOf } from './profile';
 import { refreshLastOrderAt } from './stats';
@@ -99,17 +100,19 @@ async function writeOrders(uow: UnitOfWork, rows: OrderInput[], pathOf: (index: 
   const byId = valid.filter((v) => v.row.customerId);
   const wantedIds = byId.map((v) => tryFromGlobalId(v.row.customerId!, 'Customer')).filter((id): id is string => !!id);
   const found = wantedIds.length
-    ? await sql<{ id: string; erased: boolean }>(
-        `select id, erased_at is not null as erased from customer
+    ? await sql<{ id: string; customer_no: string; erased_at: string | null }>(
+        `select id, customer_no, erased_at from customer
          where workspace_id = ? and id in (select value::uuid from jsonb_array_elements_text(?::jsonb))`,
         [workspaceId, JSON.stringify(wantedIds)],
       )
     : [];
-  const knownIds = new Map(found.map((c) => [c.id, c.erased]));
+  const known = new Map(found.map((c) => [c.id, { customerNo: c.customer_no, erasedAt: c.erased_at ? new Date(c.erased_at) : undefined }]));
   for (const v of byId) {
     const id = tryFromGlobalId(v.row.customerId!, 'Customer');
-    if (!id || !knownIds.has(id)) refuse(v.index, 'customerId', 'No such customer', UserErrorCode.NOT_FOUND);
-    else if (knownIds.get(id)) refuse(v.index, 'customerId', 'This customer was erased', UserErrorCode.NOT_ALLOWED);
+    const customer = id ? known.get(id) : undefined;
+    const erased = customer && erasedCustomerError(customer, [...pathOf(v.index), 'customerId']);
+    if (!customer) refuse(v.index, 'customerId', 'No such customer', UserErrorCode.NOT_FOUND);
+    else if (erased) errors.push(importError(v.index, erased));
     else v.customerId = id;
   }
 

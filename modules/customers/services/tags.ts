@@ -4,6 +4,7 @@ import { UserError, UserErrorCode, UserInputFailure, validateInput } from '../..
 import { Customer } from '../entities/customer';
 import { CustomerTag, Tag } from '../entities/tag';
 import type { CustomerTagsInput, TagCreateInput, TagUpdateInput } from '../graphql/inputs';
+import { erasedCustomerError } from './customers';
 
 async function assertNameFree(em: RequestContext['em'], name: string, selfId?: string) {
   const other = await em.findOne(Tag, { name, ...(selfId ? { id: { $ne: selfId } } : {}) });
@@ -81,8 +82,13 @@ export async function changeCustomerTags(ctx: RequestContext, input: CustomerTag
       });
     check(customerIds, customers, 'customerIds', 'customer');
     check(tagIds, tags, 'tagIds', 'tag');
-    const erased = customers.find((c) => c.erasedAt);
-    if (add && erased) problems.push(UserError.of(['input', 'customerIds', String(customerIds.indexOf(erased.id))], 'Erased customers cannot be tagged', UserErrorCode.NOT_ALLOWED));
+    if (add) {
+      customerIds.forEach((id, i) => {
+        const customer = customers.find((c) => c.id === id);
+        const erased = customer && erasedCustomerError(customer, ['input', 'customerIds', String(i)]);
+        if (erased) problems.push(erased);
+      });
+    }
     if (problems.length) throw new UserInputFailure(problems);
 
     const pairs = customers.flatMap((c) => tags.map((t) => ({ customer_id: c.id, tag_id: t.id })));
