@@ -6,6 +6,7 @@ import pino from 'pino';
 import { startApp } from '../src/app';
 import { loadConfig } from '../src/config';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
+import { graphql } from './support';
 
 /**
  * `npm run bench:import`: loads the CDNOW purchase log (23,570 customers, 69,659 purchases) through `ordersImport`
@@ -32,17 +33,6 @@ function readPurchases(): Row[] {
   });
 }
 
-async function call(url: string, query: string, variables: object, token?: string): Promise<any> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as { data?: any; errors?: unknown[] };
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
-
 async function main() {
   const purchases = readPurchases();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'service-desk-bench-'));
@@ -50,7 +40,7 @@ async function main() {
   const config = loadConfig({ NODE_ENV: 'development', PORT: '0', DATABASE_URL: database.url, DEMO_DATA: 'false', LOG_LEVEL: 'warn', JOB_WORKERS: 'false' });
   const app = await startApp(config, pino({ level: config.logLevel }));
   try {
-    const signUp = await call(app.url, `mutation($input: SignUpInput!) { signUp(input: $input) { token userErrors { message } } }`, {
+    const signUp = await graphql(app.url, `mutation($input: SignUpInput!) { signUp(input: $input) { token userErrors { message } } }`, {
       input: { workspaceName: 'CDNOW 基准', email: 'bench@cdnow.example', password: 'bench-password', displayName: 'bench' },
     });
     const token: string = signUp.signUp.token;
@@ -60,13 +50,13 @@ async function main() {
     const started = process.hrtime.bigint();
     for (let offset = 0; offset < purchases.length; offset += BATCH) {
       const orders = purchases.slice(offset, offset + BATCH).map((p) => ({ ...p, platform: 'cdnow', currency: 'USD', status: 'COMPLETED' }));
-      const result = (await call(app.url, importOrders, { input: { orders } }, token)).ordersImport;
+      const result = (await graphql(app.url, importOrders, { input: { orders } }, token)).ordersImport;
       if (result.userErrors.length) throw new Error(`rows refused: ${JSON.stringify(result.userErrors.slice(0, 3))}`);
       imported += result.importedCount;
       createdCustomers += result.createdCustomers;
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const check = await call(app.url, `{ customers(first: 1) { totalCount } }`, {}, token);
+    const check = await graphql(app.url, `{ customers(first: 1) { totalCount } }`, {}, token);
     console.log(JSON.stringify({
       orders: imported, calls: Math.ceil(purchases.length / BATCH), createdCustomers, customersInWorkspace: check.customers.totalCount,
       seconds: Number(seconds.toFixed(2)), ordersPerSecond: Math.round(imported / seconds), cpus: os.cpus().length, node: process.version,
