@@ -207,6 +207,20 @@ describe('finding customers', () => {
     void zw;
   });
 
+  it('refuses a search term longer than 100 characters as BAD_USER_INPUT', async () => {
+    const owner = await signUpWorkspace(server.url);
+    await createCustomer(server.url, owner.token, { name: '张'.repeat(100) });
+    const tooLong = await gql(server.url, SEARCH, { filter: { search: '张'.repeat(101) } }, owner.token);
+    expect(errorCode(tooLong)).toBe('BAD_USER_INPUT');
+    expect(tooLong.errors![0].message).toBe('filter.search: search must be shorter than or equal to 100 characters');
+    expect(tooLong.errors![0].extensions).toMatchObject({ field: ['filter', 'search'] });
+    expect(tooLong.data?.customers ?? null).toBeNull();
+    // also inside other filters, and however it is sent (a literal instead of a variable)
+    const literal = await gql(server.url, `{ customers(filter: { kind: INDIVIDUAL, search: "${'x'.repeat(101)}" }) { totalCount } }`, {}, owner.token);
+    expect(errorCode(literal)).toBe('BAD_USER_INPUT');
+    expect((await search(server.url, owner.token, { search: '张'.repeat(100) })).totalCount).toBe(1);
+  });
+
   it('pages through customers with keyset cursors and reports totalCount', async () => {
     const owner = await signUpWorkspace(server.url);
     for (let i = 0; i < 5; i++) await createCustomer(server.url, owner.token, { name: `分页${i}` });

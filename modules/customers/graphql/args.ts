@@ -32,7 +32,8 @@ export class RegionFilter {
 export class CustomerFilter {
   @Field(() => String, {
     nullable: true,
-    description: 'Substring of name, nickname, customer number or external id (and phone or email, with customers:pii), e.g. 张',
+    description: 'Substring of name, nickname, customer number or external id (and phone or email, with customers:pii), e.g. 张; '
+      + 'at most 100 characters (BAD_USER_INPUT otherwise)',
   })
   @IsOptional()
   @MaxLength(100)

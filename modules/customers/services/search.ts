@@ -3,6 +3,7 @@ import type { RequestContext } from '../../../src/context';
 import { paginate, type PageArgs, type SortKey } from '../../../src/graphql/connection';
 import { AppError } from '../../../src/graphql/errors';
 import { tryFromGlobalId } from '../../../src/graphql/global-id';
+import { UserInputFailure, validateInput } from '../../../src/graphql/user-errors';
 import { Customer } from '../entities/customer';
 import { FollowUp } from '../entities/follow-up';
 import { CustomerSort, type CustomerFilter } from '../graphql/args';
@@ -27,8 +28,22 @@ function searchCondition(ctx: RequestContext, raw: string): FilterQuery<Customer
   return { $or: conditions };
 }
 
+/**
+ * The filter's class-validator rules (`search` at most 100 characters), which the schema does not run (it is built
+ * with `validate: false`). Queries have no userErrors, so a broken rule is a BAD_USER_INPUT error naming the field.
+ */
+async function checkFilter(filter: CustomerFilter): Promise<void> {
+  try {
+    await validateInput(filter, ['filter']);
+  } catch (error) {
+    if (!(error instanceof UserInputFailure)) throw error;
+    throw new AppError('BAD_USER_INPUT', error.message, { field: error.userErrors[0].field });
+  }
+}
+
 /** The customers of a filter, as a keyset-paginated connection. */
-export function listCustomers(ctx: RequestContext, filter: CustomerFilter | undefined, sort: CustomerSort, page: PageArgs) {
+export async function listCustomers(ctx: RequestContext, filter: CustomerFilter | undefined, sort: CustomerSort, page: PageArgs) {
+  if (filter) await checkFilter(filter);
   const where: FilterQuery<Customer>[] = [];
   const search = filter?.search ? searchCondition(ctx, filter.search) : undefined;
   if (search) where.push(search);
