@@ -333,6 +333,26 @@ describe('nested lists of a customer list', () => {
     expect(errorCode(await gql(server.url, ORDERS_AFTER, { id: withOrders.id, first: 101 }, owner.token))).toBe('BAD_USER_INPUT');
     expect(errorCode(await gql(server.url, ORDERS_AFTER, { id: withOrders.id, first: 0 }, owner.token))).toBe('BAD_USER_INPUT');
   });
+
+  it('shows each mutation payload of a document the orders and follow-ups as that mutation left them', async () => {
+    const owner = await signUpWorkspace(server.url);
+    const customer = await createCustomer(server.url, owner.token, { name: '两次' });
+    // Mutations of one document run one after another in one request: the second payload must not see a page or
+    // count cached for the first.
+    const twice = dataOf(await gql(server.url, `mutation($a: OrderInput!, $b: OrderInput!, $f: FollowUpCreateInput!) {
+      a: orderUpsert(input: $a) { order { customer { orders(first: 5) { totalCount nodes { externalId } } followUps { totalCount } } } }
+      f: followUpCreate(input: $f) { followUp { customer { followUps { totalCount nodes { content } } } } }
+      b: orderUpsert(input: $b) { order { customer { orders(first: 5) { totalCount nodes { externalId } } } } } }`, {
+      a: order({ customerId: customer.id, externalId: 'TWICE-A', placedAt: '2025-01-01T00:00:00Z' }),
+      f: { customerId: customer.id, method: 'SMS', content: '短信' },
+      b: order({ customerId: customer.id, externalId: 'TWICE-B', placedAt: '2025-02-01T00:00:00Z' }),
+    }, owner.token));
+    expect(twice).toEqual({
+      a: { order: { customer: { orders: { totalCount: 1, nodes: [{ externalId: 'TWICE-A' }] }, followUps: { totalCount: 0 } } } },
+      f: { followUp: { customer: { followUps: { totalCount: 1, nodes: [{ content: '短信' }] } } } },
+      b: { order: { customer: { orders: { totalCount: 2, nodes: [{ externalId: 'TWICE-B' }, { externalId: 'TWICE-A' }] } } } },
+    });
+  });
 });
 
 describe('permissions', () => {

@@ -19,6 +19,11 @@ import {
  *   `paginate`, one customer at a time.
  * The batched page orders rows as `paginate` does and makes its cursors the same way, so an `endCursor` of a
  * batched page continues on the `paginate` path.
+ *
+ * Batching is for queries only (`batch`). DataLoaders cache for the whole request (or subscription), and the
+ * mutations of one document run one after another in one request: a later mutation's payload would see the page
+ * or count cached for an earlier one. Mutation and subscription payloads hold a customer or two, not a list, so
+ * they page with `paginate`, fresh each time.
  */
 
 interface NestedList<T> {
@@ -38,8 +43,9 @@ export function cursorOf(node: { id: string }, field: string): string {
 }
 
 async function nestedConnection<T extends { id: string }>(
-  ctx: RequestContext, list: NestedList<T>, customerId: string, page: PageArgs,
+  ctx: RequestContext, list: NestedList<T>, customerId: string, page: PageArgs, batch: boolean,
 ): Promise<ConnectionShape<T>> {
+  if (!batch) return paginate(ctx.em, list.entity, { customer: customerId } as any, page, list.sort);
   const totalCount = lazy(() => list.count(ctx).load(customerId));
   if (page.after) return { ...(await paginate(ctx.em, list.entity, { customer: customerId } as any, page, list.sort)), totalCount };
   const first = page.first ?? DEFAULT_PAGE_SIZE;
@@ -70,12 +76,12 @@ const FOLLOW_UPS: NestedList<FollowUp> = {
   entity: FollowUp, sort: { field: 'happenedAt', direction: 'desc' }, newest: newestFollowUpsOfCustomer, count: followUpCountOfCustomer,
 };
 
-/** A customer's orders, latest first. */
-export function ordersOfCustomer(ctx: RequestContext, customerId: string, page: PageArgs): Promise<ConnectionShape<Order>> {
-  return nestedConnection(ctx, ORDERS, customerId, page);
+/** A customer's orders, latest first; `batch` inside a query (see above). */
+export function ordersOfCustomer(ctx: RequestContext, customerId: string, page: PageArgs, batch: boolean): Promise<ConnectionShape<Order>> {
+  return nestedConnection(ctx, ORDERS, customerId, page, batch);
 }
 
-/** A customer's follow-ups, latest first. */
-export function followUpsOfCustomer(ctx: RequestContext, customerId: string, page: PageArgs): Promise<ConnectionShape<FollowUp>> {
-  return nestedConnection(ctx, FOLLOW_UPS, customerId, page);
+/** A customer's follow-ups, latest first; `batch` inside a query (see above). */
+export function followUpsOfCustomer(ctx: RequestContext, customerId: string, page: PageArgs, batch: boolean): Promise<ConnectionShape<FollowUp>> {
+  return nestedConnection(ctx, FOLLOW_UPS, customerId, page, batch);
 }
