@@ -57,6 +57,21 @@ it('sends nothing for a mutation that failed and rolled back, and nothing from o
   }
 });
 
+it('resolves each event afresh: a subscription does not serve what it read for an earlier event', async () => {
+  const owner = await signUpWorkspace(instanceA.url, '新鲜度小店');
+  const stream = subscribe(instanceB.wsUrl, `subscription { auditEntryAdded { action actor { displayName } } }`, owner.token);
+  const rename = `mutation($input: UserUpdateInput!) { userUpdate(input: $input) { userErrors { code } } }`;
+  try {
+    await new Promise((r) => setTimeout(r, 300));
+    dataOf(await gql(instanceA.url, rename, { input: { id: owner.userId, version: 1, displayName: '老名字' } }, owner.token));
+    expect((await stream.next()).data.auditEntryAdded.actor.displayName).toBe('老名字');
+    dataOf(await gql(instanceA.url, rename, { input: { id: owner.userId, version: 2, displayName: '新名字' } }, owner.token));
+    expect((await stream.next()).data.auditEntryAdded.actor.displayName).toBe('新名字');
+  } finally {
+    await stream.close();
+  }
+});
+
 describe('WebSocket authentication', () => {
   it('closes the connection for a bad token', async () => {
     const stream = subscribe(instanceB.wsUrl, AUDIT_STREAM, 'st_forged-token');

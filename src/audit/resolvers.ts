@@ -44,8 +44,8 @@ export class AuditResolver {
     subscribe: workspaceEvents(AUDIT_ENTRY_ADDED),
   })
   async auditEntryAdded(@Root() event: DomainEvent, @Ctx() ctx: RequestContext): Promise<AuditEntry> {
-    // Events carry ids; read the row afresh so a long-lived subscription never serves a stale identity map.
-    return ctx.em.fork().findOneOrFail(AuditEntry, event.subjectId);
+    // Events carry ids: the entry is read afresh (workspaceEvents cleared the subscription's cached reads).
+    return ctx.em.findOneOrFail(AuditEntry, event.subjectId);
   }
 
   @FieldResolver(() => ID, { description: 'Global id of the changed record' })

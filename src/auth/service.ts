@@ -1,15 +1,15 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { RequestContext } from '../context';
 import { tryFromGlobalId } from '../graphql/global-id';
-import { UserError, UserErrorCode, UserInputFailure, validateInput } from '../graphql/user-errors';
+import { UserError, UserErrorCode, UserInputFailure, validateInput, assertVersion } from '../graphql/user-errors';
 import { credentialHash, DUMMY_PASSWORD_HASH, hashPassword, newApiKeySecret, newSessionToken, sha256, verifyPassword } from './credentials';
 import { ApiKey, LoginFailure, Session, User, Workspace } from './entities';
 import { AppError } from '../graphql/errors';
 import type { ApiKeyCreateInput, LoginInput, SignUpInput, UserCreateInput, UserUpdateInput } from './graphql';
 import { ACCESS_REVOKED } from './permissions';
 import { Role } from './roles';
+import { normaliseEmail } from '../kernel/text';
 
-const normaliseEmail = (email: string) => email.trim().toLowerCase();
 
 async function assertEmailFree(em: EntityManager, email: string, field: string[]) {
   const taken = await em.count(User, { email }, { filters: false });
@@ -111,9 +111,7 @@ export async function updateUser(ctx: RequestContext, input: UserUpdateInput): P
     const id = tryFromGlobalId(input.id, 'User');
     const user = id ? await uow.em.findOne(User, id) : null;
     if (!user) throw UserInputFailure.of(['input', 'id'], 'No such user', UserErrorCode.NOT_FOUND);
-    if (user.version !== input.version) {
-      throw UserInputFailure.of(['input', 'version'], 'Someone else changed this user since you loaded it; reload and try again', UserErrorCode.CONFLICT);
-    }
+    assertVersion(user, input.version, 'user');
     const touchesOwner = user.role === Role.OWNER || input.role === Role.OWNER;
     if (touchesOwner && ctx.caller.role !== Role.OWNER) {
       throw UserInputFailure.of(['input', 'role'], 'Only an OWNER can change an OWNER or make one', UserErrorCode.NOT_ALLOWED);

@@ -110,9 +110,22 @@ export class RequestContext {
     return this.principal?.permissions.has(permission) ?? false;
   }
 
-  /** Runs `work` in one transaction; its events are sent only if it commits. On any throw nothing is written. */
+  /**
+   * Forgets what this context has read (DataLoader caches and the EntityManager's identity map), so what is read
+   * next comes from the database: after a transaction commits, and before each event of a subscription.
+   */
+  forgetReads(): void {
+    this.loaders.clear();
+    this.em.clear();
+  }
+
+  /**
+   * Runs `work` in one transaction; its events are sent only if it commits. On any throw nothing is written.
+   * After it commits, the request's cached reads are dropped: a mutation payload, or the next mutation of the same
+   * document, must not see what was loaded before the change.
+   */
   async transaction<T>(work: (uow: UnitOfWork) => Promise<T>): Promise<T> {
-    return this.em.transactional(async (em) => {
+    const result = await this.em.transactional(async (em) => {
       const uow = new UnitOfWork(this, em as EntityManager);
       const result = await work(uow);
       await em.flush();
@@ -122,5 +135,7 @@ export class RequestContext {
       }
       return result;
     });
+    this.loaders.clear();
+    return result;
   }
 }

@@ -94,8 +94,45 @@ export interface SortKey {
   direction: 'asc' | 'desc';
 }
 
-function encodeCursor(value: unknown): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url');
+/** The cursor of a node in a list ordered by `field` (then id): base64url of `[sort value, id]`. */
+export function cursorOf(node: { id: string }, field: string): string {
+  const value = (node as Record<string, unknown>)[field];
+  return Buffer.from(JSON.stringify([value instanceof Date ? value.toISOString() : value, node.id])).toString('base64url');
+}
+
+/** `first`, checked: 1 to MAX_PAGE_SIZE. */
+export function pageSize(args: PageArgs): number {
+  const first = args.first ?? DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
+    throw new AppError('BAD_USER_INPUT', `first must be between 1 and ${MAX_PAGE_SIZE}`);
+  }
+  return first;
+}
+
+/**
+ * A connection from rows read with one row more than the page (`first + 1`), which tells whether a next page
+ * exists; used by `paginate` and by batched loaders that read pages for many parents at once.
+ */
+export function connectionOf<T extends { id: string }>(
+  rows: T[],
+  first: number,
+  sortField: string,
+  afterCursor: boolean,
+  totalCount: PromiseLike<number>,
+): ConnectionShape<T> {
+  const nodes = rows.slice(0, first);
+  const edges = nodes.map((node) => ({ node, cursor: cursorOf(node, sortField) }));
+  return {
+    edges,
+    nodes,
+    pageInfo: {
+      hasNextPage: rows.length > first,
+      hasPreviousPage: afterCursor,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+    totalCount,
+  };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -119,11 +156,6 @@ function decodeCursor(cursor: string, sortField: string): [unknown, string] {
 
 const isTimestampField = (field: string) => field.endsWith('At');
 
-function sortValue(entity: any, field: string): unknown {
-  const value = entity[field];
-  return value instanceof Date ? value.toISOString() : value;
-}
-
 /**
  * Keyset pagination over an entity: `where` narrows, `sort` orders (the id breaks ties), `after` continues past
  * a cursor. Reads `first + 1` rows to know whether a next page exists; never uses OFFSET, so page 1,000 costs what
@@ -136,10 +168,7 @@ export async function paginate<T extends { id: string }>(
   args: PageArgs,
   sort: SortKey = { field: 'createdAt', direction: 'desc' },
 ): Promise<ConnectionShape<T>> {
-  const first = args.first ?? DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
-    throw new AppError('BAD_USER_INPUT', `first must be between 1 and ${MAX_PAGE_SIZE}`);
-  }
+  const first = pageSize(args);
   const operator = sort.direction === 'desc' ? '$lt' : '$gt';
   let pageWhere: FilterQuery<T> = where;
   if (args.after) {
@@ -153,17 +182,5 @@ export async function paginate<T extends { id: string }>(
     orderBy: { [sort.field]: sort.direction, id: sort.direction } as any,
     limit: first + 1,
   });
-  const page = rows.slice(0, first);
-  const edges = page.map((node) => ({ node, cursor: encodeCursor([sortValue(node, sort.field), node.id]) }));
-  return {
-    edges,
-    nodes: page,
-    pageInfo: {
-      hasNextPage: rows.length > first,
-      hasPreviousPage: Boolean(args.after),
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
-    },
-    totalCount: lazy(() => em.count(entity, where)),
-  };
+  return connectionOf(rows, first, sort.field, Boolean(args.after), lazy(() => em.count(entity, where)));
 }

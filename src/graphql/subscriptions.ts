@@ -1,15 +1,24 @@
+import { map, pipe } from '@graphql-yoga/subscription';
 import type { PubSub, SubscribeResolverData } from 'type-graphql';
 import type { RequestContext } from '../context';
 import type { DomainEvent } from '../kernel/events';
 
 /**
  * The `subscribe` of a subscription field: the topic's events of the caller's workspace, from whichever instance
- * committed them. The field's @Authorized is checked by type-graphql when the subscription starts.
+ * committed them. The field's @Authorized is checked by type-graphql when the subscription starts. A subscription
+ * keeps one context for its life, so each event starts with its cached reads forgotten: it is resolved as fresh
+ * as a new request would be.
  */
 export function workspaceEvents(topic: string) {
   return ({ context }: SubscribeResolverData<any, any, any>): AsyncIterable<DomainEvent> => {
     const ctx = context as RequestContext;
-    return ctx.app.events.subscribe(topic, ctx.workspaceId);
+    return pipe(
+      ctx.app.events.subscribe(topic, ctx.workspaceId),
+      map((event: DomainEvent) => {
+        ctx.forgetReads();
+        return event;
+      }),
+    );
   };
 }
 

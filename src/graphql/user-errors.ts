@@ -60,6 +60,15 @@ export class UserInputFailure extends Error {
   }
 }
 
+function conflict(noun: string): UserError {
+  return UserError.of(['input', 'version'], `Someone else changed this ${noun} since you loaded it; reload and try again`, UserErrorCode.CONFLICT);
+}
+
+/** Optimistic locking: refuses with CONFLICT when the record is no longer at the version the caller read. */
+export function assertVersion(record: { version: number }, expected: number, noun: string): void {
+  if (record.version !== expected) throw new UserInputFailure([conflict(noun)]);
+}
+
 /** The common part of every mutation payload (decorated so that payloads inherit `userErrors`). */
 @ObjectType()
 export abstract class MutationPayload {
@@ -98,7 +107,8 @@ export async function validateInput(input: object, path: string[] = ['input']): 
 export function userErrorsFrom(error: unknown): UserError[] | undefined {
   if (error instanceof UserInputFailure) return error.userErrors;
   if (error instanceof OptimisticLockError) {
-    return [UserError.of(['input', 'version'], 'Someone else changed this record since you loaded it; reload and try again', UserErrorCode.CONFLICT)];
+    // the same conflict, caught by the ORM's version check between our read and the write
+    return [conflict('record')];
   }
   // The ORM's exception, or PostgreSQL's unique_violation from a raw statement on a hot path.
   if (error instanceof UniqueConstraintViolationException || (error as { code?: string })?.code === '23505') {

@@ -1,6 +1,5 @@
 import { JSONObjectResolver } from 'graphql-scalars';
-import type { GraphQLResolveInfo } from 'graphql';
-import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../../src/context';
 import { Connection, PageArgs } from '../../../src/graphql/connection';
 import { mutationPayload } from '../../../src/graphql/user-errors';
@@ -144,13 +143,13 @@ export class CustomerResolver {
   }
 
   @FieldResolver(() => OrderConnection, { description: 'Orders, latest first' })
-  orders(@Root() customer: Customer, @Args() page: PageArgs, @Ctx() ctx: RequestContext, @Info() info: GraphQLResolveInfo) {
-    return ordersOfCustomer(ctx, customer.id, page, info.operation.operation === 'query');
+  orders(@Root() customer: Customer, @Args() page: PageArgs, @Ctx() ctx: RequestContext) {
+    return ordersOfCustomer(ctx, customer.id, page);
   }
 
   @FieldResolver(() => FollowUpConnection, { description: 'Follow-up records, latest first' })
-  followUps(@Root() customer: Customer, @Args() page: PageArgs, @Ctx() ctx: RequestContext, @Info() info: GraphQLResolveInfo) {
-    return followUpsOfCustomer(ctx, customer.id, page, info.operation.operation === 'query');
+  followUps(@Root() customer: Customer, @Args() page: PageArgs, @Ctx() ctx: RequestContext) {
+    return followUpsOfCustomer(ctx, customer.id, page);
   }
 
   @FieldResolver(() => [ConsentRecord], { description: 'Consents given, latest first' })

@@ -18,7 +18,7 @@ export function normalisePhone(raw: string): string | undefined {
   return landline ? `${landline[1]}-${landline[2]}` : undefined;
 }
 
-export const normaliseEmail = (email: string) => email.trim().toLowerCase();
+export { normaliseEmail } from '../../../src/kernel/text';
 
 /** `138****5678`: enough to recognise a number the customer reads out, not enough to call it. */
 export function maskPhone(phone: string): string {

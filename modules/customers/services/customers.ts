@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { RequestContext, UnitOfWork } from '../../../src/context';
 import { AppError } from '../../../src/graphql/errors';
 import { fromGlobalId, tryFromGlobalId } from '../../../src/graphql/global-id';
-import { UserError, UserErrorCode, UserInputFailure, validateInput } from '../../../src/graphql/user-errors';
+import { UserError, UserErrorCode, UserInputFailure, validateInput, assertVersion } from '../../../src/graphql/user-errors';
 import { ConsentRecord, Customer, CustomerExternalId } from '../entities/customer';
 import { CustomerKind } from '../entities/enums';
 import type {
@@ -134,9 +134,7 @@ export async function updateCustomer(ctx: RequestContext, input: CustomerUpdateI
   return ctx.transaction(async (uow) => {
     const customer = await customerForInput(uow.em, input.id, ['input', 'id']);
     assertNotErased(customer, ['input', 'id']);
-    if (customer.version !== input.version) {
-      throw UserInputFailure.of(['input', 'version'], 'Someone else changed this customer since you loaded it; reload and try again', UserErrorCode.CONFLICT);
-    }
+    assertVersion(customer, input.version, 'customer');
     return updateInTransaction(uow, customer, input);
   });
 }

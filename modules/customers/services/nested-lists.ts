@@ -1,9 +1,8 @@
 import type DataLoader from 'dataloader';
 import type { RequestContext } from '../../../src/context';
 import {
-  type ConnectionShape, DEFAULT_PAGE_SIZE, lazy, MAX_PAGE_SIZE, type PageArgs, paginate, type SortKey,
+  type ConnectionShape, connectionOf, lazy, type PageArgs, pageSize, paginate, type SortKey,
 } from '../../../src/graphql/connection';
-import { AppError } from '../../../src/graphql/errors';
 import { FollowUp } from '../entities/follow-up';
 import { Order } from '../entities/order';
 import {
@@ -20,10 +19,8 @@ import {
  * The batched page orders rows as `paginate` does and makes its cursors the same way, so an `endCursor` of a
  * batched page continues on the `paginate` path.
  *
- * Batching is for queries only (`batch`). DataLoaders cache for the whole request (or subscription), and the
- * mutations of one document run one after another in one request: a later mutation's payload would see the page
- * or count cached for an earlier one. Mutation and subscription payloads hold a customer or two, not a list, so
- * they page with `paginate`, fresh each time.
+ * The cached pages cannot go stale inside a mutation document: RequestContext.transaction clears the request's
+ * DataLoaders when a transaction commits.
  */
 
 interface NestedList<T> {
@@ -33,40 +30,15 @@ interface NestedList<T> {
   count: (ctx: RequestContext) => DataLoader<string, number>;
 }
 
-/**
- * A cursor as `paginate` (src/graphql/connection.ts) encodes it, which does not export its encoder: base64url of
- * the JSON `[sort value (dates as ISO strings), id]`. Kept identical so that batched pages and `after` agree.
- */
-export function cursorOf(node: { id: string }, field: string): string {
-  const value = (node as Record<string, unknown>)[field];
-  return Buffer.from(JSON.stringify([value instanceof Date ? value.toISOString() : value, node.id])).toString('base64url');
-}
-
 async function nestedConnection<T extends { id: string }>(
-  ctx: RequestContext, list: NestedList<T>, customerId: string, page: PageArgs, batch: boolean,
+  ctx: RequestContext, list: NestedList<T>, customerId: string, page: PageArgs,
 ): Promise<ConnectionShape<T>> {
-  if (!batch) return paginate(ctx.em, list.entity, { customer: customerId } as any, page, list.sort);
   const totalCount = lazy(() => list.count(ctx).load(customerId));
   if (page.after) return { ...(await paginate(ctx.em, list.entity, { customer: customerId } as any, page, list.sort)), totalCount };
-  const first = page.first ?? DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
-    throw new AppError('BAD_USER_INPUT', `first must be between 1 and ${MAX_PAGE_SIZE}`);
-  }
+  const first = pageSize(page);
   // One row more than the page, as paginate reads, to know whether a next page exists.
   const rows = await list.newest(ctx).load(newestKey(first + 1, customerId));
-  const nodes = rows.slice(0, first);
-  const edges = nodes.map((node) => ({ node, cursor: cursorOf(node, list.sort.field) }));
-  return {
-    edges,
-    nodes,
-    pageInfo: {
-      hasNextPage: rows.length > first,
-      hasPreviousPage: false,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
-    },
-    totalCount,
-  };
+  return connectionOf(rows, first, list.sort.field, false, totalCount);
 }
 
 const ORDERS: NestedList<Order> = {
@@ -76,12 +48,12 @@ const FOLLOW_UPS: NestedList<FollowUp> = {
   entity: FollowUp, sort: { field: 'happenedAt', direction: 'desc' }, newest: newestFollowUpsOfCustomer, count: followUpCountOfCustomer,
 };
 
-/** A customer's orders, latest first; `batch` inside a query (see above). */
-export function ordersOfCustomer(ctx: RequestContext, customerId: string, page: PageArgs, batch: boolean): Promise<ConnectionShape<Order>> {
-  return nestedConnection(ctx, ORDERS, customerId, page, batch);
+/** A customer's orders, latest first. */
+export function ordersOfCustomer(ctx: RequestContext, customerId: string, page: PageArgs): Promise<ConnectionShape<Order>> {
+  return nestedConnection(ctx, ORDERS, customerId, page);
 }
 
-/** A customer's follow-ups, latest first; `batch` inside a query (see above). */
-export function followUpsOfCustomer(ctx: RequestContext, customerId: string, page: PageArgs, batch: boolean): Promise<ConnectionShape<FollowUp>> {
-  return nestedConnection(ctx, FOLLOW_UPS, customerId, page, batch);
+/** A customer's follow-ups, latest first. */
+export function followUpsOfCustomer(ctx: RequestContext, customerId: string, page: PageArgs): Promise<ConnectionShape<FollowUp>> {
+  return nestedConnection(ctx, FOLLOW_UPS, customerId, page);
 }

@@ -1,6 +1,6 @@
 import type { RequestContext } from '../../../src/context';
 import { tryFromGlobalId } from '../../../src/graphql/global-id';
-import { UserError, UserErrorCode, UserInputFailure, validateInput } from '../../../src/graphql/user-errors';
+import { UserError, UserErrorCode, UserInputFailure, validateInput, assertVersion } from '../../../src/graphql/user-errors';
 import { Customer } from '../entities/customer';
 import { CustomerTag, Tag } from '../entities/tag';
 import type { CustomerTagsInput, TagCreateInput, TagUpdateInput } from '../graphql/inputs';
@@ -37,9 +37,7 @@ export async function updateTag(ctx: RequestContext, input: TagUpdateInput): Pro
   await validateInput(input);
   return ctx.transaction(async (uow) => {
     const tag = await tagForInput(uow.em, input.id);
-    if (tag.version !== input.version) {
-      throw UserInputFailure.of(['input', 'version'], 'Someone else changed this tag since you loaded it; reload and try again', UserErrorCode.CONFLICT);
-    }
+    assertVersion(tag, input.version, 'tag');
     const changes: Record<string, unknown> = {};
     if (input.name) changes.name = input.name.trim();
     if (input.colour) changes.colour = input.colour.toUpperCase();
