@@ -5,6 +5,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-post
 import { migrate, openOrm } from './db/orm';
 import { EventBus } from './kernel/events';
 import { JobQueue } from './kernel/jobs';
+import type { ModuleDefinition } from './kernel/module';
 import { createRegistry } from './kernel/registry';
 import { seedDemoWorkspace, type DemoSummary } from './kernel/demo';
 import { startHttpServer } from './server/http';
@@ -23,6 +24,8 @@ export interface RunningApp {
 export interface StartOptions {
   /** Job polling, shortened by tests. */
   jobPollingIntervalSeconds?: number;
+  /** Modules added after the registry's, for tests of extension points. */
+  extraModules?: ModuleDefinition[];
 }
 
 /** Starts one server instance: database, migrations, schema, HTTP and WebSocket, events, jobs, demo data. */
@@ -46,7 +49,7 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
       logger.info({ dataDir: config.dataDir, port: embedded.port }, 'embedded PostgreSQL started');
     }
 
-    const registry = createRegistry();
+    const registry = createRegistry(options.extraModules);
     const orm = await openOrm(databaseUrl, registry.entities, config.dbPoolSize, logger);
     cleanups.push({ name: 'database connections', run: () => orm.close(true) });
     const applied = await migrate(orm);

@@ -2,9 +2,12 @@ import { featureModules } from '../../modules';
 import { auditModule } from '../audit';
 import { identityModule } from '../auth';
 import { demoModule } from './demo';
-import { ModuleRegistry } from './module';
+import { ModuleRegistry, type ModuleDefinition } from './module';
 
-/** The platform's own modules (identity, audit, demo seeding) first, then the feature modules of modules/index.ts. */
-export function createRegistry(): ModuleRegistry {
-  return new ModuleRegistry([identityModule, auditModule, demoModule, ...featureModules]);
+/**
+ * The platform's own modules (identity, audit, demo seeding) first, then the feature modules of modules/index.ts;
+ * tests may append modules of their own (contribution-only ones, since their tables would have no migration).
+ */
+export function createRegistry(extraModules: ModuleDefinition[] = []): ModuleRegistry {
+  return new ModuleRegistry([identityModule, auditModule, demoModule, ...featureModules, ...extraModules]);
 }

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { startApp, type RunningApp } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
+import type { ModuleDefinition } from '../../src/kernel/module';
 import { createTestDatabase } from './database';
 
 export interface TestServer extends RunningApp {
@@ -14,7 +15,12 @@ export interface TestServer extends RunningApp {
  * another TestServer to run a second instance against the same database.
  */
 export async function startTestServer(
-  options: { database?: { url: string; name: string }; env?: Record<string, string>; logStream?: NodeJS.WritableStream } = {},
+  options: {
+    database?: { url: string; name: string };
+    env?: Record<string, string>;
+    logStream?: NodeJS.WritableStream;
+    extraModules?: ModuleDefinition[];
+  } = {},
 ): Promise<TestServer> {
   const database = options.database ?? (await createTestDatabase());
   const config: Config = loadConfig({
@@ -27,6 +33,6 @@ export async function startTestServer(
     ...options.env,
   });
   const logger = options.logStream ? pino({ level: 'info' }, options.logStream) : pino({ level: config.logLevel });
-  const app = await startApp(config, logger, { jobPollingIntervalSeconds: 0.5 });
+  const app = await startApp(config, logger, { jobPollingIntervalSeconds: 0.5, extraModules: options.extraModules });
   return { ...app, databaseUrl: database.url, databaseName: database.name, wsUrl: app.url.replace(/^http/, 'ws') };
 }
