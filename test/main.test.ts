@@ -1,9 +1,11 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import http from 'node:http';
 import { existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../src/db/embedded-postgres';
 import { DEMO } from '../src/kernel/demo';
+import { order } from './customers-fixtures';
 import { dataOf, gql } from './support/client';
 
 /** `npm start` as a user runs it: its own process, the embedded database in DATA_DIR, demo data, signals. */
@@ -88,4 +90,26 @@ it('refuses bad configuration with a message naming the variable', async () => {
   const badPort = runMain({ PORT: 'eighty' });
   expect(await badPort.exited).toBe(2);
   expect(badPort.output()).toContain('PORT must be a whole number');
+});
+
+it('finishes a request in flight when told to stop, then exits', async () => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'service-desk-main-'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}/graphql`;
+  const server = runMain({ DATA_DIR: dataDir, PORT: String(port) });
+  await waitForOutput(server, 'Demo partner API key');
+  const orders = Array.from({ length: 1000 }, (_, i) => order({ externalId: `DRAIN-${i}`, customerExternalId: `buyer-${i % 300}` }));
+  // Send the whole request, let the server read it, then ask it to stop while the import is running.
+  const body = JSON.stringify({ query: `mutation($input: OrdersImportInput!) { ordersImport(input: $input) { importedCount userErrors { index } } }`, variables: { input: { orders } } });
+  const result = await new Promise<any>((resolve, reject) => {
+    const request = http.request(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO.apiKeySecret}` } }, (response) => {
+      let text = '';
+      response.on('data', (chunk) => (text += chunk));
+      response.on('end', () => resolve(JSON.parse(text)));
+    });
+    request.on('error', reject);
+    request.end(body, () => setTimeout(() => server.child.kill('SIGTERM'), 50));
+  });
+  expect(dataOf<any>(result).ordersImport).toEqual({ importedCount: 1000, userErrors: [] });
+  expect(await server.exited).toBe(0);
 });
