@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { adminQuery } from './support/database';
 import { dataOf, gql } from './support/client';
 import { signUpWorkspace } from './support/fixtures';
@@ -38,4 +40,21 @@ it('leaves a database that holds other workspaces alone', async () => {
   await withDemo.stop();
   expect(withDemo.demo).toBeUndefined();
   expect(await count(plain.databaseName, 'select count(*) from workspace')).toBe(1);
+});
+
+it('runs every README example against the demo workspace without errors', async () => {
+  const server = await startTestServer({ env: { DEMO_DATA: 'true' } });
+  try {
+    const readme = readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+    const examples = [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => m[1]).filter((e) => !e.trimStart().startsWith('subscription'));
+    const token = dataOf(await gql(server.url, `mutation { login(input: { email: "owner@xiaolu.example", password: "demo12345" }) { token } }`)).login.token;
+    for (const example of examples) {
+      const result = await gql(server.url, example, {}, token);
+      expect({ example, errors: result.errors }).toEqual({ example, errors: undefined });
+      const payloads = Object.values(result.data ?? {}) as Array<{ userErrors?: unknown[] } | null>;
+      for (const payload of payloads) expect(payload?.userErrors ?? []).toEqual([]);
+    }
+  } finally {
+    await server.stop();
+  }
 });
