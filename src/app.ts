@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config';
 import { RequestContext, type AppServices } from './context';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres';
-import { migrate, openOrm } from './db/orm';
+import { migrate, openOrm, withStartupLock } from './db/orm';
 import { EventBus } from './kernel/events';
 import { JobQueue } from './kernel/jobs';
 import type { ModuleDefinition } from './kernel/module';
@@ -52,9 +52,6 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
     const registry = createRegistry(options.extraModules);
     const orm = await openOrm(databaseUrl, registry.entities, config.dbPoolSize, logger);
     cleanups.push({ name: 'database connections', run: () => orm.close(true) });
-    const applied = await migrate(orm);
-    if (applied.length) logger.info({ migrations: applied }, 'migrations applied');
-
     const events = new EventBus(databaseUrl, logger);
     await events.start();
     cleanups.push({ name: 'event listener', run: () => events.close() });
@@ -64,10 +61,14 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
       pollingIntervalSeconds: options.jobPollingIntervalSeconds,
     });
     const services: AppServices = { config, orm, registry, events, jobs, logger };
-    await jobs.start(services);
     cleanups.push({ name: 'job queue', run: () => jobs.stop() });
-
-    const demo = config.demoData ? await seedDemoWorkspace(services) : undefined;
+    // Schema changes, queue creation and demo data: one instance at a time, so instances may start together.
+    const demo = await withStartupLock(databaseUrl, async () => {
+      const applied = await migrate(orm);
+      if (applied.length) logger.info({ migrations: applied }, 'migrations applied');
+      await jobs.start(services);
+      return config.demoData ? await seedDemoWorkspace(services) : undefined;
+    });
 
     const schema = buildAppSchema(registry);
     const http = await startHttpServer(services, schema, config.port);

@@ -1,3 +1,5 @@
+import { migrations } from '../migrations';
+import { withDatabase } from '../src/db/embedded-postgres';
 import { adminQuery } from './support/database';
 import { dataOf, gql } from './support/client';
 import { PASSWORD, signUpWorkspace } from './support/fixtures';
@@ -45,4 +47,21 @@ it('runs a job enqueued on an instance without workers on the instance with work
 it('registers the nightly schedule once, whatever the number of instances', async () => {
   const schedules = await adminQuery(`select name, cron from pgboss.schedule`, noWorkers.databaseName);
   expect(schedules.rows).toEqual([{ name: 'identity.purgeSessions', cron: '17 3 * * *' }]);
+});
+
+it('starts several instances at once on an empty database: one migrates and seeds, all serve', async () => {
+  const name = `empty_${Date.now()}`;
+  await adminQuery(`create database ${name} template template0`);
+  const url = withDatabase(process.env.TEST_POSTGRES_URL!, name);
+  const instances = await Promise.all([1, 2, 3].map(() => startTestServer({ database: { url, name }, env: { DEMO_DATA: 'true' } })));
+  try {
+    const counts = await Promise.all(instances.map(async (instance) => (await fetch(instance.url.replace('/graphql', '/readyz'))).status));
+    expect(counts).toEqual([200, 200, 200]);
+    const applied = await adminQuery('select count(*) from mikro_orm_migrations', name);
+    expect(Number(applied.rows[0].count)).toBe(migrations.length);
+    expect(instances.filter((instance) => instance.demo?.created)).toHaveLength(1);
+    expect(Number((await adminQuery('select count(*) from workspace', name)).rows[0].count)).toBe(1);
+  } finally {
+    await Promise.all(instances.map((instance) => instance.stop()));
+  }
 });

@@ -2,6 +2,7 @@ import { MikroORM, Options } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { ReflectMetadataProvider } from '@mikro-orm/core';
+import pg from 'pg';
 import type { Logger } from 'pino';
 import { migrations } from '../../migrations';
 import { recordSqlStatement } from './sql-counter';
@@ -55,10 +56,29 @@ export async function openOrm(databaseUrl: string, entities: Function[], poolSiz
   return orm;
 }
 
-/** Applies pending migrations; returns their names. */
+/** Applies pending migrations; returns their names. Several instances starting at once: see withStartupLock. */
 export async function migrate(orm: Orm): Promise<string[]> {
   const applied = await orm.getMigrator().up();
   return applied.map((m) => m.name);
+}
+
+/** Advisory lock id under which one instance at a time does its start-up changes to the database. */
+const STARTUP_LOCK = 7_352_100;
+
+/**
+ * Runs `work` while holding a session-level advisory lock on a connection of its own, so instances starting
+ * together against one database take turns at migrating, creating the job queue's schema and queues, and seeding
+ * demo data (done concurrently, these fail or deadlock): the first does the work, the others find it done.
+ */
+export async function withStartupLock<T>(databaseUrl: string, work: () => Promise<T>): Promise<T> {
+  const lock = new pg.Client({ connectionString: databaseUrl });
+  await lock.connect();
+  try {
+    await lock.query('select pg_advisory_lock($1)', [STARTUP_LOCK]);
+    return await work();
+  } finally {
+    await lock.end(); // ending the session releases the lock
+  }
 }
 
 /** True when every known migration has been applied (for /readyz). */
