@@ -1,16 +1,17 @@
 import 'reflect-metadata';
 import { loadConfig } from '../src/config';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
-import { migrate, openOrm } from '../src/db/orm';
+import { migrate, openOrm, withStartupLock } from '../src/db/orm';
 import { createRegistry } from '../src/kernel/registry';
 
 /** `npm run migrate`: applies pending migrations to DATABASE_URL, or to the embedded database in DATA_DIR. */
 async function main() {
   const config = loadConfig();
   const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres({ dataDir: config.dataDir });
-  const orm = await openOrm(config.databaseUrl ?? embedded!.url, createRegistry().entities, 2);
+  const url = config.databaseUrl ?? embedded!.url;
+  const orm = await openOrm(url, createRegistry().entities, 2);
   try {
-    const applied = await migrate(orm);
+    const applied = await withStartupLock(url, () => migrate(orm));
     console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'Nothing to apply.');
   } finally {
     await orm.close(true);
