@@ -1,3 +1,5 @@
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { dataOf, gql, subscribe } from './support/client';
 import { createUserWithRole, PASSWORD, signUpWorkspace, type SignedUp } from './support/fixtures';
 import { startTestServer, type TestServer } from './support/server';
@@ -110,6 +112,40 @@ describe('WebSocket authentication', () => {
       expect((await untouched.next()).data.auditEntryAdded.action).toBe('platform.apiKey.revoke');
     } finally {
       await Promise.all([viaKey, viaSession, viaManager, untouched].map((s) => s.close()));
+    }
+  });
+
+  it('checks the credential again for every operation on an open connection: an expired key is refused', async () => {
+    const expiresAt = new Date(Date.now() + 1500).toISOString();
+    const key = dataOf(await gql(instanceA.url, `mutation($e: DateTime) { apiKeyCreate(input: { name: "short", scopes: ["users:read"], expiresAt: $e }) { secret } }`, { e: expiresAt }, shop.token)).apiKeyCreate.secret;
+    const client = createClient({ url: instanceB.wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${key}` }, retryAttempts: 0, lazy: false, onNonLazyError: () => undefined });
+    const run = () => new Promise<any>((resolve) => {
+      let result: any;
+      client.subscribe({ query: '{ users { totalCount } }' }, { next: (value) => (result = value), error: (error) => resolve({ error }), complete: () => resolve(result) });
+    });
+    try {
+      expect((await run()).data.users.totalCount).toBeGreaterThan(0);
+      await new Promise((r) => setTimeout(r, 2000));
+      const refused = await run();
+      // the operation is refused and the connection closed with 4401, whichever reaches the client first
+      const outcome = refused.error?.code ?? refused.error?.[0]?.extensions?.code ?? refused.errors?.[0]?.extensions?.code;
+      expect([4401, 'UNAUTHENTICATED']).toContain(outcome);
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it('closes connections whose credential expired, without any operation (the periodic sweep)', async () => {
+    const sweeping = await startTestServer({ database: { url: instanceA.databaseUrl, name: instanceA.databaseName }, env: { WS_REAUTH_SECONDS: '1' } });
+    const expiresAt = new Date(Date.now() + 1500).toISOString();
+    const key = dataOf(await gql(instanceA.url, `mutation($e: DateTime) { apiKeyCreate(input: { name: "short", scopes: ["audit:read"], expiresAt: $e }) { secret } }`, { e: expiresAt }, shop.token)).apiKeyCreate.secret;
+    const stream = subscribe(sweeping.wsUrl, AUDIT_STREAM, key);
+    try {
+      const closed = await Promise.race([stream.closed, new Promise((r) => setTimeout(() => r('still open'), 6000))]);
+      expect(closed).toMatchObject({ code: 4401 });
+    } finally {
+      await stream.close();
+      await sweeping.stop();
     }
   });
 

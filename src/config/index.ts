@@ -21,6 +21,8 @@ export interface Config {
   /** Test-only: report the number of SQL statements a request ran in `extensions.sqlStatements`. */
   exposeSqlCount: boolean;
   sessionTtlDays: number;
+  /** How often open WebSocket connections have their credential checked again (expiry, missed revocations). */
+  wsReauthSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -72,6 +74,11 @@ export function loadConfig(env: Env = process.env): Config {
   if (!secret) throw new ConfigError('APP_SECRET', 'is required when NODE_ENV=production');
   if (production && secret.length < 32) throw new ConfigError('APP_SECRET', 'must be at least 32 characters');
 
+  const demoData = readBoolean(env, 'DEMO_DATA', nodeEnv === 'development');
+  if (production && demoData) {
+    throw new ConfigError('DEMO_DATA', 'cannot be on when NODE_ENV=production: its logins and API key are published in the README');
+  }
+
   const logLevel = env.LOG_LEVEL || (nodeEnv === 'test' ? 'silent' : 'info');
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError('LOG_LEVEL', `must be one of fatal, error, warn, info, debug, trace, silent, got "${logLevel}"`);
@@ -84,7 +91,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: path.resolve(env.DATA_DIR || path.join(process.cwd(), '.data')),
     dbPoolSize: readInteger(env, 'DB_POOL_SIZE', 10, 1, 200),
     secret,
-    demoData: readBoolean(env, 'DEMO_DATA', nodeEnv === 'development'),
+    demoData,
     introspection: readBoolean(env, 'GRAPHQL_INTROSPECTION', !production),
     playground: readBoolean(env, 'GRAPHQL_PLAYGROUND', !production),
     jobWorkers: readBoolean(env, 'JOB_WORKERS', true),
@@ -93,5 +100,6 @@ export function loadConfig(env: Env = process.env): Config {
     maxQueryCost: readInteger(env, 'MAX_QUERY_COST', 5000, 10, 1_000_000),
     exposeSqlCount: readBoolean(env, 'EXPOSE_SQL_COUNT', nodeEnv === 'test'),
     sessionTtlDays: readInteger(env, 'SESSION_TTL_DAYS', 30, 1, 365),
+    wsReauthSeconds: readInteger(env, 'WS_REAUTH_SECONDS', 30, 1, 3600),
   };
 }

@@ -15,6 +15,8 @@ export const CLOSE_UNAUTHORIZED = 4401;
 
 interface Connection {
   socket: WebSocket;
+  /** Kept to authenticate again: before each operation and on every sweep. */
+  token?: string;
   principal?: Principal;
 }
 
@@ -39,8 +41,20 @@ export function startWebSocketServer(
   server: http.Server,
   shapeError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError,
 ): { dispose(): Promise<void> } {
-  const { config } = app;
+  const { config, logger } = app;
   const connections = new Set<Connection>();
+
+  /** Checks the connection's credential again; closes the connection (4401) and answers false when it failed. */
+  async function reauthenticate(connection: Connection): Promise<boolean> {
+    try {
+      connection.principal = await authenticate(app, connection.token);
+      return true;
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      connection.socket.close(CLOSE_UNAUTHORIZED, 'Unauthorized: ' + error.message);
+      return false;
+    }
+  }
   const wsServer = new WebSocketServer({ server, path: '/graphql' });
 
   const cleanup = useServer<Record<string, unknown>, { connection?: Connection }>(
@@ -49,21 +63,19 @@ export function startWebSocketServer(
       async onConnect(ctx) {
         const params = ctx.connectionParams ?? {};
         const token = bearerToken(params.authorization ?? params.Authorization) ?? (typeof params.token === 'string' ? params.token : undefined);
-        try {
-          const connection: Connection = { socket: ctx.extra.socket, principal: await authenticate(app, token) };
-          connections.add(connection);
-          ctx.extra.socket.once('close', () => connections.delete(connection));
-          (ctx.extra as { connection?: Connection }).connection = connection;
-          return true;
-        } catch (error) {
-          if (!(error instanceof AppError)) throw error;
-          ctx.extra.socket.close(CLOSE_UNAUTHORIZED, 'Unauthorized: ' + error.message);
-          return false;
-        }
+        const connection: Connection = { socket: ctx.extra.socket, token };
+        (ctx.extra as { connection?: Connection }).connection = connection;
+        if (!(await reauthenticate(connection))) return false;
+        connections.add(connection);
+        ctx.extra.socket.once('close', () => connections.delete(connection));
+        return true;
       },
       context: (ctx) => RequestContext.forRequest(app, (ctx.extra as { connection?: Connection }).connection?.principal),
-      onSubscribe(_ctx, _id, payload) {
-        // Price subscriptions like HTTP operations; errors here are returned to the client, not thrown.
+      async onSubscribe(ctx, _id, payload) {
+        const connection = (ctx.extra as { connection?: Connection }).connection!;
+        if (!(await reauthenticate(connection))) return [AppError.unauthenticated('The credential is no longer valid')];
+        logger.info({ principal: connection.principal?.kind ?? 'ANONYMOUS', operation: payload.operationName ?? null, transport: 'websocket' }, 'graphql request');
+        // Price operations like HTTP ones; errors here are returned to the client, not thrown.
         try {
           checkOperationLimits(schema, parse(payload.query), payload.variables ?? undefined, payload.operationName, {
             maxDepth: config.maxQueryDepth,
@@ -95,8 +107,16 @@ export function startWebSocketServer(
     }
   })();
 
+  const sweep = setInterval(() => {
+    for (const connection of connections) {
+      if (connection.token) reauthenticate(connection).catch((error) => logger.warn({ err: (error as Error).message }, 'websocket re-authentication failed'));
+    }
+  }, config.wsReauthSeconds * 1000);
+  sweep.unref();
+
   return {
     async dispose() {
+      clearInterval(sweep);
       await revocations.return?.();
       await cleanup.dispose();
     },
