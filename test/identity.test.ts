@@ -159,6 +159,15 @@ describe('API keys', () => {
     expect(await count('api_key')).toBe(before + 1);
   });
 
+  it('gives a key the permissions its scopes imply: writing customers implies reading them', async () => {
+    const owner = await signUpWorkspace(server.url);
+    const key = await createApiKey(server.url, owner.token, ['customers:write']);
+    const viewer = dataOf(await gql(server.url, `{ viewer { permissions } }`, {}, key.secret)).viewer;
+    expect(viewer.permissions).toEqual(['customers:read', 'customers:write']);
+    const permissions = dataOf(await gql(server.url, `{ permissions { name implies } }`)).permissions;
+    expect(permissions).toContainEqual({ name: 'customers:followUp', implies: ['customers:read'] });
+  });
+
   it('refuses a scope the creator does not hold', async () => {
     // With today's roles OWNER and MANAGER hold every scopable permission, so the rule is exercised on the service
     // with a principal that lacks audit:read, as a future role or module permission would.

@@ -21,6 +21,7 @@ export const customerPermissions: PermissionDefinition[] = [
     description: 'Create, correct, merge and erase customers; tags; import orders',
     roles: [Role.OWNER, Role.MANAGER, Role.CRM_SPECIALIST],
     scopable: true,
+    implies: [CUSTOMER_PERMISSIONS.read],
   },
   {
     name: CUSTOMER_PERMISSIONS.pii,
@@ -33,6 +34,7 @@ export const customerPermissions: PermissionDefinition[] = [
     description: 'Record follow-ups with customers',
     roles: [Role.OWNER, Role.MANAGER, Role.AGENT, Role.CRM_SPECIALIST],
     scopable: true,
+    implies: [CUSTOMER_PERMISSIONS.read],
   },
 ];
 

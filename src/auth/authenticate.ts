@@ -76,7 +76,7 @@ export async function authenticate(app: AppServices, token: string | undefined):
       userId: key.user_id,
       apiKeyId: key.id,
       role: key.role,
-      permissions: new Set(key.scopes!.filter((scope) => creatorPermissions.has(scope))),
+      permissions: app.registry.withImplied(key.scopes!.filter((scope) => creatorPermissions.has(scope))),
     };
   }
   throw AppError.unauthenticated('The token is not a session token (st_…) or an API key (sk_…)');

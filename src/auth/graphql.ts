@@ -179,4 +179,7 @@ export class Permission {
 
   @Field({ description: 'May be granted to an API key as a scope' })
   scopable!: boolean;
+
+  @Field(() => [String], { description: 'Permissions that come with this one (writing implies reading)' })
+  implies!: string[];
 }

@@ -100,7 +100,7 @@ export class IdentityResolver {
 
   @Query(() => [Permission], { description: 'Every permission, the roles that hold it and whether API keys may carry it' })
   permissions(@Ctx() ctx: RequestContext): Permission[] {
-    return [...ctx.app.registry.permissions.values()];
+    return [...ctx.app.registry.permissions.values()].map((p) => ({ ...p, implies: p.implies ?? [] }));
   }
 }
 

@@ -10,6 +10,11 @@ export interface PermissionDefinition {
   roles: Role[];
   /** API keys may carry it as a scope (never for user and key administration). */
   scopable: boolean;
+  /**
+   * Permissions that come with this one. Writing implies reading: a mutation's payload returns the record, so a
+   * key that may write customers reads them too, as every role that writes also reads.
+   */
+  implies?: string[];
 }
 
 /** Background work run by pg-boss on whichever instance has workers; `schedule` is a cron line (UTC). */
@@ -68,6 +73,13 @@ export class ModuleRegistry {
         if (this.permissions.has(permission.name)) throw new Error(`permission ${permission.name} declared twice`);
         this.permissions.set(permission.name, permission);
       }
+    }
+    for (const permission of this.permissions.values()) {
+      for (const implied of permission.implies ?? []) {
+        if (!this.permissions.has(implied)) throw new Error(`${permission.name} implies unknown permission ${implied}`);
+      }
+    }
+    for (const module of modules) {
       for (const [name, node] of Object.entries(module.nodeTypes ?? {})) this.nodeTypes.set(name, node);
       for (const topic of module.events ?? []) {
         if (topics.has(topic)) throw new Error(`event topic ${topic} declared by two modules`);
@@ -85,6 +97,18 @@ export class ModuleRegistry {
     return this.modules.flatMap((m) => m.resolvers) as NonEmptyArray<Function>;
   }
 
+  /** The given permissions with everything they imply. */
+  withImplied(names: Iterable<string>): Set<string> {
+    const result = new Set<string>();
+    const add = (name: string) => {
+      if (result.has(name)) return;
+      result.add(name);
+      this.permissions.get(name)?.implies?.forEach(add);
+    };
+    for (const name of names) add(name);
+    return result;
+  }
+
   /** What the modules contribute to an extension point, in registry order. */
   contributionsTo<T>(point: string): T[] {
     return this.modules.flatMap((m) => (m.contributes && point in m.contributes ? [m.contributes[point] as T] : []));
@@ -96,7 +120,7 @@ export class ModuleRegistry {
   permissionsOf(role: Role): ReadonlySet<string> {
     let permissions = this.rolePermissions.get(role);
     if (!permissions) {
-      permissions = new Set([...this.permissions.values()].filter((p) => p.roles.includes(role)).map((p) => p.name));
+      permissions = this.withImplied([...this.permissions.values()].filter((p) => p.roles.includes(role)).map((p) => p.name));
       this.rolePermissions.set(role, permissions);
     }
     return permissions;
