@@ -249,6 +249,11 @@ describe('login throttling', () => {
     const throttled = await gql(server.url, login, { input: { email: owner.email.toUpperCase(), password: PASSWORD } });
     expect(errorCode(throttled)).toBe('THROTTLED');
     expect(dataOf(await gql(server.url, login, { input: { email: other.email, password: PASSWORD } })).login.token).toBeTruthy();
+    // parallel guesses are counted like sequential ones
+    const third = await signUpWorkspace(server.url);
+    const parallel = await Promise.all(Array.from({ length: 25 }, (_, i) => gql(server.url, login, { input: { email: third.email, password: `guess-${i}` } })));
+    expect(parallel.filter((r) => r.data?.login?.userErrors?.[0]?.code === 'INVALID')).toHaveLength(10);
+    expect(parallel.filter((r) => errorCode(r) === 'THROTTLED')).toHaveLength(15);
     // the failures are stored by hash, never as addresses
     const stored = await adminQuery(`select email_hash from login_failure`, server.databaseName);
     expect(JSON.stringify(stored.rows)).not.toContain(owner.email);

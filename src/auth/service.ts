@@ -54,22 +54,27 @@ export const LOGIN_FAILURE_WINDOW_MINUTES = 15;
  */
 export async function login(ctx: RequestContext, input: LoginInput): Promise<{ token: string; user: User }> {
   await validateInput(input);
-  const em = ctx.em;
   const email = normaliseEmail(input.email);
   const emailHash = sha256(email);
   const windowStart = new Date(Date.now() - LOGIN_FAILURE_WINDOW_MINUTES * 60_000);
-  const failures = await em.count(LoginFailure, { emailHash, createdAt: { $gt: windowStart } });
-  if (failures >= LOGIN_FAILURE_LIMIT) {
+  // Attempts for one email take turns under a transaction-scoped advisory lock, so parallel guesses are counted
+  // exactly like sequential ones; the failure row commits with the attempt, even though the answer is an error.
+  const user = await ctx.em.fork().transactional(async (em) => {
+    await em.execute('select pg_advisory_xact_lock(hashtext(?))', [emailHash]);
+    if ((await em.count(LoginFailure, { emailHash, createdAt: { $gt: windowStart } })) >= LOGIN_FAILURE_LIMIT) return 'THROTTLED';
+    const found = await em.findOne(User, { email }, { filters: false });
+    const passwordOk = await verifyPassword(input.password, found?.passwordHash ?? DUMMY_PASSWORD_HASH);
+    if (!found || !passwordOk) {
+      em.persist(Object.assign(new LoginFailure(), { emailHash }));
+      return 'WRONG';
+    }
+    await em.nativeDelete(LoginFailure, { emailHash });
+    return found;
+  });
+  if (user === 'THROTTLED') {
     throw new AppError('THROTTLED', `Too many failed logins for this email; try again in ${LOGIN_FAILURE_WINDOW_MINUTES} minutes`);
   }
-  const user = await em.findOne(User, { email }, { filters: false });
-  const passwordOk = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
-  if (!user || !passwordOk) {
-    // recorded outside any transaction: the failure must count even though this mutation answers with an error
-    await em.fork().persist(Object.assign(new LoginFailure(), { emailHash })).flush();
-    throw UserInputFailure.of(['input'], 'Email or password is wrong', UserErrorCode.INVALID);
-  }
-  await em.nativeDelete(LoginFailure, { emailHash });
+  if (user === 'WRONG') throw UserInputFailure.of(['input'], 'Email or password is wrong', UserErrorCode.INVALID);
   if (!user.active) throw UserInputFailure.of(['input'], 'This user has been deactivated', UserErrorCode.NOT_ALLOWED);
   const system = RequestContext.forSystem(ctx.app, user.workspace.id);
   return system.transaction(async (uow) => {
