@@ -1,4 +1,4 @@
-import { OptimisticLockError, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { ForeignKeyConstraintViolationException, OptimisticLockError, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { validate, ValidationError } from 'class-validator';
 import { Field, ObjectType, registerEnumType } from 'type-graphql';
 
@@ -114,6 +114,10 @@ export function userErrorsFrom(error: unknown): UserError[] | undefined {
   if (error instanceof UniqueConstraintViolationException || (error as { code?: string })?.code === '23505') {
     // The database caught a race that the service's own duplicate check could not see.
     return [UserError.of(['input'], 'A record with these values was created at the same moment; try again', UserErrorCode.DUPLICATE)];
+  }
+  if (error instanceof ForeignKeyConstraintViolationException || (error as { code?: string })?.code === '23503') {
+    // a record the input refers to was deleted by someone else between our read and our write
+    return [UserError.of(['input'], 'A record this refers to was deleted at the same moment; reload and try again', UserErrorCode.NOT_FOUND)];
   }
   return undefined;
 }
