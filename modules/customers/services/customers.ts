@@ -1,3 +1,4 @@
+import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { RequestContext, UnitOfWork } from '../../../src/context';
 import { AppError } from '../../../src/graphql/errors';
@@ -21,10 +22,30 @@ export async function customerById(ctx: RequestContext, globalId: string): Promi
   return customer;
 }
 
-/** The customer named in a mutation input, or a NOT_FOUND userError on `field`. */
-export async function customerForInput(em: EntityManager, globalId: string, field: string[]): Promise<Customer> {
+/**
+ * Row locks on customers, taken first thing in a transaction and held until it ends (see "Concurrent writes" in
+ * the README). `share` (FOR SHARE) is for writes that attach rows to a customer (follow-ups, tags, consents):
+ * they may run side by side. `update` (FOR UPDATE) is for customerMerge and customerErase, which must see every
+ * such write either committed before them or not yet started. Orders take FOR NO KEY UPDATE in their raw SQL
+ * (services/orders.ts), since they also update the customer row. The customers are locked in id order, so two
+ * transactions locking several never wait on each other in a cycle; they are read again under the lock
+ * (`refresh`), so a customer erased or merged away meanwhile is seen as it now is, or not found.
+ */
+export async function lockCustomers(em: EntityManager, ids: string[], mode: 'share' | 'update'): Promise<Customer[]> {
+  const unique = [...new Set(ids)];
+  if (!unique.length) return [];
+  return em.find(Customer, { id: { $in: unique } }, {
+    lockMode: mode === 'share' ? LockMode.PESSIMISTIC_READ : LockMode.PESSIMISTIC_WRITE, orderBy: { id: 'asc' }, refresh: true,
+  });
+}
+
+/**
+ * The customer named in a mutation input, or a NOT_FOUND userError on `field`. With `lock`, the customer's row is
+ * locked (lockCustomers) and read under the lock.
+ */
+export async function customerForInput(em: EntityManager, globalId: string, field: string[], lock?: 'share' | 'update'): Promise<Customer> {
   const id = tryFromGlobalId(globalId, 'Customer');
-  const customer = id ? await em.findOne(Customer, id) : null;
+  const customer = !id ? null : lock ? (await lockCustomers(em, [id], lock))[0] : await em.findOne(Customer, id);
   if (!customer) throw UserInputFailure.of(field, 'No such customer', UserErrorCode.NOT_FOUND);
   return customer;
 }
@@ -165,8 +186,14 @@ function personalDataHandlers(ctx: RequestContext): PersonalDataHandler[] {
 /** Folds mergeId into keepId through every module's merge handler, then deletes mergeId. */
 export async function mergeCustomers(ctx: RequestContext, input: CustomerMergeInput): Promise<Customer> {
   return ctx.transaction(async (uow) => {
-    const keep = await customerForInput(uow.em, input.keepId, ['input', 'keepId']);
-    const merged = await customerForInput(uow.em, input.mergeId, ['input', 'mergeId']);
+    // Both rows locked FOR UPDATE before anything moves: a write attaching rows to either customer (they lock it
+    // too) has committed before this point, so its rows move with the rest, or waits and finds mergeId gone.
+    const [keepId, mergeId] = [tryFromGlobalId(input.keepId, 'Customer'), tryFromGlobalId(input.mergeId, 'Customer')];
+    const locked = await lockCustomers(uow.em, [keepId, mergeId].filter((id): id is string => !!id), 'update');
+    const keep = locked.find((c) => c.id === keepId);
+    const merged = locked.find((c) => c.id === mergeId);
+    if (!keep) throw UserInputFailure.of(['input', 'keepId'], 'No such customer', UserErrorCode.NOT_FOUND);
+    if (!merged) throw UserInputFailure.of(['input', 'mergeId'], 'No such customer', UserErrorCode.NOT_FOUND);
     if (keep.id === merged.id) throw UserInputFailure.of(['input', 'mergeId'], 'A customer cannot be merged into itself');
     assertNotErased(keep, ['input', 'keepId']);
     assertNotErased(merged, ['input', 'mergeId']);
@@ -210,7 +237,7 @@ export async function exportCustomerData(ctx: RequestContext, globalId: string):
 export async function recordConsent(ctx: RequestContext, input: ConsentRecordInput): Promise<ConsentRecord> {
   await validateInput(input);
   return ctx.transaction(async (uow) => {
-    const customer = await customerForInput(uow.em, input.customerId, ['input', 'customerId']);
+    const customer = await customerForInput(uow.em, input.customerId, ['input', 'customerId'], 'share');
     assertNotErased(customer, ['input', 'customerId']);
     const consentedAt = input.consentedAt ?? new Date();
     if (consentedAt.getTime() > Date.now() + 60_000) throw UserInputFailure.of(['input', 'consentedAt'], 'consentedAt cannot be in the future');

@@ -12,7 +12,8 @@ import { assertNotErased, customerForInput } from './customers';
 export async function createFollowUp(ctx: RequestContext, input: FollowUpCreateInput): Promise<FollowUp> {
   await validateInput(input);
   return ctx.transaction(async (uow) => {
-    const customer = await customerForInput(uow.em, input.customerId, ['input', 'customerId']);
+    // Locked until commit, so a concurrent erase or merge runs wholly before or after this follow-up.
+    const customer = await customerForInput(uow.em, input.customerId, ['input', 'customerId'], 'share');
     assertNotErased(customer, ['input', 'customerId']);
     const happenedAt = input.happenedAt ?? new Date();
     if (happenedAt.getTime() > Date.now() + 60_000) throw UserInputFailure.of(['input', 'happenedAt'], 'happenedAt cannot be in the future');

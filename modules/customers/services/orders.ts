@@ -96,27 +96,8 @@ async function writeOrders(uow: UnitOfWork, rows: OrderInput[], pathOf: (index: 
     }
   }
 
-  // Customers named by id must exist in this workspace and not be erased.
-  const byId = valid.filter((v) => v.row.customerId);
-  const wantedIds = byId.map((v) => tryFromGlobalId(v.row.customerId!, 'Customer')).filter((id): id is string => !!id);
-  const found = wantedIds.length
-    ? await sql<{ id: string; customer_no: string; erased_at: string | null }>(
-        `select id, customer_no, erased_at from customer
-         where workspace_id = ? and id in (select value::uuid from jsonb_array_elements_text(?::jsonb))`,
-        [workspaceId, JSON.stringify(wantedIds)],
-      )
-    : [];
-  const known = new Map(found.map((c) => [c.id, { customerNo: c.customer_no, erasedAt: c.erased_at ? new Date(c.erased_at) : undefined }]));
-  for (const v of byId) {
-    const id = tryFromGlobalId(v.row.customerId!, 'Customer');
-    const customer = id ? known.get(id) : undefined;
-    const erased = customer && erasedCustomerError(customer, [...pathOf(v.index), 'customerId']);
-    if (!customer) refuse(v.index, 'customerId', 'No such customer', UserErrorCode.NOT_FOUND);
-    else if (erased) errors.push(importError(v.index, erased));
-    else v.customerId = id;
-  }
-
-  // Customers named by their id on the order's platform; unknown ones are created.
+  // Customers named by their id on the order's platform: looked up now, locked below with the others. Unknown
+  // ones are created.
   const byExternal = valid.filter((v) => v.row.customerExternalId);
   const externalKey = (v: ValidRow) => `${v.row.platform}\u0000${v.row.customerExternalId!.trim()}`;
   const lookUp = async (list: ValidRow[]) => {
@@ -135,9 +116,11 @@ async function writeOrders(uow: UnitOfWork, rows: OrderInput[], pathOf: (index: 
   };
   let unknown = await lookUp(byExternal);
   let createdCustomers = 0;
+  const createdIds = new Set<string>();
   if (unknown.length) {
     // Concurrent imports naming the same new buyer must not both create them: take the workspace's import lock,
-    // then look again, since the holder before us may have created them.
+    // then look again, since the holder before us may have created them. Taken before any customer row lock, so
+    // an import never holds a row while it waits here.
     await sql(`select pg_advisory_xact_lock(hashtext('customers.import'), hashtext(?))`, [workspaceId]);
     unknown = await lookUp(unknown);
     const newCustomers = [...new Map(unknown.map((v) => [externalKey(v), v])).values()];
@@ -161,9 +144,65 @@ async function writeOrders(uow: UnitOfWork, rows: OrderInput[], pathOf: (index: 
         [workspaceId, JSON.stringify(created)],
       );
       createdCustomers = created.length;
+      for (const c of created) createdIds.add(c.id);
       const idOf = new Map(created.map((c) => [`${c.platform}\u0000${c.external_id}`, c.id]));
       for (const v of unknown) v.customerId = idOf.get(externalKey(v));
     }
+  }
+
+  /*
+   * Lock every existing customer the rows write to, and those the upserts move orders away from (their last purchase
+   * is recomputed), in one statement in id order: FOR NO KEY UPDATE, since refreshLastOrderAt updates these rows.
+   * A merge or erase holding one of them makes us wait, and we then read it as it is now: gone (merged away) or
+   * erased. customerMerge and customerErase lock the same rows, so an order never lands on a customer that is
+   * being deleted or erased. Customers created above are ours until commit and need no lock.
+   */
+  const lockAndRead = async (ids: string[], orderKeys: { platform: string; external_id: string }[]) => {
+    const rowsRead = ids.length || orderKeys.length
+      ? await sql<{ id: string; customer_no: string; erased_at: string | null }>(
+          `select c.id, c.customer_no, c.erased_at from customer c
+           where c.workspace_id = ? and (
+             c.id in (select value::uuid from jsonb_array_elements_text(?::jsonb))
+             or c.id in (select o.customer_id from customer_order o
+                         join jsonb_to_recordset(?::jsonb) as k(platform text, external_id text) on o.platform = k.platform and o.external_id = k.external_id
+                         where o.workspace_id = ?))
+           order by c.id for no key update of c`,
+          [workspaceId, JSON.stringify([...new Set(ids)]), JSON.stringify(orderKeys), workspaceId],
+        )
+      : [];
+    return new Map(rowsRead.map((c) => [c.id, { customerNo: c.customer_no, erasedAt: c.erased_at ? new Date(c.erased_at) : undefined }]));
+  };
+  const byId = valid.filter((v) => v.row.customerId);
+  const existing = byExternal.filter((v) => v.customerId && !createdIds.has(v.customerId));
+  let locked = await lockAndRead(
+    [...byId.map((v) => tryFromGlobalId(v.row.customerId!, 'Customer')).filter((id): id is string => !!id), ...existing.map((v) => v.customerId!)],
+    valid.map((v) => ({ platform: v.row.platform, external_id: v.row.externalId })),
+  );
+
+  // A customer found by external id that vanished before we locked it was merged away: its ids moved to the kept
+  // customer, which a fresh look-up (a new statement sees the merge) finds; that one is locked in turn.
+  const moved = existing.filter((v) => !locked.has(v.customerId!));
+  if (moved.length) {
+    await lookUp(moved);
+    const again = await lockAndRead(moved.map((v) => v.customerId).filter((id): id is string => !!id), []);
+    locked = new Map([...locked, ...again]);
+  }
+
+  // Customers named by id must exist in this workspace, and no order may go to an erased customer.
+  for (const v of byId) {
+    const id = tryFromGlobalId(v.row.customerId!, 'Customer');
+    const customer = id ? locked.get(id) : undefined;
+    const erased = customer && erasedCustomerError(customer, [...pathOf(v.index), 'customerId']);
+    if (!customer) refuse(v.index, 'customerId', 'No such customer', UserErrorCode.NOT_FOUND);
+    else if (erased) errors.push(importError(v.index, erased));
+    else v.customerId = id;
+  }
+  for (const v of existing) {
+    const customer = v.customerId ? locked.get(v.customerId) : undefined;
+    const erased = customer && erasedCustomerError(customer, [...pathOf(v.index), 'customerExternalId']);
+    if (!customer) refuse(v.index, 'customerExternalId', 'The customer with this id was merged or removed meanwhile; send the row again', UserErrorCode.CONFLICT);
+    else if (erased) errors.push(importError(v.index, erased));
+    if (!customer || erased) v.customerId = undefined;
   }
 
   const ready = valid.filter((v) => v.customerId);

@@ -4,7 +4,7 @@ import { UserError, UserErrorCode, UserInputFailure, validateInput, assertVersio
 import { Customer } from '../entities/customer';
 import { CustomerTag, Tag } from '../entities/tag';
 import type { CustomerTagsInput, TagCreateInput, TagUpdateInput } from '../graphql/inputs';
-import { erasedCustomerError } from './customers';
+import { erasedCustomerError, lockCustomers } from './customers';
 
 async function assertNameFree(em: RequestContext['em'], name: string, selfId?: string) {
   const other = await em.findOne(Tag, { name, ...(selfId ? { id: { $ne: selfId } } : {}) });
@@ -69,10 +69,10 @@ export async function changeCustomerTags(ctx: RequestContext, input: CustomerTag
   return ctx.transaction(async (uow) => {
     const customerIds = input.customerIds.map((id) => tryFromGlobalId(id, 'Customer'));
     const tagIds = input.tagIds.map((id) => tryFromGlobalId(id, 'Tag'));
-    const [customers, tags] = await Promise.all([
-      uow.em.find(Customer, { id: { $in: customerIds.filter((id): id is string => !!id) } }),
-      uow.em.find(Tag, { id: { $in: tagIds.filter((id): id is string => !!id) } }),
-    ]);
+    const knownIds = customerIds.filter((id): id is string => !!id);
+    // Tagging locks the customers (FOR SHARE) so a concurrent erase or merge runs wholly before or after it.
+    const customers = add ? await lockCustomers(uow.em, knownIds, 'share') : await uow.em.find(Customer, { id: { $in: knownIds } });
+    const tags = await uow.em.find(Tag, { id: { $in: tagIds.filter((id): id is string => !!id) } });
     const problems: UserError[] = [];
     const check = (ids: (string | undefined)[], known: { id: string }[], field: string, label: string) =>
       ids.forEach((id, i) => {
