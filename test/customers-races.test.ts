@@ -121,6 +121,44 @@ describe('customerMerge against concurrent writes to the merged customer', () =>
 });
 
 describe('customerErase against concurrent writes to the erased customer', () => {
+  it('a follow-up recorded while the customer is erased is erased too', async () => {
+    const owner = await signUpWorkspace(server.url);
+    const customer = await createCustomer(server.url, owner.token, { name: '丙' });
+    dataOf(await gql(server.url, FOLLOW_UP, { input: { customerId: customer.id, method: 'PHONE', content: 'first', nextFollowUpOn: '2099-01-01' } }, owner.token));
+    // The follow-up waits on this lock when it ends the pending one, after it has checked the customer.
+    const release = await holdLock([['select id from follow_up where customer_id = $1 and pending for update', [uuid(customer.id)]]]);
+    const followUp = gql(server.url, FOLLOW_UP, { input: { customerId: customer.id, method: 'PHONE', content: '客户住在杭州西湖区文三路 100 号, 手机 13900001111' } }, owner.token);
+    await sleep(500);
+    const erase = gql(server.url, ERASE, { input: { id: customer.id } }, owner.token);
+    await sleep(500);
+    await release();
+    const [written, erased] = await Promise.all([followUp, erase]);
+    expect(dataOf(written).followUpCreate.userErrors).toEqual([]);
+    expect(dataOf(erased).customerErase.userErrors).toEqual([]);
+    const rows = await db(`select content from follow_up where customer_id = $1`, [uuid(customer.id)]);
+    expect(rows).toEqual([{ content: '[已删除]' }, { content: '[已删除]' }]);
+  });
+
+  it('tags added while the customer is erased are taken off by the erase', async () => {
+    const owner = await signUpWorkspace(server.url);
+    const customer = await createCustomer(server.url, owner.token, { name: '丁' });
+    const tag = await createTag(server.url, owner.token, { name: '孕妈', colour: '#00FF00', group: 'DEMOGRAPHIC', kind: 'FACT' });
+    // An uncommitted tagging of the same pair: customerTagsAdd's insert waits on it, after it has checked the customer.
+    const release = await holdLock([[
+      `insert into customer_tag (id, created_at, updated_at, workspace_id, customer_id, tag_id)
+       select gen_random_uuid(), now(), now(), workspace_id, id, $2 from customer where id = $1`, [uuid(customer.id), uuid(tag.id)],
+    ]], 'rollback');
+    const tagging = gql(server.url, TAGS_ADD, { input: { customerIds: [customer.id], tagIds: [tag.id] } }, owner.token);
+    await sleep(500);
+    const erase = gql(server.url, ERASE, { input: { id: customer.id } }, owner.token);
+    await sleep(500);
+    await release();
+    const [tagged, erased] = await Promise.all([tagging, erase]);
+    expect(dataOf(tagged).customerTagsAdd.userErrors).toEqual([]);
+    expect(dataOf(erased).customerErase.userErrors).toEqual([]);
+    expect(await db(`select tag_id from customer_tag where customer_id = $1`, [uuid(customer.id)])).toEqual([]);
+  });
+
   it.each([
     ['an order', 'customer_order', (id: string) => [ORDER_UPSERT, { input: order({ customerId: id }) }] as const],
     ['a consent', 'consent_record', (id: string) => [CONSENT, { input: { customerId: id, policyVersion: 'v2', marketingConsent: false, channel: 'WEB' } }] as const],

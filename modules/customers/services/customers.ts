@@ -213,7 +213,9 @@ export async function mergeCustomers(ctx: RequestContext, input: CustomerMergeIn
 /** Irreversibly replaces the customer's personal data in every module; audited. Erasing twice is ALREADY_DONE. */
 export async function eraseCustomer(ctx: RequestContext, globalId: string): Promise<Customer> {
   return ctx.transaction(async (uow) => {
-    const customer = await customerForInput(uow.em, globalId, ['input', 'id']);
+    // FOR UPDATE: writes attaching rows to the customer lock it too (FOR SHARE), so each has committed before
+    // this point (and is erased below) or waits and then sees erasedAt.
+    const customer = await customerForInput(uow.em, globalId, ['input', 'id'], 'update');
     if (customer.erasedAt) throw UserInputFailure.of(['input', 'id'], `Customer ${customer.customerNo} was already erased`, UserErrorCode.ALREADY_DONE);
     for (const handler of personalDataHandlers(ctx)) await handler.erase(uow, customer.id);
     uow.audit({ action: 'customers.customer.erase', subjectType: 'Customer', subjectId: customer.id, changes: { customerNo: customer.customerNo } });
