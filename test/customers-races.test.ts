@@ -120,6 +120,24 @@ describe('customerMerge against concurrent writes to the merged customer', () =>
   });
 });
 
+describe('the database fence behind the merge', () => {
+  it('refuses to delete a customer that still has orders, follow-ups, consents or external ids (they never cascade away)', async () => {
+    const owner = await signUpWorkspace(server.url);
+    const children: [string, (id: string) => Promise<unknown>][] = [
+      ['customer_order', (id) => gql(server.url, ORDER_UPSERT, { input: order({ customerId: id }) }, owner.token)],
+      ['follow_up', (id) => gql(server.url, FOLLOW_UP, { input: { customerId: id, method: 'PHONE', content: 'x' } }, owner.token)],
+      ['consent_record', (id) => gql(server.url, CONSENT, { input: { customerId: id, policyVersion: 'v1', marketingConsent: true, channel: 'APP' } }, owner.token)],
+      ['customer_external_id', async () => undefined],
+    ];
+    for (const [table, write] of children) {
+      const customer = await createCustomer(server.url, owner.token, { name: table, ...(table === 'customer_external_id' ? { externalIds: [{ platform: 'wechat', value: 'openid-1' }] } : {}) });
+      await write(customer.id);
+      const refused = await db(`delete from customer where id = $1`, [uuid(customer.id)]).then(() => 'deleted', (error) => error.code);
+      expect({ table, refused }).toEqual({ table, refused: '23503' });
+    }
+  });
+});
+
 describe('customerErase against concurrent writes to the erased customer', () => {
   it('a follow-up recorded while the customer is erased is erased too', async () => {
     const owner = await signUpWorkspace(server.url);

@@ -131,7 +131,7 @@ export class Customer extends WorkspaceScopedEntity {
 @Entity()
 @Unique({ properties: ['workspace', 'platform', 'externalId'] })
 export class CustomerExternalId extends WorkspaceScopedEntity {
-  @ManyToOne(() => Customer, { deleteRule: 'cascade', index: true })
+  @ManyToOne(() => Customer, { deleteRule: 'no action', index: true })
   customer!: Customer;
 
   @Field({ description: 'Platform or channel, lower-case, e.g. taobao, wechat, order-system' })
@@ -148,7 +148,7 @@ export class CustomerExternalId extends WorkspaceScopedEntity {
 @Entity()
 @Index({ properties: ['customer', 'consentedAt'] })
 export class ConsentRecord extends WorkspaceScopedEntity {
-  @ManyToOne(() => Customer, { deleteRule: 'cascade' })
+  @ManyToOne(() => Customer, { deleteRule: 'no action' })
   customer!: Customer;
 
   @Field({ description: 'Version of the privacy policy accepted, e.g. 2024-06' })

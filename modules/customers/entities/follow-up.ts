@@ -12,7 +12,7 @@ import { FollowUpMethod } from './enums';
 @Index({ properties: ['customer', 'happenedAt'] })
 @Index({ properties: ['workspace', 'pending', 'nextFollowUpOn'] })
 export class FollowUp extends WorkspaceScopedEntity {
-  @ManyToOne(() => Customer, { deleteRule: 'cascade' })
+  @ManyToOne(() => Customer, { deleteRule: 'no action' })
   customer!: Customer;
 
   /** The user who made the contact (for an API key: the key's creator). No foreign key: records outlive users. */

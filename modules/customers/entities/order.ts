@@ -13,7 +13,7 @@ import { OrderStatus } from './enums';
 @Unique({ properties: ['workspace', 'platform', 'externalId'] })
 @Index({ properties: ['customer', 'placedAt'] })
 export class Order extends WorkspaceScopedEntity {
-  @ManyToOne(() => Customer, { deleteRule: 'cascade' })
+  @ManyToOne(() => Customer, { deleteRule: 'no action' })
   customer!: Customer;
 
   @Field({ description: 'Order number shown to the customer' })
