@@ -2,7 +2,7 @@ import { adminQuery } from './support/database';
 import { dataOf, errorCode, gql } from './support/client';
 import { signUpWorkspace, type SignedUp } from './support/fixtures';
 import { startTestServer, type TestServer } from './support/server';
-import { createCustomer, ORDERS_IMPORT, ORDER_UPSERT, order, search } from './customers-fixtures';
+import { createCustomer, ORDERS_IMPORT, ORDER_UPSERT, order, search, SEARCH } from './customers-fixtures';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -145,6 +145,21 @@ describe('ordersImport', () => {
     }, owner.token)).ordersImport;
     expect(tooMany).toEqual({ importedCount: 0, createdCustomers: 0, userErrors: [expect.objectContaining({ index: null, field: ['input', 'orders'], code: 'LIMIT_EXCEEDED' })] });
     expect(await count('customer_order', owner)).toBe(1);
+  });
+
+  it('creates buyers that keyset pagination lists exactly once each, though one call creates them all at once', async () => {
+    const owner = await signUpWorkspace(server.url);
+    const rows = Array.from({ length: 30 }, (_, i) => order({ customerExternalId: `page-buyer-${i}`, externalId: `P${i}`, items: [] }));
+    expect(dataOf(await gql(server.url, ORDERS_IMPORT, { input: { orders: rows } }, owner.token)).ordersImport.createdCustomers).toBe(30);
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 5; page++) {
+      const customers: any = dataOf(await gql(server.url, SEARCH, { first: 10, after }, owner.token)).customers;
+      seen.push(...customers.nodes.map((n: any) => n.id));
+      if (!customers.pageInfo.hasNextPage) break;
+      after = customers.pageInfo.endCursor;
+    }
+    expect({ seen: seen.length, distinct: new Set(seen).size }).toEqual({ seen: 30, distinct: 30 });
   });
 
   it('lets concurrent imports naming the same new buyer create that buyer once', async () => {

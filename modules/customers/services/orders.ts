@@ -74,6 +74,10 @@ async function writeOrders(uow: UnitOfWork, rows: OrderInput[], pathOf: (index: 
   const sql = <T = any>(text: string, params: unknown[]) =>
     uow.em.getConnection().execute<T[]>(text, params, 'all', uow.em.getTransactionContext());
   const workspaceId = uow.ctx.workspaceId;
+  // created_at / updated_at of every row written here, from the application rather than now(): millisecond
+  // precision like the ORM's own timestamps. Keyset cursors hold milliseconds, so rows created by one call at the
+  // same microsecond instant (now() is fixed per transaction) would fall between two cursors and never be listed.
+  const stamp = new Date().toISOString();
   const errors: ImportUserError[] = [];
   const refuse = (index: number, field: string, message: string, code?: UserErrorCode) =>
     errors.push(importError(index, UserError.of([...pathOf(index), field], message, code)));
@@ -133,15 +137,15 @@ async function writeOrders(uow: UnitOfWork, rows: OrderInput[], pathOf: (index: 
       });
       await sql(
         `insert into customer (id, created_at, updated_at, workspace_id, customer_no, kind, name, search_text, version)
-         select r.id, now(), now(), ?, r.customer_no, '${CustomerKind.INDIVIDUAL}', r.name, r.search_text, 1
+         select r.id, ?::timestamptz, ?::timestamptz, ?, r.customer_no, '${CustomerKind.INDIVIDUAL}', r.name, r.search_text, 1
          from jsonb_to_recordset(?::jsonb) as r(id uuid, customer_no text, name text, search_text text)`,
-        [workspaceId, JSON.stringify(created)],
+        [stamp, stamp, workspaceId, JSON.stringify(created)],
       );
       await sql(
         `insert into customer_external_id (id, created_at, updated_at, workspace_id, customer_id, platform, external_id)
-         select gen_random_uuid(), now(), now(), ?, r.id, r.platform, r.external_id
+         select gen_random_uuid(), ?::timestamptz, ?::timestamptz, ?, r.id, r.platform, r.external_id
          from jsonb_to_recordset(?::jsonb) as r(id uuid, platform text, external_id text)`,
-        [workspaceId, JSON.stringify(created)],
+        [stamp, stamp, workspaceId, JSON.stringify(created)],
       );
       createdCustomers = created.length;
       for (const c of created) createdIds.add(c.id);
@@ -225,18 +229,18 @@ async function writeOrders(uow: UnitOfWork, rows: OrderInput[], pathOf: (index: 
      ), upserted as (
        insert into customer_order (id, created_at, updated_at, workspace_id, customer_id, order_no, platform, external_id, status,
                                    total_amount, currency, placed_at, paid_at, shipped_at, delivered_at)
-       select r.id, now(), now(), ?, r.customer_id, r.order_no, r.platform, r.external_id, r.status::order_status,
+       select r.id, ?::timestamptz, ?::timestamptz, ?, r.customer_id, r.order_no, r.platform, r.external_id, r.status::order_status,
               r.total_amount, r.currency, r.placed_at, r.paid_at, r.shipped_at, r.delivered_at
        from jsonb_to_recordset(?::jsonb) as r(id uuid, customer_id uuid, order_no text, platform text, external_id text, status text,
             total_amount numeric, currency text, placed_at timestamptz, paid_at timestamptz, shipped_at timestamptz, delivered_at timestamptz)
        on conflict (workspace_id, platform, external_id) do update set
          customer_id = excluded.customer_id, order_no = excluded.order_no, status = excluded.status, total_amount = excluded.total_amount,
          currency = excluded.currency, placed_at = excluded.placed_at, paid_at = excluded.paid_at, shipped_at = excluded.shipped_at,
-         delivered_at = excluded.delivered_at, updated_at = now()
+         delivered_at = excluded.delivered_at, updated_at = excluded.updated_at
        returning id, platform, external_id, (xmax = 0) as inserted
      )
      select u.*, p.customer_id as previous_customer_id from upserted u left join previous p using (platform, external_id)`,
-    [JSON.stringify(orderRows.map((o) => ({ platform: o.platform, external_id: o.external_id }))), workspaceId, workspaceId, JSON.stringify(orderRows)],
+    [JSON.stringify(orderRows.map((o) => ({ platform: o.platform, external_id: o.external_id }))), workspaceId, stamp, stamp, workspaceId, JSON.stringify(orderRows)],
   );
   const writtenByKey = new Map(written.map((w) => [`${w.platform}\u0000${w.external_id}`, w]));
 
@@ -255,9 +259,9 @@ async function writeOrders(uow: UnitOfWork, rows: OrderInput[], pathOf: (index: 
   if (items.length) {
     await sql(
       `insert into order_item (id, created_at, updated_at, workspace_id, order_id, sku, title, category, brand, quantity, unit_price)
-       select gen_random_uuid(), now(), now(), ?, r.order_id, r.sku, r.title, r.category, r.brand, r.quantity, r.unit_price
+       select gen_random_uuid(), ?::timestamptz, ?::timestamptz, ?, r.order_id, r.sku, r.title, r.category, r.brand, r.quantity, r.unit_price
        from jsonb_to_recordset(?::jsonb) as r(order_id uuid, sku text, title text, category text, brand text, quantity int, unit_price numeric)`,
-      [workspaceId, JSON.stringify(items)],
+      [stamp, stamp, workspaceId, JSON.stringify(items)],
     );
   }
 

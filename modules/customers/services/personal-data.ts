@@ -85,11 +85,13 @@ export const customersPersonalData: PersonalDataHandler = {
     const connection = em.getConnection();
     const tx = em.getTransactionContext();
     // Raw SQL: copy the tags the kept customer lacks in one statement; the merged customer's rows go with it.
+    // Timestamps from the application (milliseconds, like the ORM's), not now(): see services/orders.ts.
+    const stamp = new Date().toISOString();
     await connection.execute(
       `insert into customer_tag (id, created_at, updated_at, workspace_id, customer_id, tag_id)
-       select gen_random_uuid(), now(), now(), workspace_id, ?, tag_id from customer_tag where workspace_id = ? and customer_id = ?
+       select gen_random_uuid(), ?::timestamptz, ?::timestamptz, workspace_id, ?, tag_id from customer_tag where workspace_id = ? and customer_id = ?
        on conflict (customer_id, tag_id) do nothing`,
-      [keepId, uow.ctx.workspaceId, mergeId], 'run', tx,
+      [stamp, stamp, keepId, uow.ctx.workspaceId, mergeId], 'run', tx,
     );
     // Only the latest follow-up of the merged history may still be waiting for its next contact.
     await connection.execute(

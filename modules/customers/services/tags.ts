@@ -93,11 +93,13 @@ export async function changeCustomerTags(ctx: RequestContext, input: CustomerTag
     // Raw SQL: up to 1,000 customers × 50 tags in one statement, idempotent through the unique (customer, tag).
     const statement = add
       ? `insert into customer_tag (id, created_at, updated_at, workspace_id, customer_id, tag_id)
-         select gen_random_uuid(), now(), now(), ?, p.customer_id, p.tag_id from jsonb_to_recordset(?::jsonb) as p(customer_id uuid, tag_id uuid)
+         select gen_random_uuid(), ?::timestamptz, ?::timestamptz, ?, p.customer_id, p.tag_id from jsonb_to_recordset(?::jsonb) as p(customer_id uuid, tag_id uuid)
          on conflict (customer_id, tag_id) do nothing`
       : `delete from customer_tag t using jsonb_to_recordset(?::jsonb) as p(customer_id uuid, tag_id uuid)
          where t.workspace_id = ? and t.customer_id = p.customer_id and t.tag_id = p.tag_id`;
-    const params = add ? [ctx.workspaceId, JSON.stringify(pairs)] : [JSON.stringify(pairs), ctx.workspaceId];
+    // Timestamps from the application (milliseconds, like the ORM's), not now(): see services/orders.ts.
+    const stamp = new Date().toISOString();
+    const params = add ? [stamp, stamp, ctx.workspaceId, JSON.stringify(pairs)] : [JSON.stringify(pairs), ctx.workspaceId];
     await uow.em.getConnection().execute(statement, params, 'run', uow.em.getTransactionContext());
     uow.audit({
       action: add ? 'customers.customer.tag' : 'customers.customer.untag', subjectType: 'Workspace', subjectId: ctx.workspaceId,
