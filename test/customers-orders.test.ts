@@ -174,3 +174,41 @@ describe('ordersImport', () => {
     expect(await count('customer_order', owner)).toBe(60);
   });
 });
+
+describe('payloads after a recomputed last purchase', () => {
+  it("customerMerge's payload shows the kept customer's last purchase as the merge left it", async () => {
+    const owner = await signUpWorkspace(server.url);
+    const keep = await createCustomer(server.url, owner.token, { name: '甲' });
+    const dupe = await createCustomer(server.url, owner.token, { name: '乙' });
+    dataOf(await gql(server.url, ORDER_UPSERT, { input: order({ customerId: dupe.id, placedAt: '2025-04-01T08:00:00Z' }) }, owner.token));
+    const merged = dataOf(await gql(server.url, `mutation($input: CustomerMergeInput!) {
+      customerMerge(input: $input) { customer { lastOrderAt orderStats { orderCount } } userErrors { code } } }`,
+    { input: { keepId: keep.id, mergeId: dupe.id } }, owner.token)).customerMerge;
+    expect(merged).toEqual({ customer: { lastOrderAt: '2025-04-01T08:00:00.000Z', orderStats: { orderCount: 1 } }, userErrors: [] });
+  });
+
+  it("orderUpsert's payload shows its customer's new last purchase, though an earlier mutation of the document loaded it", async () => {
+    const owner = await signUpWorkspace(server.url);
+    const customer = await createCustomer(server.url, owner.token, { name: '丙' });
+    const document = `mutation($a: OrderInput!, $b: OrderInput!) {
+      a: orderUpsert(input: $a) { order { customer { lastOrderAt } } }
+      b: orderUpsert(input: $b) { order { customer { lastOrderAt } } } }`;
+    const result = dataOf<any>(await gql(server.url, document, {
+      a: order({ customerId: customer.id, placedAt: '2025-01-01T00:00:00Z' }),
+      b: order({ customerId: customer.id, placedAt: '2025-06-01T00:00:00Z' }),
+    }, owner.token));
+    expect([result.a.order.customer.lastOrderAt, result.b.order.customer.lastOrderAt]).toEqual(['2025-01-01T00:00:00.000Z', '2025-06-01T00:00:00.000Z']);
+  });
+
+  it("orderUpsert's payload shows the order as this upsert wrote it, though an earlier mutation of the document returned it", async () => {
+    const owner = await signUpWorkspace(server.url);
+    const customer = await createCustomer(server.url, owner.token, { name: '丁' });
+    const document = `mutation($a: OrderInput!, $b: OrderInput!) {
+      a: orderUpsert(input: $a) { order { status } } b: orderUpsert(input: $b) { created order { status } } }`;
+    const result = dataOf<any>(await gql(server.url, document, {
+      a: order({ customerId: customer.id, externalId: 'SAME', status: 'PAID' }),
+      b: order({ customerId: customer.id, externalId: 'SAME', status: 'SHIPPED' }),
+    }, owner.token));
+    expect([result.a.order.status, result.b]).toEqual(['PAID', { created: false, order: { status: 'SHIPPED' } }]);
+  });
+});

@@ -282,7 +282,8 @@ export async function upsertOrder(ctx: RequestContext, input: OrderInput): Promi
     const { results, errors } = await writeOrders(uow, [input], () => ['input']);
     if (errors.length) throw new UserInputFailure(errors.map((e) => UserError.of(e.field, e.message, e.code)));
     const { orderId, customerId, created } = results[0]!;
-    const order = await uow.em.findOneOrFail(Order, orderId);
+    // refresh: the order was written in raw SQL, and an earlier mutation of the document may have loaded it.
+    const order = await uow.em.findOneOrFail(Order, orderId, { refresh: true });
     uow.audit({
       action: 'customers.order.upsert', subjectType: 'Order', subjectId: order.id,
       changes: { platform: order.platform, externalId: order.externalId, status: order.status, totalAmount: order.totalAmount, currency: order.currency, created },

@@ -1,4 +1,6 @@
+import { wrap } from '@mikro-orm/core';
 import type { UnitOfWork } from '../../../src/context';
+import { Customer } from '../entities/customer';
 import { NON_PURCHASE_STATUSES } from '../entities/enums';
 
 /** SQL list of the statuses that are not purchases, for the raw statements below and in the loaders. */
@@ -9,6 +11,10 @@ export const NON_PURCHASE_SQL = NON_PURCHASE_STATUSES.map((s) => `'${s}'`).join(
  * orders themselves rather than adjusting it, so imports, status changes, merges and moves all stay correct.
  * Raw SQL: one statement for any number of customers; it skips the version column on purpose, since a new order
  * is not an edit of the profile and must not make an agent's open edit conflict.
+ *
+ * Customers this request has already loaded (the merge's kept customer; a customer an earlier mutation of the
+ * document read) are read again afterwards, as the ORM cannot see a raw update: a payload returns them, and would
+ * show the old last purchase. Their pending changes are flushed first so that the refresh does not drop them.
  */
 export async function refreshLastOrderAt(uow: UnitOfWork, customerIds: Iterable<string>): Promise<void> {
   const ids = [...new Set(customerIds)];
@@ -22,4 +28,10 @@ export async function refreshLastOrderAt(uow: UnitOfWork, customerIds: Iterable<
     'run',
     uow.em.getTransactionContext(),
   );
+  const loaded = ids
+    .map((id) => uow.em.getUnitOfWork().getById<Customer>(Customer.name, id))
+    .filter((c): c is Customer => !!c && wrap(c).isInitialized());
+  if (!loaded.length) return;
+  await uow.em.flush();
+  for (const customer of loaded) await uow.em.refresh(customer);
 }
