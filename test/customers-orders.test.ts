@@ -162,6 +162,21 @@ describe('ordersImport', () => {
     expect({ seen: seen.length, distinct: new Set(seen).size }).toEqual({ seen: 30, distinct: 30 });
   });
 
+  it("names buyers by external id within the caller's workspace only: another workspace's buyer with that id is neither used nor touched", async () => {
+    const [a, b] = [await signUpWorkspace(server.url), await signUpWorkspace(server.url)];
+    const buyerOfA = await createCustomer(server.url, a.token, { name: 'A 的买家', externalIds: [{ platform: 'taobao', value: 'shared-nick' }] });
+    const imported = dataOf(await gql(server.url, ORDERS_IMPORT, {
+      input: { orders: [order({ customerExternalId: 'shared-nick', customerName: 'B 的买家', externalId: 'WS-1' })] },
+    }, b.token)).ordersImport;
+    expect(imported).toEqual({ importedCount: 1, createdCustomers: 1, userErrors: [] });
+    const ORDERS_OF = `query($id: ID!) { customer(id: $id) { name orders(first: 5) { totalCount } } }`;
+    expect(dataOf<any>(await gql(server.url, ORDERS_OF, { id: buyerOfA.id }, a.token)).customer).toEqual({ name: 'A 的买家', orders: { totalCount: 0 } });
+    const [buyerOfB] = (await search(server.url, b.token, { search: 'shared-nick' })).nodes;
+    expect(buyerOfB).toMatchObject({ name: 'B 的买家' });
+    expect(dataOf<any>(await gql(server.url, ORDERS_OF, { id: buyerOfB.id }, b.token)).customer.orders.totalCount).toBe(1);
+    expect([await count('customer', a), await count('customer_order', a), await count('customer', b), await count('customer_order', b)]).toEqual([1, 0, 1, 1]);
+  });
+
   it('lets concurrent imports naming the same new buyer create that buyer once', async () => {
     const owner = await signUpWorkspace(server.url);
     const call = (n: number) => gql(server.url, ORDERS_IMPORT, {
