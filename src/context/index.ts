@@ -121,8 +121,9 @@ export class RequestContext {
 
   /**
    * Runs `work` in one transaction; its events are sent only if it commits. On any throw nothing is written.
-   * After it commits, the request's cached reads are dropped: a mutation payload, or the next mutation of the same
-   * document, must not see what was loaded before the change.
+   * After it commits, the request's DataLoader caches are dropped: a mutation payload, or the next mutation of the
+   * same document, must not see a batch loaded before the change. Entities the request already holds stay as they
+   * are; a service that changes rows with raw SQL re-reads the entities it returns.
    */
   async transaction<T>(work: (uow: UnitOfWork) => Promise<T>): Promise<T> {
     const result = await this.em.transactional(async (em) => {

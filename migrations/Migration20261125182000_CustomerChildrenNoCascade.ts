@@ -10,7 +10,7 @@ import { Migration } from '@mikro-orm/migrations';
  */
 const TABLES = ['customer_order', 'follow_up', 'consent_record', 'customer_external_id'];
 
-export class Migration20261201090000_CustomerChildrenNoCascade extends Migration {
+export class Migration20261125182000_CustomerChildrenNoCascade extends Migration {
 
   override async up(): Promise<void> {
     for (const table of TABLES) this.setRule(table, 'no action');
