@@ -141,7 +141,9 @@ describe('WebSocket authentication', () => {
     const key = dataOf(await gql(instanceA.url, `mutation($e: DateTime) { apiKeyCreate(input: { name: "short", scopes: ["audit:read"], expiresAt: $e }) { secret } }`, { e: expiresAt }, shop.token)).apiKeyCreate.secret;
     const stream = subscribe(sweeping.wsUrl, AUDIT_STREAM, key);
     try {
-      const closed = await Promise.race([stream.closed, new Promise((r) => setTimeout(() => r('still open'), 6000))]);
+      let timer: NodeJS.Timeout | undefined;
+      const closed = await Promise.race([stream.closed, new Promise((r) => (timer = setTimeout(() => r('still open'), 6000)))]);
+      clearTimeout(timer);
       expect(closed).toMatchObject({ code: 4401 });
     } finally {
       await stream.close();
