@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from './config';
-import { RequestContext, type AppServices } from './context';
+import type { AppServices } from './context';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres';
 import { migrate, openOrm, withStartupLock } from './db/orm';
 import { EventBus } from './kernel/events';
@@ -82,4 +82,3 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
   }
 }
 
-export { RequestContext };
