@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { DeadlockException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type DataLoader from 'dataloader';
 import type { Logger } from 'pino';
@@ -12,6 +13,15 @@ import { AppError } from '../graphql/errors';
 import { DomainEvent, encodeEvent, EventBus, EVENTS_CHANNEL } from '../kernel/events';
 import type { JobQueue } from '../kernel/jobs';
 import type { ModuleRegistry } from '../kernel/module';
+
+/** A transaction that PostgreSQL aborted to break a deadlock (or a serialization failure) runs again, this often in all. */
+const TRANSACTION_ATTEMPTS = 3;
+
+/** Failures that mean "the same work, run again, will probably succeed": nothing was written. */
+function isRetryable(error: unknown): boolean {
+  const code = (error as { code?: string } | undefined)?.code;
+  return error instanceof DeadlockException || code === '40P01' || code === '40001';
+}
 
 /** The long-lived parts of one server instance, shared by all its requests. */
 export interface AppServices {
@@ -120,23 +130,35 @@ export class RequestContext {
   }
 
   /**
-   * Runs `work` in one transaction; its events are sent only if it commits. On any throw nothing is written.
+   * Runs `work` in one transaction; its events are sent only if it commits. On any throw nothing is written; a
+   * transaction PostgreSQL aborted for a deadlock or a serialization failure runs `work` again (fresh UnitOfWork),
+   * so `work` must keep its effects inside the transaction.
    * After it commits, the request's DataLoader caches are dropped: a mutation payload, or the next mutation of the
    * same document, must not see a batch loaded before the change. Entities the request already holds stay as they
    * are; a service that changes rows with raw SQL re-reads the entities it returns.
    */
   async transaction<T>(work: (uow: UnitOfWork) => Promise<T>): Promise<T> {
-    const result = await this.em.transactional(async (em) => {
-      const uow = new UnitOfWork(this, em as EntityManager);
-      const result = await work(uow);
-      await em.flush();
-      // NOTIFY inside the transaction: PostgreSQL delivers it at commit and drops it on rollback.
-      for (const event of uow.events) {
-        await em.getConnection().execute('select pg_notify(?, ?)', [EVENTS_CHANNEL, encodeEvent(event)], 'run', em.getTransactionContext());
+    // Only the outermost transaction retries: a deadlock aborts all of it, savepoints included.
+    const attempts = this.em.isInTransaction() ? 1 : TRANSACTION_ATTEMPTS;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await this.em.transactional(async (em) => {
+          const uow = new UnitOfWork(this, em as EntityManager);
+          const result = await work(uow);
+          await em.flush();
+          // NOTIFY inside the transaction: PostgreSQL delivers it at commit and drops it on rollback.
+          for (const event of uow.events) {
+            await em.getConnection().execute('select pg_notify(?, ?)', [EVENTS_CHANNEL, encodeEvent(event)], 'run', em.getTransactionContext());
+          }
+          return result;
+        });
+        this.loaders.clear();
+        return result;
+      } catch (error) {
+        if (attempt >= attempts || !isRetryable(error)) throw error;
+        this.app.logger.warn({ requestId: this.requestId, attempt, code: (error as { code?: string }).code }, 'transaction retried');
       }
-      return result;
-    });
-    this.loaders.clear();
-    return result;
+    }
   }
+
 }

@@ -80,13 +80,14 @@ export async function seedDemoWorkspace(app: AppServices): Promise<DemoSummary |
   const seededModules: string[] = [];
   for (const module of app.registry.modules) {
     if (!module.seedDemo) continue;
-    await RequestContext.forSystem(app, workspaceId).transaction(async (uow) => {
-      if (await uow.em.count(DemoSeed, { module: module.name })) return;
+    const seeded = await RequestContext.forSystem(app, workspaceId).transaction(async (uow) => {
+      if (await uow.em.count(DemoSeed, { module: module.name })) return false;
       // the module's own ctx.transaction joins this one (a savepoint), so its rows and the record commit together
       await module.seedDemo!(uow.context());
       uow.em.create(DemoSeed, { module: module.name } as any);
-      seededModules.push(module.name);
+      return true;
     });
+    if (seeded) seededModules.push(module.name);
   }
   return {
     created,

@@ -1,0 +1,38 @@
+import { Workspace } from '../src/auth/entities';
+import { RequestContext } from '../src/context';
+import { parseGlobalId } from '../src/graphql/global-id';
+import { signUpWorkspace } from './support/fixtures';
+import { startTestServer, type TestServer } from './support/server';
+
+/** ctx.transaction runs again a transaction that PostgreSQL aborted to break a deadlock. */
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+it('retries the transaction PostgreSQL chose as the deadlock victim, so both writers succeed', async () => {
+  const [a, b] = await Promise.all([signUpWorkspace(server.url, '甲'), signUpWorkspace(server.url, '乙')]);
+  const ids = [parseGlobalId(a.workspaceId)!.id, parseGlobalId(b.workspaceId)!.id];
+  // Both transactions lock their first row, wait for each other, then want the other's row: a deadlock.
+  let arrived = 0;
+  let release!: () => void;
+  const bothHoldFirstLock = new Promise<void>((resolve) => (release = resolve));
+  const attempts = [0, 0];
+  const writer = (first: number, second: number) => {
+    const ctx = RequestContext.forSystem(server.services);
+    return ctx.transaction(async (uow) => {
+      attempts[first] += 1;
+      await uow.em.nativeUpdate(Workspace, { id: ids[first] }, { name: `写者${first}` }, { filters: false });
+      if (++arrived === 2) release();
+      await bothHoldFirstLock;
+      await uow.em.nativeUpdate(Workspace, { id: ids[second] }, { name: `写者${first}` }, { filters: false });
+      return first;
+    });
+  };
+  const results = await Promise.all([writer(0, 1), writer(1, 0)]);
+  expect(results).toEqual([0, 1]);
+  expect(attempts[0] + attempts[1]).toBe(3); // the victim ran twice
+});
