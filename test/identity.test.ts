@@ -123,6 +123,10 @@ describe('API keys', () => {
     expect(dataOf(await gql(server.url, `{ users(first: 5) { totalCount } }`, {}, secret)).users.totalCount).toBe(1);
     // a scope the key lacks
     expect(errorCode(await gql(server.url, `{ workspace { name } }`, {}, secret))).toBe('FORBIDDEN');
+    // its use is recorded (to the minute) for the owner to see
+    const listed = dataOf(await gql(server.url, `{ apiKeys { nodes { name prefix lastUsedAt createdBy { id } } } }`, {}, owner.token)).apiKeys.nodes;
+    expect(listed).toEqual([{ name: '订单系统', prefix: secret.slice(0, 11), lastUsedAt: expect.any(String), createdBy: { id: owner.userId } }]);
+    expect(Date.now() - Date.parse(listed[0].lastUsedAt)).toBeLessThan(60_000);
     // the secret is stored hashed only
     const stored = await adminQuery(`select secret_hash, prefix from api_key`, server.databaseName);
     expect(JSON.stringify(stored.rows)).not.toContain(secret.slice(12));
