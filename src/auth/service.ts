@@ -59,7 +59,7 @@ export async function login(ctx: RequestContext, input: LoginInput): Promise<{ t
   const windowStart = new Date(Date.now() - LOGIN_FAILURE_WINDOW_MINUTES * 60_000);
   // Attempts for one email take turns under a transaction-scoped advisory lock, so parallel guesses are counted
   // exactly like sequential ones; the failure row commits with the attempt, even though the answer is an error.
-  const user = await ctx.em.fork().transactional(async (em) => {
+  const user = await ctx.transaction(async ({ em }) => {
     await em.execute('select pg_advisory_xact_lock(hashtext(?))', [emailHash]);
     if ((await em.count(LoginFailure, { emailHash, createdAt: { $gt: windowStart } })) >= LOGIN_FAILURE_LIMIT) return 'THROTTLED';
     const found = await em.findOne(User, { email }, { filters: false });

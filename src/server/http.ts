@@ -46,10 +46,7 @@ function requestPlugin(app: AppServices): ApolloServerPlugin<RequestContext> {
       let cost: OperationCost | undefined;
       return {
         async didResolveOperation({ document, request, operationName, schema }) {
-          cost = checkOperationLimits(schema, document, request.variables, operationName, {
-            maxDepth: config.maxQueryDepth,
-            maxCost: config.maxQueryCost,
-          });
+          cost = checkOperationLimits(schema, document, request.variables, operationName, config);
         },
         async willSendResponse({ response, operationName, document, errors }) {
           if (response.body.kind === 'single') {

@@ -1,5 +1,6 @@
 import { DocumentNode, FragmentDefinitionNode, GraphQLSchema, Kind, OperationDefinitionNode, SelectionSetNode } from 'graphql';
 import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
+import type { Config } from '../config';
 import { AppError } from '../graphql/errors';
 
 export interface OperationCost {
@@ -41,8 +42,9 @@ export function checkOperationLimits(
   document: DocumentNode,
   variables: Record<string, unknown> | undefined,
   operationName: string | undefined | null,
-  limits: { maxDepth: number; maxCost: number },
+  config: Pick<Config, 'maxQueryDepth' | 'maxQueryCost'>,
 ): OperationCost {
+  const limits = { maxDepth: config.maxQueryDepth, maxCost: config.maxQueryCost };
   const fragments = new Map<string, FragmentDefinitionNode>();
   const operations: OperationDefinitionNode[] = [];
   for (const definition of document.definitions) {

@@ -77,10 +77,7 @@ export function startWebSocketServer(
         logger.info({ principal: connection.principal?.kind ?? 'ANONYMOUS', operation: payload.operationName ?? null, transport: 'websocket' }, 'graphql request');
         // Price operations like HTTP ones; errors here are returned to the client, not thrown.
         try {
-          checkOperationLimits(schema, parse(payload.query), payload.variables ?? undefined, payload.operationName, {
-            maxDepth: config.maxQueryDepth,
-            maxCost: config.maxQueryCost,
-          });
+          checkOperationLimits(schema, parse(payload.query), payload.variables ?? undefined, payload.operationName, config);
         } catch (error) {
           if (error instanceof GraphQLError) return [error];
         }
