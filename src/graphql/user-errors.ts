@@ -14,6 +14,7 @@ export enum UserErrorCode {
   CONFLICT = 'CONFLICT',
   ALREADY_DONE = 'ALREADY_DONE',
   LIMIT_EXCEEDED = 'LIMIT_EXCEEDED',
+  PHONE_INVALID = 'PHONE_INVALID',
 }
 registerEnumType(UserErrorCode, {
   name: 'UserErrorCode',
@@ -29,6 +30,7 @@ registerEnumType(UserErrorCode, {
     CONFLICT: { description: 'Someone else changed the record since it was read: reload and retry' },
     ALREADY_DONE: { description: 'The action was already carried out and cannot be repeated' },
     LIMIT_EXCEEDED: { description: 'Too many items in one request' },
+    PHONE_INVALID: { description: 'Not a phone number: a mainland mobile or landline with area code, or a number with its country code (+852…)' },
   },
 });
 
@@ -82,6 +84,7 @@ const CONSTRAINT_CODES: Record<string, UserErrorCode> = {
   minLength: UserErrorCode.TOO_SHORT,
   maxLength: UserErrorCode.TOO_LONG,
   arrayMaxSize: UserErrorCode.LIMIT_EXCEEDED,
+  isPhone: UserErrorCode.PHONE_INVALID,
 };
 
 function flatten(errors: ValidationError[], path: string[]): UserError[] {

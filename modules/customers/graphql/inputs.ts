@@ -40,7 +40,7 @@ export class MerchantInput {
   @MaxLength(200)
   location?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Contact phone of the business' })
+  @Field(() => String, { nullable: true, description: 'Contact phone of the business, in the forms `phone` accepts' })
   @IsOptional()
   @IsPhone()
   contactPhone?: string | null;
@@ -70,7 +70,7 @@ export class CustomerProfileInput {
   @MaxLength(100)
   nickname?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Mainland mobile or landline with area code; unique in the workspace' })
+  @Field(() => String, { nullable: true, description: 'Mainland mobile (13812345678), mainland landline with area code (021-12345678), or any other number with its country code (+852 9123 4567), stored as E.164; unique in the workspace; PHONE_INVALID otherwise' })
   @IsOptional()
   @IsPhone()
   phone?: string | null;

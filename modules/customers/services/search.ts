@@ -8,6 +8,7 @@ import { Customer } from '../entities/customer';
 import { FollowUp } from '../entities/follow-up';
 import { CustomerSort, type CustomerFilter } from '../graphql/args';
 import { CUSTOMER_PERMISSIONS } from '../permissions';
+import { normalisePhone } from './contact';
 
 const escapeLike = (term: string) => term.replace(/[\\%_]/g, (c) => `\\${c}`);
 
@@ -21,8 +22,10 @@ function searchCondition(ctx: RequestContext, raw: string): FilterQuery<Customer
   if (!term) return undefined;
   const conditions: FilterQuery<Customer>[] = [{ searchText: { $ilike: `%${escapeLike(term)}%` } }];
   if (ctx.can(CUSTOMER_PERMISSIONS.pii)) {
+    // A whole number matches in its stored form (+852 9123 4567 → +85291234567); a part of one by its digits.
     const digits = term.replace(/[\s()-]/g, '');
-    if (/^\+?\d+$/.test(digits)) conditions.push({ phone: { $like: `%${digits.replace(/^\+?86(?=1)/, '')}%` } });
+    const phone = normalisePhone(term) ?? (/^\+?\d+$/.test(digits) ? digits.replace(/^\+?86(?=1)/, '') : undefined);
+    if (phone) conditions.push({ phone: { $like: `%${phone}%` } });
     conditions.push({ email: { $like: `%${escapeLike(term)}%` } });
   }
   return { $or: conditions };
