@@ -5,6 +5,7 @@ import { Migration20261125172446_LoginFailures } from './Migration20261125172446
 import { Migration20261125173741_DemoSeeds } from './Migration20261125173741_DemoSeeds';
 import { Migration20261125174304_TagVersion } from './Migration20261125174304_TagVersion';
 import { Migration20261125182000_CustomerChildrenNoCascade } from './Migration20261125182000_CustomerChildrenNoCascade';
+import { Migration20261130080500_AmericanNames } from './Migration20261130080500_AmericanNames';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so that compiled and test runs load the same set.
@@ -17,4 +18,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261125173741_DemoSeeds', class: Migration20261125173741_DemoSeeds },
   { name: 'Migration20261125174304_TagVersion', class: Migration20261125174304_TagVersion },
   { name: 'Migration20261125182000_CustomerChildrenNoCascade', class: Migration20261125182000_CustomerChildrenNoCascade },
+  { name: 'Migration20261130080500_AmericanNames', class: Migration20261130080500_AmericanNames },
 ];

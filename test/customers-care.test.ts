@@ -26,14 +26,14 @@ const BIRTH_YEARS = { inThreeDays: 1992, today: 1984, inTwentyDays: 2000 };
 const birthdayIn = (days: number, year: number, now = Date.now()) => `${year}${dayOffset(days, now).slice(4)}`;
 
 describe('tags and portraits', () => {
-  it('defines tags with unique names and valid colours, tags and untags customers in bulk, and deleting a tag takes it off', async () => {
+  it('defines tags with unique names and valid colors, tags and untags customers in bulk, and deleting a tag takes it off', async () => {
     const owner = await signUpWorkspace(server.url);
-    const vip = await createTag(server.url, owner.token, { name: 'VIP', colour: '#ff0000', group: 'CONSUMPTION', kind: 'MODEL', description: 'RFM 重要价值客户' });
-    expect(vip).toMatchObject({ name: 'VIP', colour: '#FF0000', group: 'CONSUMPTION', kind: 'MODEL' });
+    const vip = await createTag(server.url, owner.token, { name: 'VIP', color: '#ff0000', group: 'CONSUMPTION', kind: 'MODEL', description: 'RFM 重要价值客户' });
+    expect(vip).toMatchObject({ name: 'VIP', color: '#FF0000', group: 'CONSUMPTION', kind: 'MODEL' });
     const duplicate = dataOf(await gql(server.url, TAG_CREATE, { input: { name: 'VIP', group: 'PREFERENCE' } }, owner.token)).tagCreate;
     expect(duplicate.userErrors).toEqual([expect.objectContaining({ field: ['input', 'name'], code: 'DUPLICATE' })]);
-    const badColour = dataOf(await gql(server.url, TAG_CREATE, { input: { name: '红色', colour: 'red', group: 'PREFERENCE' } }, owner.token)).tagCreate;
-    expect(badColour.userErrors).toEqual([expect.objectContaining({ field: ['input', 'colour'], code: 'INVALID' })]);
+    const badColor = dataOf(await gql(server.url, TAG_CREATE, { input: { name: '红色', color: 'red', group: 'PREFERENCE' } }, owner.token)).tagCreate;
+    expect(badColor.userErrors).toEqual([expect.objectContaining({ field: ['input', 'color'], code: 'INVALID' })]);
     const outdoor = await createTag(server.url, owner.token, { name: '户外', group: 'PREFERENCE' });
 
     const customers = [];
@@ -51,20 +51,20 @@ describe('tags and portraits', () => {
     expect(deleted).toEqual({ deletedTagId: outdoor.id, userErrors: [] });
     const tags = dataOf(await gql(server.url, `query($id: ID!) { customer(id: $id) { tags { name } } tags { totalCount nodes { name } } }`, { id: customers[1].id }, owner.token));
     expect(tags).toEqual({ customer: { tags: [{ name: 'VIP' }] }, tags: { totalCount: 1, nodes: [{ name: 'VIP' }] } });
-    const renamed = dataOf(await gql(server.url, `mutation($input: TagUpdateInput!) { tagUpdate(input: $input) { tag { name colour } userErrors { code } } }`, { input: { id: vip.id, version: 1, name: '重要价值', colour: '#00aa00' } }, owner.token)).tagUpdate;
-    expect(renamed).toEqual({ tag: { name: '重要价值', colour: '#00AA00' }, userErrors: [] });
+    const renamed = dataOf(await gql(server.url, `mutation($input: TagUpdateInput!) { tagUpdate(input: $input) { tag { name color } userErrors { code } } }`, { input: { id: vip.id, version: 1, name: '重要价值', color: '#00aa00' } }, owner.token)).tagUpdate;
+    expect(renamed).toEqual({ tag: { name: '重要价值', color: '#00AA00' }, userErrors: [] });
   });
 
   it('updates a tag with the version read: a stale version is CONFLICT and changes nothing, also between concurrent edits', async () => {
     const owner = await signUpWorkspace(server.url);
     const crm = await createUserWithRole(server.url, owner.token, 'CRM_SPECIALIST');
-    const TAG_UPDATE = `mutation($input: TagUpdateInput!) { tagUpdate(input: $input) { tag { id name colour version } userErrors { field message code } } }`;
+    const TAG_UPDATE = `mutation($input: TagUpdateInput!) { tagUpdate(input: $input) { tag { id name color version } userErrors { field message code } } }`;
     const tag = dataOf(await gql(server.url, `mutation($input: TagCreateInput!) { tagCreate(input: $input) { tag { id version } userErrors { code } } }`,
       { input: { name: '高价值', group: 'CONSUMPTION' } }, owner.token)).tagCreate.tag;
     expect(tag.version).toBe(1);
 
     const first = dataOf(await gql(server.url, TAG_UPDATE, { input: { id: tag.id, version: 1, name: '重要价值' } }, owner.token)).tagUpdate;
-    expect(first).toEqual({ tag: { id: tag.id, name: '重要价值', colour: '#1677FF', version: 2 }, userErrors: [] });
+    expect(first).toEqual({ tag: { id: tag.id, name: '重要价值', color: '#1677FF', version: 2 }, userErrors: [] });
     const stale = dataOf(await gql(server.url, TAG_UPDATE, { input: { id: tag.id, version: 1, name: '别的名字' } }, crm.token)).tagUpdate;
     expect(stale).toEqual({
       tag: null,
@@ -74,20 +74,20 @@ describe('tags and portraits', () => {
     expect(dataOf(await gql(server.url, read, { id: tag.id }, owner.token)).node).toEqual({ name: '重要价值', version: 2 });
 
     // Two agents who read version 2 save at once: one wins, the others are told, none overwrites silently.
-    const colours = ['#111111', '#222222', '#333333', '#444444'];
-    const racing = await Promise.all(colours.map((colour) => gql(server.url, TAG_UPDATE, { input: { id: tag.id, version: 2, colour } }, owner.token)));
+    const colors = ['#111111', '#222222', '#333333', '#444444'];
+    const racing = await Promise.all(colors.map((color) => gql(server.url, TAG_UPDATE, { input: { id: tag.id, version: 2, color } }, owner.token)));
     const payloads = racing.map((r) => dataOf(r).tagUpdate);
     expect(payloads.filter((p) => p.tag)).toHaveLength(1);
     for (const p of payloads.filter((p) => !p.tag)) expect(p.userErrors).toEqual([expect.objectContaining({ field: ['input', 'version'], code: 'CONFLICT' })]);
     const winner = payloads.find((p) => p.tag).tag;
     expect(winner.version).toBe(3);
-    expect(dataOf(await gql(server.url, `{ tags { nodes { colour version } } }`, {}, owner.token)).tags.nodes).toEqual([{ colour: winner.colour, version: 3 }]);
+    expect(dataOf(await gql(server.url, `{ tags { nodes { color version } } }`, {}, owner.token)).tags.nodes).toEqual([{ color: winner.color, version: 3 }]);
   });
 
-  it('builds the portrait: tags by group, statistics with favourites, handling strategy and age', async () => {
+  it('builds the portrait: tags by group, statistics with favorites, handling strategy and age', async () => {
     const owner = await signUpWorkspace(server.url);
     const birthday = `${new Date().getUTCFullYear() - 30}-01-01`;
-    const customer = await createCustomer(server.url, owner.token, { name: '郭靖', birthday, personalityType: 'FRIENDLY', behaviourType: 'CONFUSED' });
+    const customer = await createCustomer(server.url, owner.token, { name: '郭靖', birthday, personalityType: 'FRIENDLY', behaviorType: 'CONFUSED' });
     const tags = [
       await createTag(server.url, owner.token, { name: '男性', group: 'DEMOGRAPHIC', kind: 'FACT' }),
       await createTag(server.url, owner.token, { name: '高消费', group: 'CONSUMPTION', kind: 'MODEL' }),
@@ -100,11 +100,11 @@ describe('tags and portraits', () => {
       { sku: 'T3', title: '袜子', category: '服饰', brand: '黑钻', quantity: 2, unitPrice: '50.00' },
     ];
     dataOf(await gql(server.url, ORDER_UPSERT, { input: order({ customerId: customer.id, totalAmount: '1400.00', items }) }, owner.token));
-    const portrait = dataOf(await gql(server.url, `query($id: ID!) { customer(id: $id) { personalityType behaviourType portrait {
+    const portrait = dataOf(await gql(server.url, `query($id: ID!) { customer(id: $id) { personalityType behaviorType portrait {
       tagGroups { group tags { name kind } } handlingStrategy age merchant { shopName }
-      orderStats { orderCount totalSpent averageOrderValue favouriteCategory favouriteBrand } } } }`, { id: customer.id }, owner.token)).customer;
+      orderStats { orderCount totalSpent averageOrderValue favoriteCategory favoriteBrand } } } }`, { id: customer.id }, owner.token)).customer;
     expect(portrait).toMatchObject({
-      personalityType: 'FRIENDLY', behaviourType: 'CONFUSED',
+      personalityType: 'FRIENDLY', behaviorType: 'CONFUSED',
       portrait: {
         tagGroups: [
           { group: 'DEMOGRAPHIC', tags: [{ name: '男性', kind: 'FACT' }] },
@@ -112,7 +112,7 @@ describe('tags and portraits', () => {
           { group: 'PREFERENCE', tags: [{ name: '户外运动', kind: 'MANUAL' }] },
         ],
         age: 30, merchant: null,
-        orderStats: { orderCount: 1, totalSpent: '1400.00', averageOrderValue: '1400.00', favouriteCategory: '户外', favouriteBrand: '黑钻' },
+        orderStats: { orderCount: 1, totalSpent: '1400.00', averageOrderValue: '1400.00', favoriteCategory: '户外', favoriteBrand: '黑钻' },
       },
     });
     expect(portrait.portrait.handlingStrategy).toContain('友善型：提供最好的服务');

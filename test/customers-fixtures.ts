@@ -17,7 +17,7 @@ export const ORDER_UPSERT = `mutation($input: OrderInput!) {
   userErrors { field message code } } }`;
 export const ORDERS_IMPORT = `mutation($input: OrdersImportInput!) {
   ordersImport(input: $input) { importedCount createdCustomers userErrors { index field message code } } }`;
-export const TAG_CREATE = `mutation($input: TagCreateInput!) { tagCreate(input: $input) { tag { id name group kind colour } userErrors { field message code } } }`;
+export const TAG_CREATE = `mutation($input: TagCreateInput!) { tagCreate(input: $input) { tag { id name group kind color } userErrors { field message code } } }`;
 
 /** Creates a customer and fails the test on userErrors. */
 export async function createCustomer(url: string, token: string, input: Record<string, unknown>): Promise<any> {

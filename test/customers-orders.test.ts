@@ -17,7 +17,7 @@ const count = async (table: string, workspace: SignedUp) =>
     `select count(*) from ${table} where workspace_id = (select workspace_id from "user" where email = $1)`, server.databaseName, [workspace.email],
   )).rows[0].count);
 
-const STATS = `query($id: ID!) { customer(id: $id) { orderStats { orderCount currency totalSpent averageOrderValue firstPurchaseAt lastPurchaseAt favouriteCategory favouriteBrand }
+const STATS = `query($id: ID!) { customer(id: $id) { orderStats { orderCount currency totalSpent averageOrderValue firstPurchaseAt lastPurchaseAt favoriteCategory favoriteBrand }
   orders(first: 10) { totalCount nodes { externalId status totalAmount items { sku quantity unitPrice category brand } } } } }`;
 
 describe('orderUpsert', () => {
@@ -36,7 +36,7 @@ describe('orderUpsert', () => {
     expect(await count('customer_order', owner)).toBe(1);
     expect(await count('order_item', owner)).toBe(1);
     const stats = dataOf(await gql(server.url, STATS, { id: customer.id }, owner.token)).customer.orderStats;
-    expect(stats).toMatchObject({ orderCount: 1, currency: 'CNY', totalSpent: '99.99', averageOrderValue: '99.99', favouriteCategory: '家居', favouriteBrand: '膳魔师' });
+    expect(stats).toMatchObject({ orderCount: 1, currency: 'CNY', totalSpent: '99.99', averageOrderValue: '99.99', favoriteCategory: '家居', favoriteBrand: '膳魔师' });
   });
 
   it('refuses bad orders with clear userErrors and writes nothing', async () => {
@@ -71,7 +71,7 @@ describe('orderUpsert', () => {
     expect(errorCode(await gql(server.url, ORDER_UPSERT, { input: order({ customerId: customer.id, status: 'LOST' }) }, owner.token))).toBe('BAD_USER_INPUT');
   });
 
-  it('leaves cancelled and refunded orders out of the statistics, and moving an order updates both customers', async () => {
+  it('leaves canceled and refunded orders out of the statistics, and moving an order updates both customers', async () => {
     const owner = await signUpWorkspace(server.url);
     const a = await createCustomer(server.url, owner.token, { name: '沙僧' });
     const b = await createCustomer(server.url, owner.token, { name: '唐僧' });

@@ -94,13 +94,16 @@ describe('consent, export and erasure', () => {
     dataOf(await gql(server.url, ORDER_UPSERT, { input: order({ customerId: customer.id, externalId: 'E-1' }) }, owner.token));
     dataOf(await gql(server.url, FOLLOW_UP, { input: { customerId: customer.id, method: 'WECHAT', content: '询问尺码', outcome: '已解答' } }, owner.token));
     const consent = dataOf(await gql(server.url, CONSENT, { input: { customerId: customer.id, policyVersion: '2025-01', marketingConsent: true, channel: 'APP' } }, owner.token)).customerConsentRecord;
-    expect(consent).toMatchObject({ consent: { policyVersion: '2025-01', marketingConsent: true, channel: 'APP' }, userErrors: [] });
+    // channels are codes, stored lower-case like platforms
+    expect(consent).toMatchObject({ consent: { policyVersion: '2025-01', marketingConsent: true, channel: 'app' }, userErrors: [] });
+    const badChannel = dataOf(await gql(server.url, CONSENT, { input: { customerId: customer.id, policyVersion: 'v2', marketingConsent: true, channel: 'app store' } }, owner.token));
+    expect(badChannel.customerConsentRecord).toEqual({ consent: null, userErrors: [{ field: ['input', 'channel'], code: 'INVALID' }] });
 
     const exported = dataOf(await gql(server.url, EXPORT, { id: customer.id }, owner.token)).customerDataExport;
     expect(exported).toMatchObject({
       customer: { customerNo: customer.customerNo, name: '赵敏', nickname: '敏敏', phone: '13711112222', email: 'zhaomin@example.com', birthday: '1995-08-08', province: '广东', city: '深圳' },
       externalIds: [{ platform: 'wechat', value: 'o_zhaomin' }],
-      consents: [{ policyVersion: '2025-01', marketingConsent: true, channel: 'APP' }],
+      consents: [{ policyVersion: '2025-01', marketingConsent: true, channel: 'app' }],
       tags: [{ name: '高价值', group: 'CONSUMPTION' }],
       orders: [{ externalId: 'E-1', totalAmount: '199.00', items: [{ sku: 'SKU-1', unitPrice: '199.00' }] }],
       followUps: [{ method: 'WECHAT', content: '询问尺码', outcome: '已解答' }],

@@ -97,7 +97,7 @@ describe('customerMerge against concurrent writes to the merged customer', () =>
 
   it('a follow-up, tags and a consent for the merged customer, sent while it is merged, are NOT_FOUND, never written and lost', async () => {
     const owner = await signUpWorkspace(server.url);
-    const tag = await createTag(server.url, owner.token, { name: 'vip', colour: '#FF0000', group: 'CONSUMPTION', kind: 'MANUAL' });
+    const tag = await createTag(server.url, owner.token, { name: 'vip', color: '#FF0000', group: 'CONSUMPTION', kind: 'MANUAL' });
     const { keep, dupe, release, merge } = await stuckMerge(owner);
     const writes = Promise.all([
       gql(server.url, FOLLOW_UP, { input: { customerId: dupe.id, method: 'SMS', content: 'during merge' } }, owner.token),
@@ -160,7 +160,7 @@ describe('customerErase against concurrent writes to the erased customer', () =>
   it('tags added while the customer is erased are taken off by the erase', async () => {
     const owner = await signUpWorkspace(server.url);
     const customer = await createCustomer(server.url, owner.token, { name: '丁' });
-    const tag = await createTag(server.url, owner.token, { name: '孕妈', colour: '#00FF00', group: 'DEMOGRAPHIC', kind: 'FACT' });
+    const tag = await createTag(server.url, owner.token, { name: '孕妈', color: '#00FF00', group: 'DEMOGRAPHIC', kind: 'FACT' });
     // An uncommitted tagging of the same pair: customerTagsAdd's insert waits on it, after it has checked the customer.
     const release = await holdLock([[
       `insert into customer_tag (id, created_at, updated_at, workspace_id, customer_id, tag_id)

@@ -246,11 +246,11 @@ describe('finding customers', () => {
 
     const list = `query($first: Int) { customers(first: $first) { totalCount nodes { id customerNo name phone email
       tags { name } externalIds { value } orderStats { orderCount totalSpent averageOrderValue lastPurchaseAt }
-      portrait { tagGroups { group tags { name } } orderStats { favouriteCategory favouriteBrand } } } } }`;
+      portrait { tagGroups { group tags { name } } orderStats { favoriteCategory favoriteBrand } } } } }`;
     const ten = await gql(server.url, list, { first: 10 }, owner.token);
     const hundred = await gql(server.url, list, { first: 100 }, owner.token);
     expect(dataOf(hundred).customers.nodes).toHaveLength(100);
-    expect(dataOf(hundred).customers.nodes[0]).toMatchObject({ tags: [{ name: '老客' }], orderStats: { orderCount: 1, totalSpent: '199.00' }, portrait: { orderStats: { favouriteCategory: '母婴' } } });
+    expect(dataOf(hundred).customers.nodes[0]).toMatchObject({ tags: [{ name: '老客' }], orderStats: { orderCount: 1, totalSpent: '199.00' }, portrait: { orderStats: { favoriteCategory: '母婴' } } });
     expect(hundred.extensions!.sqlStatements).toBe(ten.extensions!.sqlStatements);
     expect(hundred.extensions!.sqlStatements).toBeLessThanOrEqual(8);
   });

@@ -1,6 +1,6 @@
 import { Entity, Enum, Index, Property } from '@mikro-orm/core';
 import { JSONObjectResolver } from 'graphql-scalars';
-import { Field, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { WorkspaceScopedEntity } from '../db/base-entity';
 import { Node } from '../graphql/node';
 
@@ -51,7 +51,7 @@ export class AuditEntry extends WorkspaceScopedEntity {
   @Property({ type: 'jsonb', nullable: true })
   changes?: Record<string, unknown>;
 
-  @Field({ nullable: true, description: 'Request id, to find the request in the server log' })
+  @Field(() => ID, { nullable: true, description: 'Request id, to find the request in the server log' })
   @Property({ nullable: true })
   requestId?: string;
 }

@@ -76,7 +76,7 @@ export class ApiKey extends WorkspaceScopedEntity {
   @Property({ type: 'text[]' })
   scopes!: string[];
 
-  @Field({ description: 'The public start of the secret (sk_xxxxxxxx), to recognise a key without its secret' })
+  @Field({ description: 'The public start of the secret (sk_xxxxxxxx), to recognize a key without its secret' })
   @Property({ length: 16 })
   @Unique()
   prefix!: string;

@@ -131,7 +131,7 @@ export async function waitUntilReady(url: string, timeoutMs = 30_000): Promise<v
 }
 
 /**
- * Starts (initialising on first use) a PostgreSQL cluster in `dataDir`.
+ * Starts (initializing on first use) a PostgreSQL cluster in `dataDir`.
  * A lock file holds the pid of the node process using the cluster: a second live user is refused,
  * and a postgres left behind by a killed process is shut down before we start ours.
  */

@@ -19,7 +19,7 @@ export interface DomainEvent {
 export const EVENTS_CHANNEL = 'domain_events';
 const MAX_PAYLOAD_BYTES = 7900;
 
-/** Serialises an event for NOTIFY; refuses payloads PostgreSQL would reject. */
+/** Serializes an event for NOTIFY; refuses payloads PostgreSQL would reject. */
 export function encodeEvent(event: DomainEvent): string {
   const payload = JSON.stringify(event);
   if (Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES) {

@@ -7,7 +7,7 @@ import { JobQueue } from '../../src/kernel/jobs';
 import { createRegistry } from '../../src/kernel/registry';
 
 const TEMPLATE_DATABASE = 'app_template';
-/** Advisory lock id that serialises template creation across Jest workers. */
+/** Advisory lock id that serializes template creation across Jest workers. */
 const TEMPLATE_LOCK = 7_352_001;
 
 function serverUrl(): string {

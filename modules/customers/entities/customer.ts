@@ -5,7 +5,7 @@ import { WorkspaceScopedEntity } from '../../../src/db/base-entity';
 import { Node } from '../../../src/graphql/node';
 import type { Workspace } from '../../../src/auth/entities';
 import {
-  AssetsBand, BehaviourType, BusinessStatus, CustomerKind, Gender, MembershipLevel, PersonalityType,
+  AssetsBand, BehaviorType, BusinessStatus, CustomerKind, Gender, MembershipLevel, PersonalityType,
 } from './enums';
 
 /**
@@ -79,9 +79,9 @@ export class Customer extends WorkspaceScopedEntity {
   @Enum({ items: () => PersonalityType, nativeEnumName: 'personality_type', nullable: true })
   personalityType?: PersonalityType;
 
-  @Field(() => BehaviourType, { nullable: true, description: 'Behaviour classification, see portrait.handlingStrategy' })
-  @Enum({ items: () => BehaviourType, nativeEnumName: 'behaviour_type', nullable: true })
-  behaviourType?: BehaviourType;
+  @Field(() => BehaviorType, { nullable: true, description: 'Behavior classification, see portrait.handlingStrategy' })
+  @Enum({ items: () => BehaviorType, nativeEnumName: 'behavior_type', nullable: true })
+  behaviorType?: BehaviorType;
 
   // Merchant fields, null for individuals; exposed as `merchant`.
   @Property({ length: 100, nullable: true })
@@ -105,7 +105,7 @@ export class Customer extends WorkspaceScopedEntity {
   @Enum({ items: () => MembershipLevel, nativeEnumName: 'membership_level', nullable: true })
   membershipLevel?: MembershipLevel;
 
-  /** When the latest purchase was placed (cancelled and refunded orders excluded); kept by services/stats.ts. */
+  /** When the latest purchase was placed (canceled and refunded orders excluded); kept by services/stats.ts. */
   @Field(() => DateTimeResolver, { nullable: true, description: 'When the latest purchase was placed; null if the customer never bought' })
   @Property({ type: 'timestamptz', nullable: true })
   lastOrderAt?: Date;
@@ -163,7 +163,7 @@ export class ConsentRecord extends WorkspaceScopedEntity {
   @Property({ type: 'timestamptz' })
   consentedAt!: Date;
 
-  @Field({ description: 'Where it was given, e.g. APP, WECHAT, WEB, STORE' })
+  @Field({ description: 'Where it was given, lower-case, e.g. app, wechat, web, store' })
   @Property({ length: 40 })
   channel!: string;
 }

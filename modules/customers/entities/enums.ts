@@ -41,17 +41,17 @@ registerEnumType(PersonalityType, {
     FRIENDLY: { description: 'Friendly 友善型: easy-going, understanding, often loyal' },
     DOMINANT: { description: 'Dominant 独断型: very self-assured, demands recognition, complains most' },
     ANALYTICAL: { description: 'Analytical 分析型: sensitive and logical, accepts fair handling and reasoned explanations' },
-    SELF_CENTERED: { description: 'Self-centred 自我型: puts their own interest first, expects special treatment' },
+    SELF_CENTERED: { description: 'Self-centered 自我型: puts their own interest first, expects special treatment' },
   },
 });
 
-export enum BehaviourType {
+export enum BehaviorType {
   DEMANDING = 'DEMANDING',
   CONFUSED = 'CONFUSED',
   AGITATED = 'AGITATED',
 }
-registerEnumType(BehaviourType, {
-  name: 'BehaviourType',
+registerEnumType(BehaviorType, {
+  name: 'BehaviorType',
   description: 'Classification by how the customer behaves in contact (按客户表现分类)',
   valuesConfig: {
     DEMANDING: { description: 'Demanding 要求型: insists on specific outcomes' },
@@ -120,7 +120,7 @@ registerEnumType(TagGroup, {
   description: 'The attribute group a tag describes in the customer portrait (客户画像)',
   valuesConfig: {
     DEMOGRAPHIC: { description: 'Demographic attributes 人口属性' },
-    CONSUMPTION: { description: 'Consumption behaviour 消费特征' },
+    CONSUMPTION: { description: 'Consumption behavior 消费特征' },
     PREFERENCE: { description: 'Preferences and interests 兴趣偏好' },
     PERSONALITY: { description: 'Psychology and personality 心理/性格' },
   },
@@ -147,25 +147,25 @@ export enum OrderStatus {
   SHIPPED = 'SHIPPED',
   DELIVERED = 'DELIVERED',
   COMPLETED = 'COMPLETED',
-  CANCELLED = 'CANCELLED',
+  CANCELED = 'CANCELED',
   REFUNDED = 'REFUNDED',
 }
 registerEnumType(OrderStatus, {
   name: 'OrderStatus',
-  description: "An order's state; CANCELLED and REFUNDED orders do not count in purchase statistics",
+  description: "An order's state; CANCELED and REFUNDED orders do not count in purchase statistics",
   valuesConfig: {
     PLACED: { description: 'Placed, not yet paid 已下单' },
     PAID: { description: 'Paid 已付款' },
     SHIPPED: { description: 'Shipped 已发货' },
     DELIVERED: { description: 'Delivered 已签收' },
     COMPLETED: { description: 'Completed 已完成' },
-    CANCELLED: { description: 'Cancelled 已取消' },
+    CANCELED: { description: 'Canceled 已取消' },
     REFUNDED: { description: 'Refunded 已退款' },
   },
 });
 
 /** Orders in these states are left out of the statistics: the customer did not end up buying. */
-export const NON_PURCHASE_STATUSES = [OrderStatus.CANCELLED, OrderStatus.REFUNDED];
+export const NON_PURCHASE_STATUSES = [OrderStatus.CANCELED, OrderStatus.REFUNDED];
 
 export enum FollowUpMethod {
   PHONE = 'PHONE',

@@ -14,9 +14,9 @@ export class Tag extends WorkspaceScopedEntity {
   @Property({ length: 50 })
   name!: string;
 
-  @Field({ description: 'Display colour, #RRGGBB' })
+  @Field({ description: 'Display color, #RRGGBB' })
   @Property({ length: 7 })
-  colour!: string;
+  color!: string;
 
   @Field(() => TagGroup, { description: 'Portrait attribute group' })
   @Enum({ items: () => TagGroup, nativeEnumName: 'tag_group' })

@@ -5,13 +5,12 @@ import { DateTimeResolver, LocalDateResolver } from 'graphql-scalars';
 import { Field, ID, InputType, Int } from 'type-graphql';
 import { DecimalScalar, IsMoney } from '../../../src/graphql/scalars';
 import {
-  AssetsBand, BehaviourType, BusinessStatus, CustomerKind, FollowUpMethod, Gender, MembershipLevel, OrderStatus,
+  AssetsBand, BehaviorType, BusinessStatus, CustomerKind, FollowUpMethod, Gender, MembershipLevel, OrderStatus,
   PersonalityType, TagGroup, TagKind,
 } from '../entities/enums';
+import { IsCode } from '../services/codes';
 import { IsPhone } from '../services/contact';
 
-const PLATFORM = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/;
-const platformRule = { message: 'platform must be 1-40 letters, digits, _ . or -, e.g. taobao' };
 const NOT_BLANK = /\S/;
 const notBlank = (field: string) => ({ message: `${field} must not be empty` });
 export const MAX_IMPORT_ROWS = 1000;
@@ -20,7 +19,7 @@ export const MAX_BULK_CUSTOMERS = 1000;
 @InputType({ description: "A customer's id on a platform or channel" })
 export class ExternalIdInput {
   @Field({ description: 'Platform or channel, e.g. taobao, wechat, order-system (stored lower-case)' })
-  @Matches(PLATFORM, platformRule)
+  @IsCode('taobao')
   platform!: string;
 
   @Field({ description: 'The id there: a buyer nick, an openid, an order-system id' })
@@ -108,9 +107,9 @@ export class CustomerProfileInput {
   @IsOptional()
   personalityType?: PersonalityType | null;
 
-  @Field(() => BehaviourType, { nullable: true, description: 'Behaviour classification' })
+  @Field(() => BehaviorType, { nullable: true, description: 'Behavior classification' })
   @IsOptional()
-  behaviourType?: BehaviourType | null;
+  behaviorType?: BehaviorType | null;
 
   @Field(() => MerchantInput, { nullable: true, description: 'Merchant details (kind MERCHANT only)' })
   @IsOptional()
@@ -201,8 +200,8 @@ export class ConsentRecordInput {
   @Field({ description: 'Agreed to marketing messages' })
   marketingConsent!: boolean;
 
-  @Field({ description: 'Where it was given, e.g. APP, WECHAT, WEB, STORE' })
-  @Length(1, 40)
+  @Field({ description: 'Where it was given, e.g. app, wechat, web, store (stored lower-case)' })
+  @IsCode('app')
   channel!: string;
 
   @Field(() => DateTimeResolver, { nullable: true, description: 'When it was given; defaults to now' })
@@ -217,9 +216,9 @@ export class TagCreateInput {
   @MaxLength(50)
   name!: string;
 
-  @Field({ defaultValue: '#1677FF', description: 'Colour #RRGGBB' })
-  @Matches(/^#[0-9A-Fa-f]{6}$/, { message: 'colour must look like #1677FF' })
-  colour: string = '#1677FF';
+  @Field({ defaultValue: '#1677FF', description: 'Color #RRGGBB' })
+  @Matches(/^#[0-9A-Fa-f]{6}$/, { message: 'color must look like #1677FF' })
+  color: string = '#1677FF';
 
   @Field(() => TagGroup, { description: 'Portrait attribute group' })
   group!: TagGroup;
@@ -247,10 +246,10 @@ export class TagUpdateInput {
   @MaxLength(50)
   name?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'New colour #RRGGBB' })
+  @Field(() => String, { nullable: true, description: 'New color #RRGGBB' })
   @IsOptional()
-  @Matches(/^#[0-9A-Fa-f]{6}$/, { message: 'colour must look like #1677FF' })
-  colour?: string | null;
+  @Matches(/^#[0-9A-Fa-f]{6}$/, { message: 'color must look like #1677FF' })
+  color?: string | null;
 
   @Field(() => TagGroup, { nullable: true, description: 'New group' })
   @IsOptional()
@@ -359,7 +358,7 @@ export class OrderInput {
   customerName?: string | null;
 
   @Field({ description: 'Platform, e.g. taobao (stored lower-case)' })
-  @Matches(PLATFORM, platformRule)
+  @IsCode('taobao')
   platform!: string;
 
   @Field({ description: "The order's id on the platform: the idempotency key" })

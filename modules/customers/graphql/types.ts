@@ -1,5 +1,5 @@
 import { DateTimeResolver, LocalDateResolver } from 'graphql-scalars';
-import { Field, Int, ObjectType } from 'type-graphql';
+import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { MutationPayload, UserError } from '../../../src/graphql/user-errors';
 import { DecimalScalar } from '../../../src/graphql/scalars';
 import { ConsentRecord, Customer } from '../entities/customer';
@@ -35,8 +35,8 @@ export class MerchantProfile {
   membershipLevel?: MembershipLevel;
 }
 
-/** Purchase statistics of one customer; cancelled and refunded orders are left out. */
-@ObjectType({ description: 'Purchase statistics of a customer (cancelled and refunded orders left out)' })
+/** Purchase statistics of one customer; canceled and refunded orders are left out. */
+@ObjectType({ description: 'Purchase statistics of a customer (canceled and refunded orders left out)' })
 export class OrderStats {
   customerId!: string;
 
@@ -103,7 +103,7 @@ export class TagPayload extends MutationPayload {
 
 @ObjectType({ description: 'Result of tagDelete' })
 export class TagDeletePayload extends MutationPayload {
-  @Field(() => String, { nullable: true, description: 'Global id of the deleted tag' })
+  @Field(() => ID, { nullable: true, description: 'Global id of the deleted tag' })
   deletedTagId?: string | null;
 }
 

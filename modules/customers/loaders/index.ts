@@ -74,9 +74,9 @@ export const orderStatsOfCustomer = defineLoader<string, OrderStats>('customers.
   });
 });
 
-/** Favourite category and brand (most units bought), for a batch of customers in one statement. */
-export const favouritesOfCustomer = defineLoader<string, { category: string | null; brand: string | null }>(
-  'customers.favouritesOfCustomer',
+/** Favorite category and brand (most units bought), for a batch of customers in one statement. */
+export const favoritesOfCustomer = defineLoader<string, { category: string | null; brand: string | null }>(
+  'customers.favoritesOfCustomer',
   async (ids, ctx) => {
     const rows = await ctx.em.getConnection().execute<{ customer_id: string; dimension: string; value: string }[]>(
       `with bought as (

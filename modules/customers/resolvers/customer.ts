@@ -16,7 +16,7 @@ import {
   ConsentRecordPayload, CustomerPayload, CustomerPortrait, CustomerUpsertPayload, MerchantProfile, OrderStats, TagGroupTags,
 } from '../graphql/types';
 import {
-  consentsOfCustomer, externalIdsOfCustomer, favouritesOfCustomer, orderStatsOfCustomer, tagsOfCustomer,
+  consentsOfCustomer, externalIdsOfCustomer, favoritesOfCustomer, orderStatsOfCustomer, tagsOfCustomer,
 } from '../loaders';
 import { CUSTOMER_PERMISSIONS } from '../permissions';
 import { maskEmail, maskPhone } from '../services/contact';
@@ -187,9 +187,9 @@ export class CustomerPortraitResolver {
     return orderStatsOfCustomer(ctx).load(portrait.customer.id);
   }
 
-  @FieldResolver(() => String, { nullable: true, description: 'How to handle the customer (应对策略), from personality and behaviour type' })
+  @FieldResolver(() => String, { nullable: true, description: 'How to handle the customer (应对策略), from personality and behavior type' })
   handlingStrategy(@Root() portrait: CustomerPortrait): string | null {
-    return handlingStrategy(portrait.customer.personalityType, portrait.customer.behaviourType);
+    return handlingStrategy(portrait.customer.personalityType, portrait.customer.behaviorType);
   }
 
   @FieldResolver(() => Int, { nullable: true, description: 'Individuals: age in years, from the birthday' })
@@ -207,12 +207,12 @@ export class CustomerPortraitResolver {
 @Resolver(() => OrderStats)
 export class OrderStatsResolver {
   @FieldResolver(() => String, { nullable: true, description: 'Category bought most (by units)' })
-  async favouriteCategory(@Root() stats: OrderStats, @Ctx() ctx: RequestContext): Promise<string | null> {
-    return (await favouritesOfCustomer(ctx).load(stats.customerId)).category;
+  async favoriteCategory(@Root() stats: OrderStats, @Ctx() ctx: RequestContext): Promise<string | null> {
+    return (await favoritesOfCustomer(ctx).load(stats.customerId)).category;
   }
 
   @FieldResolver(() => String, { nullable: true, description: 'Brand bought most (by units)' })
-  async favouriteBrand(@Root() stats: OrderStats, @Ctx() ctx: RequestContext): Promise<string | null> {
-    return (await favouritesOfCustomer(ctx).load(stats.customerId)).brand;
+  async favoriteBrand(@Root() stats: OrderStats, @Ctx() ctx: RequestContext): Promise<string | null> {
+    return (await favoritesOfCustomer(ctx).load(stats.customerId)).brand;
   }
 }

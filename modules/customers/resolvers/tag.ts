@@ -25,7 +25,7 @@ export class TagResolver {
   }
 
   @Authorized(CUSTOMER_PERMISSIONS.write)
-  @Mutation(() => TagPayload, { description: 'Rename, recolour, regroup or redescribe a tag' })
+  @Mutation(() => TagPayload, { description: 'Rename, recolor, regroup or redescribe a tag' })
   tagUpdate(@Arg('input', { description: 'The fields of the input type' }) input: TagUpdateInput, @Ctx() ctx: RequestContext): Promise<TagPayload> {
     return mutationPayload(TagPayload, async () => ({ tag: await tags.updateTag(ctx, input) }));
   }

@@ -10,6 +10,7 @@ import type {
   ConsentRecordInput, CustomerCreateInput, CustomerMergeInput, CustomerUpdateInput, CustomerUpsertInput, ExternalIdInput,
 } from '../graphql/inputs';
 import { CUSTOMER_EVENTS, CUSTOMER_PERMISSIONS } from '../permissions';
+import { normalizeCode } from './codes';
 import { issueCustomerNumbers } from './numbers';
 import { PERSONAL_DATA, type PersonalDataHandler } from './personal-data';
 import { profileChanges, profileProblems, searchTextOf, type ProfileData } from './profile';
@@ -67,7 +68,7 @@ export function assertNotErased(customer: Pick<Customer, 'customerNo' | 'erasedA
 
 const describe = (c: Customer) => `customer ${c.customerNo} (id ${c.globalId})`;
 
-const externalKey = (e: ExternalIdInput) => ({ platform: e.platform.trim().toLowerCase(), externalId: e.value.trim() });
+const externalKey = (e: ExternalIdInput) => ({ platform: normalizeCode(e.platform), externalId: e.value.trim() });
 
 /**
  * The "no customer numbered twice" rule: a phone, email or external id that another customer already has is a
@@ -244,7 +245,7 @@ export async function recordConsent(ctx: RequestContext, input: ConsentRecordInp
     const consentedAt = input.consentedAt ?? new Date();
     if (consentedAt.getTime() > Date.now() + 60_000) throw UserInputFailure.of(['input', 'consentedAt'], 'consentedAt cannot be in the future');
     const consent = uow.em.create(ConsentRecord, {
-      customer, policyVersion: input.policyVersion.trim(), marketingConsent: input.marketingConsent, channel: input.channel.trim(), consentedAt,
+      customer, policyVersion: input.policyVersion.trim(), marketingConsent: input.marketingConsent, channel: normalizeCode(input.channel), consentedAt,
     } as any);
     uow.audit({
       action: 'customers.consent.record', subjectType: 'Customer', subjectId: customer.id,

@@ -1,7 +1,7 @@
 import type { RequestContext } from '../../../src/context';
 import { Customer, CustomerExternalId, ConsentRecord } from '../entities/customer';
 import {
-  AssetsBand, BehaviourType, BusinessStatus, CustomerKind, FollowUpMethod, Gender, MembershipLevel, OrderStatus, PersonalityType, TagGroup, TagKind,
+  AssetsBand, BehaviorType, BusinessStatus, CustomerKind, FollowUpMethod, Gender, MembershipLevel, OrderStatus, PersonalityType, TagGroup, TagKind,
 } from '../entities/enums';
 import { FollowUp } from '../entities/follow-up';
 import { Order, OrderItem } from '../entities/order';
@@ -24,14 +24,14 @@ const PRODUCTS = [
   { sku: 'SM-200', title: '降噪耳机', category: '数码', brand: '华为', price: 99900 },
   { sku: 'FZ-300', title: '纯棉T恤', category: '服饰', brand: '优衣库', price: 9900 },
 ];
-const TAGS: { name: string; group: TagGroup; kind: TagKind; colour: string }[] = [
-  { name: '女性', group: TagGroup.DEMOGRAPHIC, kind: TagKind.FACT, colour: '#EB2F96' },
-  { name: '宝妈', group: TagGroup.DEMOGRAPHIC, kind: TagKind.MANUAL, colour: '#F759AB' },
-  { name: '高价值', group: TagGroup.CONSUMPTION, kind: TagKind.MODEL, colour: '#FA541C' },
-  { name: '沉睡客户', group: TagGroup.CONSUMPTION, kind: TagKind.MODEL, colour: '#8C8C8C' },
-  { name: '户外爱好者', group: TagGroup.PREFERENCE, kind: TagKind.MODEL, colour: '#52C41A' },
-  { name: '价格敏感', group: TagGroup.PREFERENCE, kind: TagKind.MANUAL, colour: '#FAAD14' },
-  { name: '易投诉', group: TagGroup.PERSONALITY, kind: TagKind.MANUAL, colour: '#F5222D' },
+const TAGS: { name: string; group: TagGroup; kind: TagKind; color: string }[] = [
+  { name: '女性', group: TagGroup.DEMOGRAPHIC, kind: TagKind.FACT, color: '#EB2F96' },
+  { name: '宝妈', group: TagGroup.DEMOGRAPHIC, kind: TagKind.MANUAL, color: '#F759AB' },
+  { name: '高价值', group: TagGroup.CONSUMPTION, kind: TagKind.MODEL, color: '#FA541C' },
+  { name: '沉睡客户', group: TagGroup.CONSUMPTION, kind: TagKind.MODEL, color: '#8C8C8C' },
+  { name: '户外爱好者', group: TagGroup.PREFERENCE, kind: TagKind.MODEL, color: '#52C41A' },
+  { name: '价格敏感', group: TagGroup.PREFERENCE, kind: TagKind.MANUAL, color: '#FAAD14' },
+  { name: '易投诉', group: TagGroup.PERSONALITY, kind: TagKind.MANUAL, color: '#F5222D' },
 ];
 
 /** A small deterministic generator, so that every demo start shows the same shop. */
@@ -63,7 +63,7 @@ export async function seedCustomersDemo(ctx: RequestContext): Promise<void> {
         phone: `139${String(10_000_000 + i * 7919).slice(0, 8)}`, email: i % 3 === 0 ? `demo${i + 1}@example.com` : undefined,
         province, city, birthday, birthdayMonthDay: birthday?.slice(5), gender: merchant ? undefined : random.pick([Gender.FEMALE, Gender.MALE, Gender.FEMALE]),
         personalityType: i % 4 === 0 ? random.pick(Object.values(PersonalityType)) : undefined,
-        behaviourType: i % 6 === 0 ? random.pick(Object.values(BehaviourType)) : undefined,
+        behaviorType: i % 6 === 0 ? random.pick(Object.values(BehaviorType)) : undefined,
         shopName: merchant ? SHOPS[(i / 10) | 0] : undefined, location: merchant ? `${province}${city}` : undefined,
         contactPhone: merchant ? `0571-8${String(1_000_000 + i).slice(1)}` : undefined, foundedOn: merchant ? `${random.int(2005, 2020)}-03-15` : undefined,
         assetsBand: merchant ? random.pick(Object.values(AssetsBand)) : undefined, businessStatus: merchant ? BusinessStatus.OPERATING : undefined,
@@ -72,7 +72,7 @@ export async function seedCustomersDemo(ctx: RequestContext): Promise<void> {
       } as any);
       customer.searchText = searchTextOf(customer, [externalId]);
       em.create(CustomerExternalId, { customer, platform: 'taobao', externalId } as any);
-      em.create(ConsentRecord, { customer, policyVersion: '2024-06', marketingConsent: i % 2 === 0, channel: random.pick(['APP', 'WECHAT', 'WEB']), consentedAt: new Date(Date.now() - random.int(200, 400) * day) } as any);
+      em.create(ConsentRecord, { customer, policyVersion: '2024-06', marketingConsent: i % 2 === 0, channel: random.pick(['app', 'wechat', 'web']), consentedAt: new Date(Date.now() - random.int(200, 400) * day) } as any);
       for (const tag of tags) if (random.next() < 0.2) em.create(CustomerTag, { customer, tag } as any);
       for (let n = random.int(0, 6); n > 0; n--) {
         const placedAt = new Date(Date.now() - random.int(1, 365) * day);

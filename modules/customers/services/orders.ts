@@ -9,6 +9,7 @@ import type { OrderInput, OrdersImportInput } from '../graphql/inputs';
 import { ImportUserError, OrdersImportPayload } from '../graphql/types';
 import { CUSTOMER_EVENTS } from '../permissions';
 import { erasedCustomerError } from './customers';
+import { normalizeCode } from './codes';
 import { issueCustomerNumbers } from './numbers';
 import { searchTextOf } from './profile';
 import { refreshLastOrderAt } from './stats';
@@ -85,7 +86,7 @@ async function writeOrders(uow: UnitOfWork, rows: OrderInput[], pathOf: (index: 
   const valid: ValidRow[] = [];
   const firstRowOfKey = new Map<string, number>();
   for (const [index, row] of rows.entries()) {
-    row.platform = row.platform.trim().toLowerCase();
+    row.platform = normalizeCode(row.platform);
     row.currency = row.currency.trim().toUpperCase();
     row.externalId = row.externalId.trim();
     const problems = await rowProblems(row, pathOf(index));

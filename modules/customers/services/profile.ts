@@ -6,13 +6,13 @@ import { normaliseEmail, normalisePhone } from './contact';
 
 /** Text fields copied as given (trimmed; blank means cleared). */
 const TEXT_FIELDS = ['name', 'nickname', 'province', 'city', 'notes'] as const;
-const VALUE_FIELDS = ['kind', 'birthday', 'gender', 'personalityType', 'behaviourType'] as const;
+const VALUE_FIELDS = ['kind', 'birthday', 'gender', 'personalityType', 'behaviorType'] as const;
 export const MERCHANT_FIELDS = ['shopName', 'location', 'contactPhone', 'foundedOn', 'assetsBand', 'businessStatus', 'membershipLevel'] as const;
 
 /** Every column that holds something about the person; merge fills the kept customer's gaps from these. */
 export const PERSONAL_FIELDS = [
   'nickname', 'phone', 'email', 'province', 'city', 'birthday', 'birthdayMonthDay', 'gender', 'notes',
-  'personalityType', 'behaviourType', ...MERCHANT_FIELDS,
+  'personalityType', 'behaviorType', ...MERCHANT_FIELDS,
 ] as const;
 
 export type ProfileData = Partial<Record<keyof Customer, unknown>>;

@@ -1,4 +1,4 @@
-import { BehaviourType, PersonalityType } from '../entities/enums';
+import { BehaviorType, PersonalityType } from '../entities/enums';
 
 /**
  * Handling strategies (应对策略) per classification. FRIENDLY and DOMINANT are the courseware's own words (module 7
@@ -12,14 +12,14 @@ export const PERSONALITY_STRATEGIES: Record<PersonalityType, string> = {
   [PersonalityType.SELF_CENTERED]: '自我型：以礼相待，合理要求尽量满足，不合理的要求耐心解释并坚持原则。',
 };
 
-export const BEHAVIOUR_STRATEGIES: Record<BehaviourType, string> = {
-  [BehaviourType.DEMANDING]: '要求型：认真倾听、确认诉求，在规则范围内尽量满足，并说明能做到与做不到之处。',
-  [BehaviourType.CONFUSED]: '困惑型：耐心讲解、主动引导，用简单明了的方式帮助其找到所需。',
-  [BehaviourType.AGITATED]: '激动型：先处理情绪再处理事情，保持冷静、表示理解，尽快给出解决方案。',
+export const BEHAVIOR_STRATEGIES: Record<BehaviorType, string> = {
+  [BehaviorType.DEMANDING]: '要求型：认真倾听、确认诉求，在规则范围内尽量满足，并说明能做到与做不到之处。',
+  [BehaviorType.CONFUSED]: '困惑型：耐心讲解、主动引导，用简单明了的方式帮助其找到所需。',
+  [BehaviorType.AGITATED]: '激动型：先处理情绪再处理事情，保持冷静、表示理解，尽快给出解决方案。',
 };
 
 /** The strategies that apply to a customer, one line per classification; null when unclassified. */
-export function handlingStrategy(personality?: PersonalityType, behaviour?: BehaviourType): string | null {
-  const lines = [personality && PERSONALITY_STRATEGIES[personality], behaviour && BEHAVIOUR_STRATEGIES[behaviour]].filter(Boolean);
+export function handlingStrategy(personality?: PersonalityType, behavior?: BehaviorType): string | null {
+  const lines = [personality && PERSONALITY_STRATEGIES[personality], behavior && BEHAVIOR_STRATEGIES[behavior]].filter(Boolean);
   return lines.length ? lines.join('\n') : null;
 }

@@ -25,14 +25,14 @@ export async function createTag(ctx: RequestContext, input: TagCreateInput): Pro
     const name = input.name.trim();
     await assertNameFree(uow.em, name);
     const tag = uow.em.create(Tag, {
-      name, colour: input.colour.toUpperCase(), group: input.group, kind: input.kind, description: input.description?.trim() || undefined,
+      name, color: input.color.toUpperCase(), group: input.group, kind: input.kind, description: input.description?.trim() || undefined,
     } as any);
     uow.audit({ action: 'customers.tag.create', subjectType: 'Tag', subjectId: tag.id, changes: { name, group: tag.group, kind: tag.kind } });
     return tag;
   });
 }
 
-/** Renames, recolours, regroups or redescribes a tag, refusing a stale version with CONFLICT. */
+/** Renames, recolors, regroups or redescribes a tag, refusing a stale version with CONFLICT. */
 export async function updateTag(ctx: RequestContext, input: TagUpdateInput): Promise<Tag> {
   await validateInput(input);
   return ctx.transaction(async (uow) => {
@@ -40,7 +40,7 @@ export async function updateTag(ctx: RequestContext, input: TagUpdateInput): Pro
     assertVersion(tag, input.version, 'tag');
     const changes: Record<string, unknown> = {};
     if (input.name) changes.name = input.name.trim();
-    if (input.colour) changes.colour = input.colour.toUpperCase();
+    if (input.color) changes.color = input.color.toUpperCase();
     if (input.group) changes.group = input.group;
     if (input.description !== undefined) changes.description = input.description?.trim() || null;
     if (changes.name) await assertNameFree(uow.em, changes.name as string, tag.id);
