@@ -69,8 +69,9 @@ describe('query limits', () => {
 
   it('prices lists by `first` and refuses a query above MAX_QUERY_COST', async () => {
     const cheap = await gql(server.url, `{ users(first: 10) { nodes { id email } } }`, {}, shop.token);
-    expect(cheap.extensions?.cost).toMatchObject({ requested: 1 + 10 * 3, limit: 1000 });
-    const costly = await gql(server.url, `{ users(first: 100) { nodes { id email displayName role createdAt updatedAt workspace { id name } } } }`, {}, shop.token);
+    expect(cheap.extensions?.cost).toMatchObject({ requested: 1 + 10 * 1, limit: 1000 }); // scalars are free, each user costs 1
+    const hundredUsers = `users(first: 100) { nodes { id email workspace { id name } } }`; // 1 + 100 × (user + workspace)
+    const costly = await gql(server.url, `{ ${[1, 2, 3, 4, 5].map((n) => `a${n}: ${hundredUsers}`).join(' ')} }`, {}, shop.token);
     expect(costly.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'QUERY_TOO_COSTLY' });
     expect(costly.data).toBeUndefined();
   });

@@ -3,6 +3,7 @@ import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, ObjectType, Query,
 import type { RequestContext } from '../context';
 import { Connection, PageArgs, paginate } from '../graphql/connection';
 import { mutationPayload } from '../graphql/user-errors';
+import { COST } from '../graphql/cost';
 import { ApiKey, User, Workspace } from './entities';
 import {
   ApiKeyCreateInput, ApiKeyCreatePayload, ApiKeyRevokeInput, ApiKeyRevokePayload, AuthPayload, LoginInput,
@@ -18,12 +19,12 @@ const ApiKeyConnection = Connection(ApiKey);
 
 @Resolver()
 export class IdentityResolver {
-  @Mutation(() => AuthPayload, { description: 'Create a workspace and its OWNER, and sign in' })
+  @Mutation(() => AuthPayload, { description: 'Create a workspace and its OWNER, and sign in', complexity: COST.PASSWORD_HASH })
   signUp(@Arg('input', { description: 'The fields of the input type' }) input: SignUpInput, @Ctx() ctx: RequestContext): Promise<AuthPayload> {
     return mutationPayload(AuthPayload, () => identity.signUp(ctx, input));
   }
 
-  @Mutation(() => AuthPayload, { description: 'Sign in with email and password; returns a session token' })
+  @Mutation(() => AuthPayload, { description: 'Sign in with email and password; returns a session token', complexity: COST.PASSWORD_HASH })
   login(@Arg('input', { description: 'The fields of the input type' }) input: LoginInput, @Ctx() ctx: RequestContext): Promise<AuthPayload> {
     return mutationPayload(AuthPayload, () => identity.login(ctx, input));
   }
@@ -38,7 +39,7 @@ export class IdentityResolver {
   }
 
   @Authorized(IDENTITY_PERMISSIONS.usersWrite)
-  @Mutation(() => UserPayload, { description: 'Add a user to the workspace (OWNER, MANAGER)' })
+  @Mutation(() => UserPayload, { description: 'Add a user to the workspace (OWNER, MANAGER)', complexity: COST.PASSWORD_HASH })
   userCreate(@Arg('input', { description: 'The fields of the input type' }) input: UserCreateInput, @Ctx() ctx: RequestContext): Promise<UserPayload> {
     return mutationPayload(UserPayload, async () => ({ user: await identity.createUser(ctx, input) }));
   }

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import proxyaddr from 'proxy-addr';
 
 /** Every setting of the server, read from the environment once at start (see the README's configuration table). */
 export interface Config {
@@ -18,6 +19,22 @@ export interface Config {
   logLevel: string;
   maxQueryDepth: number;
   maxQueryCost: number;
+  /** Per operation, checked before execution (src/server/limits.ts): the document's tokens (parse), aliases and directives (validation). */
+  maxQueryTokens: number;
+  maxQueryAliases: number;
+  maxQueryDirectives: number;
+  /** Root fields of one operation, counted through fragments. */
+  maxRootFields: number;
+  /** Fields and fragment spreads of an operation with every fragment spread expanded (what pricing visits). */
+  maxQueryNodes: number;
+  /** The cost budget of each client (src/server/rate-limit.ts): a bucket of this many points for the deployment… */
+  rateLimitMaximum: number;
+  /** …refilled at this many points a second… */
+  rateLimitRestoreRate: number;
+  /** …split evenly between this many instances, each keeping its share in memory. */
+  rateLimitInstances: number;
+  /** Express's 'trust proxy': whether (and which) proxies' X-Forwarded-For names the client. */
+  trustProxy: boolean | number | string[];
   /** Test-only: report the number of SQL statements a request ran in `extensions.sqlStatements`. */
   exposeSqlCount: boolean;
   sessionTtlDays: number;
@@ -52,6 +69,24 @@ function readInteger(env: Env, name: string, fallback: number, min: number, max:
   return value;
 }
 
+/** TRUST_PROXY: true/false, a number of proxy hops, or a comma list of proxy addresses or subnets (as express takes it). */
+function readTrustProxy(env: Env): Config['trustProxy'] {
+  const raw = env.TRUST_PROXY?.trim();
+  if (!raw) return false;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  try {
+    return readBoolean(env, 'TRUST_PROXY', false);
+  } catch {
+    const list = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+    try {
+      proxyaddr.compile(list);
+    } catch (error) {
+      throw new ConfigError('TRUST_PROXY', `must be true, false, a number of hops or a comma list of addresses or subnets: ${(error as Error).message}`);
+    }
+    return list;
+  }
+}
+
 const DEVELOPMENT_SECRET = 'development-only-secret-do-not-use-in-production';
 
 /** Reads and validates the configuration; throws a ConfigError naming the first bad variable. */
@@ -84,6 +119,13 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('LOG_LEVEL', `must be one of fatal, error, warn, info, debug, trace, silent, got "${logLevel}"`);
   }
 
+  const maxQueryCost = readInteger(env, 'MAX_QUERY_COST', 2000, 10, 1_000_000);
+  const rateLimitMaximum = readInteger(env, 'RATE_LIMIT_MAXIMUM', 4000, 10, 1_000_000_000);
+  const rateLimitInstances = readInteger(env, 'RATE_LIMIT_INSTANCES', 1, 1, 1000);
+  if (rateLimitMaximum / rateLimitInstances < maxQueryCost) {
+    throw new ConfigError('RATE_LIMIT_MAXIMUM', `divided by RATE_LIMIT_INSTANCES (${rateLimitInstances}) must be at least MAX_QUERY_COST (${maxQueryCost}), or the costliest query allowed could never run`);
+  }
+
   return {
     nodeEnv,
     port: readInteger(env, 'PORT', 4000, 0, 65535),
@@ -97,7 +139,16 @@ export function loadConfig(env: Env = process.env): Config {
     jobWorkers: readBoolean(env, 'JOB_WORKERS', true),
     logLevel,
     maxQueryDepth: readInteger(env, 'MAX_QUERY_DEPTH', 12, 2, 100),
-    maxQueryCost: readInteger(env, 'MAX_QUERY_COST', 5000, 10, 1_000_000),
+    maxQueryCost,
+    maxQueryTokens: readInteger(env, 'MAX_QUERY_TOKENS', 2000, 100, 1_000_000),
+    maxQueryAliases: readInteger(env, 'MAX_QUERY_ALIASES', 30, 0, 10_000),
+    maxQueryDirectives: readInteger(env, 'MAX_QUERY_DIRECTIVES', 50, 0, 10_000),
+    maxRootFields: readInteger(env, 'MAX_ROOT_FIELDS', 20, 1, 10_000),
+    maxQueryNodes: readInteger(env, 'MAX_QUERY_NODES', 2000, 10, 1_000_000),
+    rateLimitMaximum,
+    rateLimitRestoreRate: readInteger(env, 'RATE_LIMIT_RESTORE_RATE', 200, 1, 1_000_000_000),
+    rateLimitInstances,
+    trustProxy: readTrustProxy(env),
     exposeSqlCount: readBoolean(env, 'EXPOSE_SQL_COUNT', nodeEnv === 'test'),
     sessionTtlDays: readInteger(env, 'SESSION_TTL_DAYS', 30, 1, 365),
     wsReauthSeconds: readInteger(env, 'WS_REAUTH_SECONDS', 30, 1, 3600),

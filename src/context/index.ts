@@ -52,7 +52,7 @@ export class UnitOfWork {
 
   /** A context whose EntityManager is this transaction's: services called with it join the transaction. */
   context(): RequestContext {
-    return new RequestContext(this.ctx.app, this.em, this.ctx.principal, this.ctx.requestId, this.ctx.workspaceId);
+    return new RequestContext(this.ctx.app, this.em, this.ctx.principal, this.ctx.requestId, this.ctx.workspaceId, this.ctx.clientIp);
   }
 
   /** Publishes an event to every instance if, and only if, the transaction commits. */
@@ -90,14 +90,16 @@ export class RequestContext {
     readonly principal: Principal | undefined,
     readonly requestId: string = randomUUID(),
     workspaceId?: string,
+    /** The client's address (X-Forwarded-For only as TRUST_PROXY allows); rate limits and login throttling key on it. */
+    readonly clientIp?: string,
   ) {
     this.scopedWorkspaceId = principal?.workspaceId ?? workspaceId;
     if (this.scopedWorkspaceId) em.setFilterParams(WORKSPACE_FILTER, { id: this.scopedWorkspaceId });
   }
 
   /** A context for a request: a fresh EntityManager fork scoped to the principal's workspace. */
-  static forRequest(app: AppServices, principal: Principal | undefined, requestId?: string): RequestContext {
-    return new RequestContext(app, app.orm.em.fork() as EntityManager, principal, requestId);
+  static forRequest(app: AppServices, principal: Principal | undefined, requestId?: string, clientIp?: string): RequestContext {
+    return new RequestContext(app, app.orm.em.fork() as EntityManager, principal, requestId, undefined, clientIp);
   }
 
   /** A principal-less context inside one workspace, for jobs and demo data; its audit entries say SYSTEM. */

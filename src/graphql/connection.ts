@@ -1,5 +1,6 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import { ArgsType, ClassType, Field, Int, ObjectType } from 'type-graphql';
+import { COST } from './cost';
 import { AppError } from './errors';
 
 export const MAX_PAGE_SIZE = 100;
@@ -81,7 +82,7 @@ export function Connection<T extends object>(nodeType: ClassType<T>, name = node
     @Field(() => PageInfo, { description: 'Paging state' })
     pageInfo!: PageInfo;
 
-    @Field(() => Int, { description: 'Number of items in the whole list (all pages)' })
+    @Field(() => Int, { description: 'Number of items in the whole list (all pages)', complexity: COST.QUERY })
     totalCount!: PromiseLike<number>;
   }
   connectionTypes.set(nodeType, ConnectionType);

@@ -6,6 +6,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
+import proxyaddr from 'proxy-addr';
 import { DocumentNode, GraphQLError, GraphQLFormattedError, GraphQLSchema, Kind, OperationDefinitionNode } from 'graphql';
 import { authenticate, bearerToken } from '../auth/authenticate';
 import type { Principal } from '../auth/principal';
@@ -13,7 +14,8 @@ import { RequestContext, type AppServices } from '../context';
 import { migrationsApplied } from '../db/orm';
 import { currentSqlCount, withSqlCounter } from '../db/sql-counter';
 import { AppError, formatError, loggableError } from '../graphql/errors';
-import { checkOperationLimits, type OperationCost } from './limits';
+import { checkOperationLimits, limitRules, parseOptions, type OperationCost } from './limits';
+import { chargeBudget, CostBuckets } from './rate-limit';
 import { startWebSocketServer } from './websocket';
 
 export interface HttpServer {
@@ -38,7 +40,7 @@ function operationLabel(document: DocumentNode | undefined, operationName: strin
 }
 
 /** Logs one line per request and adds the cost (and, in tests, the SQL statement count) to `extensions`. */
-function requestPlugin(app: AppServices): ApolloServerPlugin<RequestContext> {
+function requestPlugin(app: AppServices, buckets: CostBuckets): ApolloServerPlugin<RequestContext> {
   const { config, logger } = app;
   return {
     async requestDidStart({ contextValue }) {
@@ -47,6 +49,7 @@ function requestPlugin(app: AppServices): ApolloServerPlugin<RequestContext> {
       return {
         async didResolveOperation({ document, request, operationName, schema }) {
           cost = checkOperationLimits(schema, document, request.variables, operationName, config);
+          chargeBudget(buckets, contextValue, cost);
         },
         async willSendResponse({ response, operationName, document, errors }) {
           if (response.body.kind === 'single') {
@@ -83,7 +86,7 @@ async function httpContext(app: AppServices, req: express.Request): Promise<Requ
     }
     throw error;
   }
-  return RequestContext.forRequest(app, principal, req.requestId);
+  return RequestContext.forRequest(app, principal, req.requestId, req.ip);
 }
 
 /** Express 5 + Apollo Server + graphql-ws on one port: GraphQL over HTTP and WebSocket at /graphql. */
@@ -92,6 +95,8 @@ export async function startHttpServer(app: AppServices, schema: GraphQLSchema, p
   const development = config.nodeEnv === 'development';
   const expressApp = express();
   expressApp.disable('x-powered-by');
+  expressApp.set('trust proxy', config.trustProxy);
+  const buckets = new CostBuckets(config);
   const server = http.createServer(expressApp);
 
   const shapeError = (formatted: GraphQLFormattedError, error: unknown) =>
@@ -100,10 +105,14 @@ export async function startHttpServer(app: AppServices, schema: GraphQLSchema, p
       onInternalError: (cause) => logger.error({ err: loggableError(cause) }, 'internal error'),
     });
 
-  const websocket = startWebSocketServer(app, schema, server, shapeError);
+  // The WebSocket upgrade request is not an express request: its client address is found with express's own rule.
+  const clientIp = (request: http.IncomingMessage) => proxyaddr(request, expressApp.get('trust proxy fn'));
+  const websocket = startWebSocketServer(app, schema, server, { shapeError, buckets, clientIp });
 
   const apollo = new ApolloServer<RequestContext>({
     schema,
+    parseOptions: parseOptions(config),
+    validationRules: limitRules(config),
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
     stopOnTerminationSignals: false, // main.ts owns shutdown and its order
@@ -112,7 +121,7 @@ export async function startHttpServer(app: AppServices, schema: GraphQLSchema, p
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       { async serverWillStart() { return { async drainServer() { await websocket.dispose(); } }; } },
       config.playground ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }) : ApolloServerPluginLandingPageDisabled(),
-      requestPlugin(app),
+      requestPlugin(app, buckets),
     ],
   });
   await apollo.start();

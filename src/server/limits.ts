@@ -1,50 +1,143 @@
-import { DocumentNode, FragmentDefinitionNode, GraphQLSchema, Kind, OperationDefinitionNode, SelectionSetNode } from 'graphql';
-import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
+import {
+  DocumentNode,
+  FragmentDefinitionNode,
+  getNamedType,
+  GraphQLError,
+  GraphQLSchema,
+  isLeafType,
+  Kind,
+  OperationDefinitionNode,
+  SelectionSetNode,
+  ValidationContext,
+  type ParseOptions,
+  type ValidationRule,
+} from 'graphql';
+import { fieldExtensionsEstimator, getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
 import type { Config } from '../config';
+import { DEFAULT_PAGE_SIZE } from '../graphql/connection';
+import { COST } from '../graphql/cost';
 import { AppError } from '../graphql/errors';
 
+
+export interface ThrottleStatus {
+  /** Points the client's bucket holds when full (on this instance: see RATE_LIMIT_INSTANCES). */
+  maximumAvailable: number;
+  /** Points left after this request. */
+  currentlyAvailable: number;
+  /** Points the bucket regains each second. */
+  restoreRate: number;
+}
+
 export interface OperationCost {
+  /** The price computed before execution; the bucket is charged this. */
   requested: number;
+  /** Not measured after execution (see the README): always null, the requested cost is what is charged. */
+  actual: null;
   limit: number;
   depth: number;
   maxDepth: number;
+  throttleStatus?: ThrottleStatus;
 }
 
-/** A list field costs `first` times what one item costs: fetching 100 customers with their orders is priced so. */
-const connectionEstimator: ComplexityEstimator = ({ args, childComplexity }) =>
-  typeof args.first === 'number' ? 1 + args.first * Math.max(childComplexity, 1) : undefined;
+/** `first` (or `last`, for backward paging) times one item; a paged list without either costs its default page. */
+const connectionEstimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
+  if (!field.args.some((arg) => arg.name === 'first' || arg.name === 'last')) return undefined;
+  const count = [args.first, args.last].find((n): n is number => typeof n === 'number') ?? DEFAULT_PAGE_SIZE;
+  return 1 + count * Math.max(childComplexity, 1);
+};
 
-function selectionDepth(set: SelectionSetNode | undefined, fragments: Map<string, FragmentDefinitionNode>, seen: Set<string>): number {
-  if (!set) return 0;
-  let deepest = 0;
-  for (const selection of set.selections) {
-    if (selection.kind === Kind.FIELD) {
-      if (selection.name.value.startsWith('__')) continue; // introspection is priced by the cost limit only
-      deepest = Math.max(deepest, 1 + selectionDepth(selection.selectionSet, fragments, seen));
-    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      deepest = Math.max(deepest, selectionDepth(selection.selectionSet, fragments, seen));
-    } else {
-      const name = selection.name.value;
-      const fragment = fragments.get(name);
-      if (!fragment || seen.has(name)) continue;
-      deepest = Math.max(deepest, selectionDepth(fragment.selectionSet, fragments, new Set([...seen, name])));
-    }
-  }
-  return deepest;
+/** Scalars are free, objects cost 1, root mutation fields cost COST.MUTATION (unless declared otherwise). */
+function shopifyEstimator(schema: GraphQLSchema): ComplexityEstimator {
+  return ({ type, field, childComplexity }) => {
+    if (type === schema.getMutationType()) return COST.MUTATION + childComplexity;
+    return isLeafType(getNamedType(field.type)) ? 0 : 1 + childComplexity;
+  };
+}
+
+/** Graphql's own parser stops counting at this many tokens, before building a huge document. */
+export function parseOptions(config: Pick<Config, 'maxQueryTokens'>): ParseOptions {
+  return { maxTokens: config.maxQueryTokens };
 }
 
 /**
- * Prices an operation before it runs (Shopify and GitHub style) and refuses one that is too deep or too costly
- * with BAD_USER_INPUT, so one request cannot make the server load the whole database.
+ * Validation rules that bound a document's size: graphql-armor's alias and directive counters (they count each
+ * fragment once, so they stay linear), reporting a validation error instead of throwing.
+ */
+export function limitRules(config: Pick<Config, 'maxQueryAliases' | 'maxQueryDirectives'>): ValidationRule[] {
+  const report = [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(error)];
+  const options = { exposeLimits: true, propagateOnRejection: false, onReject: report };
+  return [
+    maxAliasesRule({ ...options, n: config.maxQueryAliases }) as ValidationRule,
+    maxDirectivesRule({ ...options, n: config.maxQueryDirectives }) as ValidationRule,
+  ];
+}
+
+/** Size of a selection set with every fragment spread expanded, computed without expanding anything. */
+interface Shape {
+  /** Levels of fields below this set (introspection fields not counted: the cost limit prices those). */
+  depth: number;
+  /** Fields and spreads a walk that expands every spread would visit. */
+  nodes: number;
+  /** Fields at this set's own level, through spreads and inline fragments. */
+  fields: number;
+}
+
+/**
+ * Measures an operation in time linear in the document: each fragment is measured once and remembered, so a
+ * fragment spread twice by each of 20 others (2^20 expansions) costs 21 measurements. Walking every spread instead
+ * (as graphql-query-complexity does) is exponential, so the node count is checked before pricing.
+ */
+function measure(operation: OperationDefinitionNode, fragments: Map<string, FragmentDefinitionNode>): Shape {
+  const measured = new Map<string, Shape | 'in progress'>();
+  const ofSet = (set: SelectionSetNode | undefined): Shape => {
+    const shape: Shape = { depth: 0, nodes: 0, fields: 0 };
+    for (const selection of set?.selections ?? []) {
+      let inner: Shape;
+      if (selection.kind === Kind.FIELD) {
+        const child = ofSet(selection.selectionSet);
+        const introspection = selection.name.value.startsWith('__');
+        inner = { depth: introspection ? 0 : 1 + child.depth, nodes: 1 + child.nodes, fields: 1 };
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        inner = ofSet(selection.selectionSet);
+      } else {
+        inner = ofFragment(selection.name.value);
+        inner = { ...inner, nodes: 1 + inner.nodes };
+      }
+      shape.depth = Math.max(shape.depth, inner.depth);
+      shape.nodes += inner.nodes;
+      shape.fields += inner.fields;
+    }
+    return shape;
+  };
+  const ofFragment = (name: string): Shape => {
+    const known = measured.get(name);
+    if (known === 'in progress') {
+      throw new AppError('BAD_USER_INPUT', `Fragment ${name} spreads itself`, { reason: 'FRAGMENT_CYCLE', http: { status: 400 } });
+    }
+    if (known) return known;
+    measured.set(name, 'in progress');
+    const shape = ofSet(fragments.get(name)?.selectionSet); // an unknown fragment is left to validation
+    measured.set(name, shape);
+    return shape;
+  };
+  return ofSet(operation.selectionSet);
+}
+
+type Limits = Pick<Config, 'maxQueryDepth' | 'maxQueryCost' | 'maxRootFields' | 'maxQueryNodes'>;
+
+/**
+ * Prices an operation before it runs (Shopify and GitHub style) and refuses one that is too deep, too wide or
+ * too costly with BAD_USER_INPUT, so one request cannot make the server load the whole database.
  */
 export function checkOperationLimits(
   schema: GraphQLSchema,
   document: DocumentNode,
   variables: Record<string, unknown> | undefined,
   operationName: string | undefined | null,
-  config: Pick<Config, 'maxQueryDepth' | 'maxQueryCost'>,
+  config: Limits,
 ): OperationCost {
-  const limits = { maxDepth: config.maxQueryDepth, maxCost: config.maxQueryCost };
   const fragments = new Map<string, FragmentDefinitionNode>();
   const operations: OperationDefinitionNode[] = [];
   for (const definition of document.definitions) {
@@ -52,12 +145,17 @@ export function checkOperationLimits(
     if (definition.kind === Kind.OPERATION_DEFINITION) operations.push(definition);
   }
   const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations[0];
-  const depth = operation ? selectionDepth(operation.selectionSet, fragments, new Set()) : 0;
-  const cost: OperationCost = { requested: 0, limit: limits.maxCost, depth, maxDepth: limits.maxDepth };
-  if (depth > limits.maxDepth) {
-    throw new AppError('BAD_USER_INPUT', `The query is ${depth} levels deep; the limit is ${limits.maxDepth}`, {
-      reason: 'QUERY_TOO_DEEP', cost, http: { status: 400 },
-    });
+  const shape = operation ? measure(operation, fragments) : { depth: 0, nodes: 0, fields: 0 };
+  const cost: OperationCost = { requested: 0, actual: null, limit: config.maxQueryCost, depth: shape.depth, maxDepth: config.maxQueryDepth };
+  const refuse = (reason: string, message: string) => new AppError('BAD_USER_INPUT', message, { reason, cost, http: { status: 400 } });
+  if (shape.nodes > config.maxQueryNodes) {
+    throw refuse('QUERY_TOO_LARGE', `The query selects ${shape.nodes} fields once its fragments are expanded; the limit is ${config.maxQueryNodes}`);
+  }
+  if (shape.depth > config.maxQueryDepth) {
+    throw refuse('QUERY_TOO_DEEP', `The query is ${shape.depth} levels deep; the limit is ${config.maxQueryDepth}`);
+  }
+  if (shape.fields > config.maxRootFields) {
+    throw refuse('TOO_MANY_ROOT_FIELDS', `The operation has ${shape.fields} root fields; the limit is ${config.maxRootFields}. Send several requests`);
   }
   try {
     cost.requested = getComplexity({
@@ -65,16 +163,14 @@ export function checkOperationLimits(
       query: document,
       variables: variables ?? {},
       operationName: operationName ?? undefined,
-      estimators: [connectionEstimator, simpleEstimator({ defaultComplexity: 1 })],
+      estimators: [fieldExtensionsEstimator(), connectionEstimator, shopifyEstimator(schema)],
     });
   } catch (error) {
     // Pricing coerces the variables first, so a bad variable (an unknown enum value, say) surfaces here.
     throw new AppError('BAD_USER_INPUT', (error as Error).message, { http: { status: 400 } });
   }
-  if (cost.requested > limits.maxCost) {
-    throw new AppError('BAD_USER_INPUT', `The query costs ${cost.requested}; the limit is ${limits.maxCost}. Ask for fewer items (first) or fewer fields`, {
-      reason: 'QUERY_TOO_COSTLY', cost, http: { status: 400 },
-    });
+  if (cost.requested > config.maxQueryCost) {
+    throw refuse('QUERY_TOO_COSTLY', `The query costs ${cost.requested}; the limit is ${config.maxQueryCost}. Ask for fewer items (first) or fewer fields`);
   }
   return cost;
 }

@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import { GraphQLError, GraphQLFormattedError, GraphQLSchema, parse } from 'graphql';
+import { GraphQLError, GraphQLFormattedError, GraphQLSchema, parse, specifiedRules, validate, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import WebSocket, { WebSocketServer } from 'ws';
 import { authenticate, bearerToken } from '../auth/authenticate';
@@ -8,7 +8,8 @@ import type { Principal } from '../auth/principal';
 import { RequestContext, type AppServices } from '../context';
 import { AppError } from '../graphql/errors';
 import type { DomainEvent } from '../kernel/events';
-import { checkOperationLimits } from './limits';
+import { checkOperationLimits, limitRules, parseOptions } from './limits';
+import { chargeBudget, type CostBuckets } from './rate-limit';
 
 /** Close code for a connection whose credential is bad or was revoked (graphql-ws leaves 4400–4499 to servers). */
 export const CLOSE_UNAUTHORIZED = 4401;
@@ -17,6 +18,7 @@ interface Connection {
   socket: WebSocket;
   /** Kept to authenticate again: before each operation and on every sweep. */
   token?: string;
+  clientIp?: string;
   principal?: Principal;
 }
 
@@ -39,8 +41,15 @@ export function startWebSocketServer(
   app: AppServices,
   schema: GraphQLSchema,
   server: http.Server,
-  shapeError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError,
+  options: {
+    shapeError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+    /** The HTTP server's budgets: an operation costs the same over either transport. */
+    buckets: CostBuckets;
+    clientIp: (request: http.IncomingMessage) => string;
+  },
 ): { dispose(): Promise<void> } {
+  const { shapeError, buckets } = options;
+  const rules = [...specifiedRules, ...limitRules(app.config)];
   const { config, logger } = app;
   const connections = new Set<Connection>();
 
@@ -63,25 +72,41 @@ export function startWebSocketServer(
       async onConnect(ctx) {
         const params = ctx.connectionParams ?? {};
         const token = bearerToken(params.authorization ?? params.Authorization) ?? (typeof params.token === 'string' ? params.token : undefined);
-        const connection: Connection = { socket: ctx.extra.socket, token };
+        const connection: Connection = { socket: ctx.extra.socket, token, clientIp: options.clientIp(ctx.extra.request) };
         (ctx.extra as { connection?: Connection }).connection = connection;
         if (!(await reauthenticate(connection))) return false;
         connections.add(connection);
         ctx.extra.socket.once('close', () => connections.delete(connection));
         return true;
       },
-      context: (ctx) => RequestContext.forRequest(app, (ctx.extra as { connection?: Connection }).connection?.principal),
+      context: (ctx) => {
+        const connection = (ctx.extra as { connection?: Connection }).connection;
+        return RequestContext.forRequest(app, connection?.principal, undefined, connection?.clientIp);
+      },
       async onSubscribe(ctx, _id, payload) {
         const connection = (ctx.extra as { connection?: Connection }).connection!;
         if (!(await reauthenticate(connection))) return [AppError.unauthenticated('The credential is no longer valid')];
         logger.info({ principal: connection.principal?.kind ?? 'ANONYMOUS', operation: payload.operationName ?? null, transport: 'websocket' }, 'graphql request');
-        // Price operations like HTTP ones; errors here are returned to the client, not thrown.
+        // Parse, validate, price and charge operations as HTTP does (same limits, same budget); refusals are
+        // returned to the client, shaped like HTTP errors but without the HTTP status.
+        const refuse = (errors: readonly GraphQLError[]) =>
+          errors.map((error) => {
+            const shaped = shapeError(error.toJSON(), error);
+            const { http: _http, ...extensions } = shaped.extensions ?? {};
+            return new GraphQLError(shaped.message, { nodes: error.nodes, extensions });
+          });
         try {
-          checkOperationLimits(schema, parse(payload.query), payload.variables ?? undefined, payload.operationName, config);
+          const document = parse(payload.query, parseOptions(config));
+          const invalid = validate(schema, document, rules);
+          if (invalid.length) return refuse(invalid);
+          const cost = checkOperationLimits(schema, document, payload.variables ?? undefined, payload.operationName, config);
+          chargeBudget(buckets, connection, cost);
+          const args: ExecutionArgs = { schema, document, variableValues: payload.variables, operationName: payload.operationName };
+          return args;
         } catch (error) {
-          if (error instanceof GraphQLError) return [error];
+          if (error instanceof GraphQLError) return refuse([error]);
+          throw error;
         }
-        return undefined;
       },
       // Subscription results get the same error shaping as HTTP responses (codes, no internals).
       onNext(_ctx, _id, _payload, _args, result) {

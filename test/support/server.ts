@@ -30,6 +30,9 @@ export async function startTestServer(
     DB_POOL_SIZE: '5',
     DEMO_DATA: 'false',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    // Every test client is 127.0.0.1: a budget no test exhausts unless it sets its own (test/rate-limits.test.ts).
+    RATE_LIMIT_MAXIMUM: '1000000000',
+    RATE_LIMIT_RESTORE_RATE: '1000000000',
     ...options.env,
   });
   const logger = options.logStream ? pino({ level: 'info' }, options.logStream) : pino({ level: config.logLevel });

@@ -1,5 +1,6 @@
 import { Arg, Authorized, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../../src/context';
+import { COST } from '../../../src/graphql/cost';
 import { mutationPayload } from '../../../src/graphql/user-errors';
 import { Customer } from '../entities/customer';
 import { Order, OrderItem } from '../entities/order';
@@ -20,6 +21,7 @@ export class OrderResolver {
   @Authorized(CUSTOMER_PERMISSIONS.write)
   @Mutation(() => OrdersImportPayload, {
     description: 'Import up to 1,000 orders: valid rows commit, refused rows come back as userErrors with their index',
+    complexity: COST.BULK,
   })
   ordersImport(@Arg('input', { description: 'The fields of the input type' }) input: OrdersImportInput, @Ctx() ctx: RequestContext): Promise<OrdersImportPayload> {
     return importOrders(ctx, input);
