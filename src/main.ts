@@ -1,10 +1,10 @@
 import 'reflect-metadata';
-import { startApp } from './app';
+import { startApp, type RunningApp } from './app';
 import { ConfigError, loadConfig } from './config';
-import { EmbeddedPostgresInUseError } from './db/embedded-postgres';
+import { EmbeddedPostgresError } from './db/embedded-postgres';
 import { createLogger } from './logger';
 
-/** `npm start`: config → database → schema → HTTP + WebSocket → jobs, then wait for SIGINT/SIGTERM. */
+/** `npm start`: config → database → schema → HTTP + WebSocket → jobs, then wait for SIGINT/SIGTERM/SIGHUP. */
 async function main() {
   let config;
   try {
@@ -17,20 +17,38 @@ async function main() {
     throw error;
   }
   const logger = createLogger(config);
-  let app;
+
+  // Listen for signals from the start: a signal during startup (`npm run dev` restarts when a file is saved) waits for
+  // the start to finish and then stops as gracefully as later, instead of killing node with the database running.
+  let app: RunningApp | undefined;
+  let stopSignal: string | undefined;
+  const stop = async (running: RunningApp, signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    await running.stop();
+    process.exit(0);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      if (stopSignal) return;
+      stopSignal = signal;
+      if (app) void stop(app, signal); // else still starting: stopped once started, below
+    });
+  }
+
   try {
     app = await startApp(config, logger);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') {
       console.error(`Port ${config.port} is taken: is the server already running? Stop it or set PORT.`);
-    } else if (error instanceof EmbeddedPostgresInUseError) {
+    } else if (error instanceof EmbeddedPostgresError) {
       console.error(error.message);
     } else {
       console.error('Failed to start:', error);
     }
     process.exit(1);
   }
+  if (stopSignal) return stop(app, stopSignal);
 
   const base = `http://localhost:${app.port}`;
   console.log(`\nService desk GraphQL API at ${base}/graphql (WebSocket: ws://localhost:${app.port}/graphql)`);
@@ -42,17 +60,6 @@ async function main() {
     console.log(`Demo partner API key: ${app.demo.apiKey}`);
     console.log('Send "Authorization: Bearer <token or API key>" (the playground has a Headers tab).\n');
   }
-
-  let shuttingDown = false;
-  const shutdown = async (signal: string) => {
-    if (shuttingDown) return;
-    shuttingDown = true;
-    logger.info({ signal }, 'shutting down');
-    await app.stop();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }
 
 void main();

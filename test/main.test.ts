@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../src/db/embedded-postgres';
@@ -17,11 +17,13 @@ interface Started {
   exited: Promise<number | null>;
 }
 
-function runMain(env: Record<string, string>): Started {
+/** `ownGroup`: the child leads its own process group, as a shell's foreground job does, so a test can signal the group. */
+function runMain(env: Record<string, string>, { ownGroup = false } = {}): Started {
   const child = spawn(process.execPath, ['-r', './test/support/swc-register.js', 'src/main.ts'], {
     cwd: root,
     env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: ownGroup,
   });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
@@ -92,14 +94,46 @@ it('refuses bad configuration with a message naming the variable', async () => {
   expect(badPort.output()).toContain('PORT must be a whole number');
 });
 
-it('finishes a request in flight when told to stop, then exits', async () => {
+// Only root runs postgres as another user; a normal user may always enter their own folders.
+const asRoot = process.getuid?.() === 0 ? it : it.skip;
+
+asRoot('as root, says before initdb that the postgres user cannot reach a DATA_DIR under a private folder, and what to do', async () => {
+  const privateParent = mkdtempSync(path.join(os.tmpdir(), 'service-desk-private-'));
+  chmodSync(privateParent, 0o700);
+  const dataDir = path.join(privateParent, 'data');
+  const server = runMain({ DATA_DIR: dataDir, PORT: String(await freePort()) });
+  expect(await server.exited).toBe(1);
+  expect(server.output()).toContain(`cannot reach the data folder ${dataDir} because it may not enter ${privateParent} (mode 700)`);
+  expect(server.output()).toContain('Set DATA_DIR to a folder it can reach');
+  expect(server.output()).not.toMatch(/initdb|EACCES|\n\s+at /);
+  expect(existsSync(path.join(dataDir, 'postgres'))).toBe(false);
+  rmSync(privateParent, { recursive: true, force: true });
+});
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+it('on Ctrl-C (SIGINT to the whole process group) finishes the request in flight, then stops the database and exits', async () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'service-desk-main-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/graphql`;
-  const server = runMain({ DATA_DIR: dataDir, PORT: String(port) });
-  await waitForOutput(server, 'Demo partner API key');
+  const server = runMain({ DATA_DIR: dataDir, PORT: String(port) }, { ownGroup: true });
+  try {
+    await waitForOutput(server, 'Demo partner API key');
+  } catch (error) {
+    process.kill(-server.child.pid!, 'SIGKILL');
+    throw error;
+  }
+  const postgresPid = Number(readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
   const orders = Array.from({ length: 1000 }, (_, i) => order({ externalId: `DRAIN-${i}`, customerExternalId: `buyer-${i % 300}` }));
-  // Send the whole request, let the server read it, then ask it to stop while the import is running.
+  // Send the whole request, let the server read it, then press "Ctrl-C" while the import is running: a terminal
+  // signals every process of its foreground group, so the database must not be in that group.
   const body = JSON.stringify({ query: `mutation($input: OrdersImportInput!) { ordersImport(input: $input) { importedCount userErrors { index } } }`, variables: { input: { orders } } });
   const result = await new Promise<any>((resolve, reject) => {
     const request = http.request(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO.apiKeySecret}` } }, (response) => {
@@ -108,8 +142,10 @@ it('finishes a request in flight when told to stop, then exits', async () => {
       response.on('end', () => resolve(JSON.parse(text)));
     });
     request.on('error', reject);
-    request.end(body, () => setTimeout(() => server.child.kill('SIGTERM'), 50));
+    request.end(body, () => setTimeout(() => process.kill(-server.child.pid!, 'SIGINT'), 50));
   });
   expect(dataOf<any>(result).ordersImport).toEqual({ importedCount: 1000, userErrors: [] });
   expect(await server.exited).toBe(0);
+  expect(isAlive(postgresPid)).toBe(false);
+  expect(existsSync(path.join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
 });

@@ -1,4 +1,4 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -26,7 +26,9 @@ export interface EmbeddedPostgres {
   stop(): Promise<void>;
 }
 
-export class EmbeddedPostgresInUseError extends Error {}
+/** A start refused for a reason the user can fix; main.ts prints the message alone, without a stack. */
+export class EmbeddedPostgresError extends Error {}
+export class EmbeddedPostgresInUseError extends EmbeddedPostgresError {}
 
 const USER = 'postgres';
 
@@ -57,6 +59,40 @@ function runAsIds(): { uid?: number; gid?: number } {
   } catch {
     execFileSync('useradd', ['--system', '--user-group', '--no-create-home', USER]);
     return lookup();
+  }
+}
+
+/**
+ * Whether the user postgres runs as may enter `folder` (every parent included): asked of the kernel by running
+ * `test -x` as that user, so ACLs and group membership count exactly as they will for postgres.
+ */
+function reachableAs(ids: { uid?: number; gid?: number }, folder: string): boolean {
+  return spawnSync('test', ['-x', folder], { ...ids, stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * As root, postgres runs as the `postgres` user, which cannot enter a folder under a private parent (a clone in
+ * /root, a `mktemp -d` folder): initdb would then fail with EACCES or "Permission denied". Say which folder blocks
+ * and what to do instead. We do not move the data elsewhere by ourselves: where a user's data lives stays their
+ * choice, and when the project itself is unreachable the PostgreSQL binaries inside node_modules are too.
+ */
+function checkReachable(ids: { uid?: number; gid?: number }, bin: string, dataDir: string): void {
+  if (ids.uid === undefined) return;
+  for (const [what, folder, advice] of [
+    ['the PostgreSQL binaries in', bin, 'Move the project to a folder other users may enter (not under /root or a `mktemp -d` folder), run as a normal user, or set DATABASE_URL to a PostgreSQL of your own.'],
+    ['the data folder', dataDir, 'Set DATA_DIR to a folder it can reach (for example DATA_DIR=/var/lib/service-desk or /srv/service-desk), run as a normal user, or set DATABASE_URL to a PostgreSQL of your own.'],
+  ] as const) {
+    if (reachableAs(ids, folder)) continue;
+    let blocking = folder;
+    for (let parent = path.dirname(folder); ; parent = path.dirname(parent)) {
+      if (!reachableAs(ids, parent)) blocking = parent;
+      if (parent === path.dirname(parent)) break;
+    }
+    const mode = (fs.statSync(blocking).mode & 0o777).toString(8);
+    throw new EmbeddedPostgresError(
+      `Cannot start the embedded PostgreSQL in ${dataDir}: as root it runs as the "${USER}" user, which cannot reach ` +
+        `${what} ${folder} because it may not enter ${blocking} (mode ${mode}). ${advice}`,
+    );
   }
 }
 
@@ -143,6 +179,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   fs.mkdirSync(options.dataDir, { recursive: true });
   // The postgres user must be able to reach its cluster folder inside ours (mkdtemp makes folders 0700).
   fs.chmodSync(options.dataDir, 0o755);
+  const ids = runAsIds();
+  const bin = binDir();
+  checkReachable(ids, bin, options.dataDir);
 
   acquireLock(lockFile, options.dataDir);
 
@@ -160,8 +199,6 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     }
   }
 
-  const ids = runAsIds();
-  const bin = binDir();
   if (!fs.existsSync(path.join(clusterDir, 'PG_VERSION'))) {
     fs.mkdirSync(clusterDir, { recursive: true, mode: 0o700 });
     if (ids.uid !== undefined) fs.chownSync(clusterDir, ids.uid, ids.gid!);
@@ -201,7 +238,14 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     '-c', 'max_connections=200',
     ...(options.ephemeral ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
   ];
-  const child: ChildProcess = spawn(path.join(bin, 'postgres'), flags, { ...ids, stdio: ['ignore', 'pipe', 'pipe'] });
+  // `detached`: postgres leads its own process group, so the SIGINT a terminal sends its foreground group on Ctrl-C
+  // reaches only node, which drains requests and then stops postgres (stop() below). Node's own exit stops it too
+  // (the 'exit' hook); a node killed outright leaves it to the next start (the orphan check above).
+  const child: ChildProcess = spawn(path.join(bin, 'postgres'), flags, { ...ids, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const stopOnExit = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+  };
+  process.on('exit', stopOnExit);
   const output: string[] = [];
   const collect = (chunk: Buffer) => {
     const text = chunk.toString('utf8');
@@ -219,6 +263,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     exited.then(() => false),
   ]);
   if (!started) {
+    process.off('exit', stopOnExit);
     throw new Error(`embedded postgres failed to start on port ${port}:\n${output.join('')}`);
   }
 
@@ -228,10 +273,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     port,
     stop() {
       stopping ??= (async () => {
-        if (child.exitCode === null) {
+        if (child.exitCode === null && child.signalCode === null) {
           child.kill('SIGINT'); // postgres "fast shutdown": rolls back open transactions, then exits cleanly
           await exited;
         }
+        process.off('exit', stopOnExit);
         if (Number(fs.existsSync(lockFile) && fs.readFileSync(lockFile, 'utf8')) === process.pid) fs.rmSync(lockFile);
         if (options.ephemeral) fs.rmSync(options.dataDir, { recursive: true, force: true });
       })();
