@@ -1,6 +1,8 @@
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import { EVENTS_LISTENER_NAME } from '../src/kernel/events';
 import { dataOf, gql, subscribe } from './support/client';
+import { adminQuery, waitForEventListeners } from './support/database';
 import { createUserWithRole, PASSWORD, signUpWorkspace, type SignedUp } from './support/fixtures';
 import { startTestServer, type TestServer } from './support/server';
 
@@ -71,6 +73,44 @@ it('resolves each event afresh: a subscription does not serve what it read for a
     expect((await stream.next()).data.auditEntryAdded.actor.displayName).toBe('新名字');
   } finally {
     await stream.close();
+  }
+});
+
+it('tells open subscriptions EVENTS_INTERRUPTED when the listening connection drops, refuses new ones until it is back, then delivers again', async () => {
+  const stream = subscribe(instanceB.wsUrl, AUDIT_STREAM, shop.token);
+  const db = instanceA.databaseName;
+  try {
+    await new Promise((r) => setTimeout(r, 300));
+    // The listeners (instance A's and B's) lose their connections and cannot reconnect: no new connections are
+    // allowed. The connections already in the ORM pools stay, so requests are still authenticated.
+    await adminQuery(`alter database ${db} allow_connections false`);
+    try {
+      const terminated = await adminQuery(
+        `select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and application_name = $2 and query = 'LISTEN domain_events'`,
+        'postgres',
+        [db, EVENTS_LISTENER_NAME],
+      );
+      expect(terminated.rowCount).toBe(2);
+      const told = await stream.next();
+      expect(told.errors?.[0]).toMatchObject({ message: expect.stringContaining('subscribe again, then refetch'), extensions: { code: 'EVENTS_INTERRUPTED' } });
+      const meanwhile = subscribe(instanceB.wsUrl, AUDIT_STREAM, shop.token);
+      expect((await meanwhile.next()).errors?.[0]?.extensions?.code).toBe('EVENTS_INTERRUPTED');
+      await meanwhile.close();
+    } finally {
+      await adminQuery(`alter database ${db} allow_connections true`);
+    }
+  } finally {
+    await stream.close();
+  }
+
+  await waitForEventListeners(db, 2);
+  const again = subscribe(instanceB.wsUrl, AUDIT_STREAM, shop.token);
+  try {
+    await new Promise((r) => setTimeout(r, 300));
+    dataOf(await gql(instanceA.url, USER_CREATE, { input: { email: 'after-outage@shop.example', password: PASSWORD, displayName: 'x', role: 'AGENT' } }, shop.token));
+    expect((await again.next()).data.auditEntryAdded.changes.email).toBe('after-outage@shop.example');
+  } finally {
+    await again.close();
   }
 });
 

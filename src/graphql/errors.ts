@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'BAD_USER_INPUT'
   | 'THROTTLED'
+  | 'EVENTS_INTERRUPTED'
   | 'INTERNAL_SERVER_ERROR';
 
 const OUR_CODES = new Set<string>(['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'THROTTLED']);

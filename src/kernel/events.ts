@@ -1,6 +1,7 @@
-import { createPubSub, filter, pipe } from '@graphql-yoga/subscription';
+import { createPubSub, Repeater } from '@graphql-yoga/subscription';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { AppError } from '../graphql/errors';
 
 /**
  * A domain event: what happened, in which workspace, to which record. Events carry ids only; a subscriber
@@ -17,6 +18,8 @@ export interface DomainEvent {
 }
 
 export const EVENTS_CHANNEL = 'domain_events';
+/** The `application_name` of each instance's LISTEN connection, to find it in pg_stat_activity. */
+export const EVENTS_LISTENER_NAME = 'service-desk events';
 const MAX_PAYLOAD_BYTES = 7900;
 
 /** Serializes an event for NOTIFY; refuses payloads PostgreSQL would reject. */
@@ -33,6 +36,10 @@ export function encodeEvent(event: DomainEvent): string {
  * made the change (see RequestContext.transaction), so PostgreSQL delivers them only if and when it commits.
  * Each instance keeps one dedicated LISTEN connection, reconnecting with backoff, and republishes what arrives
  * on an in-process pubsub that the GraphQL subscriptions read.
+ *
+ * NOTIFY is not stored: what commits while that connection is down is lost to this instance. So when it drops,
+ * every client subscription ends with the EVENTS_INTERRUPTED error, and new ones are refused with it until LISTEN
+ * is back, so that clients subscribe again and refetch (see the README) instead of silently missing events.
  */
 export class EventBus {
   private readonly local = createPubSub<Record<string, [DomainEvent]>>();
@@ -40,6 +47,8 @@ export class EventBus {
   private closed = false;
   private retryTimer?: NodeJS.Timeout;
   private connected?: Promise<void>;
+  /** Ends one open client subscription with EVENTS_INTERRUPTED. */
+  private readonly interruptions = new Set<() => void>();
 
   constructor(
     private readonly databaseUrl: string,
@@ -53,7 +62,7 @@ export class EventBus {
   }
 
   private async connect(attempt: number): Promise<void> {
-    const client = new pg.Client({ connectionString: this.databaseUrl });
+    const client = new pg.Client({ connectionString: this.databaseUrl, application_name: EVENTS_LISTENER_NAME });
     client.on('notification', (message) => this.deliver(message.payload));
     client.on('error', (error) => {
       this.logger.warn({ err: error.message }, 'event listener connection lost');
@@ -77,6 +86,8 @@ export class EventBus {
   private reconnect(client: pg.Client) {
     if (this.closed || this.client !== client) return;
     this.client = undefined;
+    if (this.interruptions.size) this.logger.warn({ subscriptions: this.interruptions.size }, 'ending subscriptions: events may be lost until the listener reconnects');
+    for (const interrupt of this.interruptions) interrupt();
     client.removeAllListeners('end');
     client.end().catch(() => undefined);
     this.scheduleRetry(1);
@@ -97,15 +108,37 @@ export class EventBus {
     }
   }
 
-  /** The events of one topic for one workspace, as they commit on any instance. */
+  /**
+   * The events of one topic for one workspace, as they commit on any instance: for client subscriptions. Ends with
+   * EVENTS_INTERRUPTED when the LISTEN connection drops, and starts with it while that connection is down.
+   */
   subscribe(topic: string, workspaceId: string): AsyncIterable<DomainEvent> {
-    return pipe(
-      this.local.subscribe(topic),
-      filter((event: DomainEvent) => event.workspaceId === workspaceId),
-    );
+    return new Repeater<DomainEvent>(async (push, stop) => {
+      const interrupt = () =>
+        stop(
+          new AppError(
+            'EVENTS_INTERRUPTED',
+            'Live events were interrupted (the server lost its database connection) and some may have been missed: subscribe again, then refetch what you show',
+          ),
+        );
+      if (!this.client) return interrupt();
+      this.interruptions.add(interrupt);
+      const events = this.local.subscribe(topic);
+      void stop.then(() => {
+        this.interruptions.delete(interrupt);
+        void events.return();
+      });
+      for await (const event of events) {
+        if (event.workspaceId === workspaceId) await push(event);
+      }
+    });
   }
 
-  /** Every workspace's events of one topic: for the server's own machinery, never for client subscriptions. */
+  /**
+   * Every workspace's events of one topic: for the server's own machinery, never for client subscriptions. Not
+   * interrupted by a reconnection: its users make up for lost events themselves (WebSocket connections are checked
+   * again at every operation and every WS_REAUTH_SECONDS).
+   */
   subscribeAllWorkspaces(topic: string): AsyncIterable<DomainEvent> {
     return this.local.subscribe(topic);
   }

@@ -3,6 +3,7 @@ import pg from 'pg';
 import pino from 'pino';
 import { withDatabase } from '../../src/db/embedded-postgres';
 import { migrate, openOrm } from '../../src/db/orm';
+import { EVENTS_CHANNEL, EVENTS_LISTENER_NAME } from '../../src/kernel/events';
 import { JobQueue } from '../../src/kernel/jobs';
 import { createRegistry } from '../../src/kernel/registry';
 
@@ -24,6 +25,21 @@ export async function adminQuery(sql: string, database = 'postgres', params: unk
     return await client.query(sql, params);
   } finally {
     await client.end();
+  }
+}
+
+/** Waits until `count` server instances listen for domain events on `database` again (after an outage). */
+export async function waitForEventListeners(database: string, count: number, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const listening = await adminQuery(
+      `select count(*)::int as n from pg_stat_activity where datname = $1 and application_name = $2 and query = $3 and state = 'idle'`,
+      'postgres',
+      [database, EVENTS_LISTENER_NAME, `LISTEN ${EVENTS_CHANNEL}`],
+    );
+    if (listening.rows[0].n >= count) return;
+    if (Date.now() > deadline) throw new Error(`${listening.rows[0].n} of ${count} event listeners on ${database} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
