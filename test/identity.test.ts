@@ -242,7 +242,7 @@ describe('races', () => {
 });
 
 describe('login throttling', () => {
-  it('answers THROTTLED after 10 failed logins for an email, even with the right password, without affecting others', async () => {
+  it('answers THROTTLED after 10 failed logins for an email from one client, even with the right password, without affecting others', async () => {
     const owner = await signUpWorkspace(server.url);
     const other = await signUpWorkspace(server.url);
     const login = `mutation($input: LoginInput!) { login(input: $input) { token userErrors { code } } }`;

@@ -1,19 +1,19 @@
 import { loadConfig } from '../src/config';
 import { CostBuckets } from '../src/server/rate-limit';
 import { dataOf, errorCode, gql, subscribe, type GraphQLResponse } from './support/client';
-import { createUserWithRole, signUpWorkspace, type SignedUp } from './support/fixtures';
+import { createUserWithRole, PASSWORD, signUpWorkspace, type SignedUp } from './support/fixtures';
 import { startTestServer, type TestServer } from './support/server';
 
 // A budget of one costly query: 250 points, 25 back a second. Tests reach the server from 127.0.0.1 (a "proxy"
 // with TRUST_PROXY=loopback), so each anonymous client is told apart by its X-Forwarded-For.
 const BUDGET = { MAX_QUERY_COST: '250', RATE_LIMIT_MAXIMUM: '250', RATE_LIMIT_RESTORE_RATE: '25' };
-let setup: TestServer; // the test suite's usual budget, for sign-ups and users
+let setup: TestServer; // the test suite's usual budget: sign-ups, users, login throttling
 let server: TestServer;
 let shop: SignedUp;
 let user: { token: string };
 
 beforeAll(async () => {
-  setup = await startTestServer();
+  setup = await startTestServer({ env: { TRUST_PROXY: 'loopback' } });
   shop = await signUpWorkspace(setup.url, '限流小店');
   user = await createUserWithRole(setup.url, shop.token, 'MANAGER');
   server = await startTestServer({ env: { ...BUDGET, TRUST_PROXY: 'loopback' }, database: { url: setup.databaseUrl, name: setup.databaseName } });
@@ -80,6 +80,37 @@ describe('cost-based rate limits', () => {
     } finally {
       await direct.stop();
     }
+  });
+});
+
+describe('login throttling', () => {
+  const LOGIN_AS = `mutation($input: LoginInput!) { login(input: $input) { token userErrors { code } } }`;
+  const loginFrom = (ip: string, email: string, password: string) =>
+    fetch(setup.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': ip },
+      body: JSON.stringify({ query: LOGIN_AS, variables: { input: { email, password } } }),
+    }).then(async (response) => ({ status: response.status, ...((await response.json()) as object) }) as GraphQLResponse);
+
+  it('stops an attacker guessing a victim\'s password from one address without locking the victim out elsewhere', async () => {
+    const victim = await signUpWorkspace(setup.url, '受害小店');
+    for (let i = 0; i < 10; i++) {
+      expect(dataOf(await loginFrom('198.51.100.66', victim.email, `guess-${i}`)).login.userErrors).toEqual([{ code: 'INVALID' }]);
+    }
+    const throttled = await loginFrom('198.51.100.66', victim.email, PASSWORD); // even the right password, from there
+    expect(throttled.errors?.[0]).toMatchObject({ extensions: { code: 'THROTTLED', retryAfter: expect.any(Number) } });
+    expect(throttled.errors?.[0].message).toMatch(/for this email from this address/);
+    expect(throttled.errors![0].extensions!.retryAfter).toBeGreaterThan(14 * 60);
+    expect(dataOf(await loginFrom('203.0.113.10', victim.email, PASSWORD)).login.token).toBeTruthy();
+  });
+
+  it('throttles one address trying many emails (password spraying), whatever the email, and no other address', async () => {
+    const sprayed = await signUpWorkspace(setup.url, '撞库小店');
+    const attempts = await Promise.all(Array.from({ length: 50 }, (_, i) => loginFrom('198.51.100.77', `user${i}@elsewhere.example`, 'Summer2026!')));
+    expect(attempts.every((a) => a.data?.login?.userErrors?.[0]?.code === 'INVALID')).toBe(true);
+    const next = await loginFrom('198.51.100.77', sprayed.email, PASSWORD);
+    expect(next.errors?.[0]).toMatchObject({ message: expect.stringMatching(/from this address/), extensions: { code: 'THROTTLED' } });
+    expect(dataOf(await loginFrom('198.51.100.78', sprayed.email, PASSWORD)).login.token).toBeTruthy();
   });
 });
 

@@ -101,12 +101,17 @@ export class ApiKey extends WorkspaceScopedEntity {
 }
 
 /**
- * A failed login, kept briefly to slow down password guessing. Keyed by a hash of the email (the table must not
- * become a list of addresses people tried), shared by every instance because it lives in the database.
+ * A failed login (or one being checked), kept briefly to slow down password guessing. Keyed by hashes of the email
+ * and of the client's address (the table must not become a list of addresses people tried), shared by every
+ * instance because it lives in the database. Counted per (email, client) and per client: see login().
  */
 @Entity()
-@Index({ properties: ['emailHash', 'createdAt'] })
+@Index({ properties: ['clientHash', 'createdAt'] })
 export class LoginFailure extends BaseEntity {
   @Property({ length: 64 })
   emailHash!: string;
+
+  /** HMAC of the client's IP address under APP_SECRET: a plain hash of an IPv4 address is reversed by trying them all. */
+  @Property({ length: 64 })
+  clientHash!: string;
 }

@@ -43,38 +43,50 @@ export async function signUp(ctx: RequestContext, input: SignUpInput): Promise<{
   });
 }
 
-/** Failed logins allowed per email within the window before further attempts are THROTTLED. */
+/** Failed logins allowed for one email from one client within the window before that pair is THROTTLED. */
 export const LOGIN_FAILURE_LIMIT = 10;
+/** Failed logins allowed from one client, whatever the emails, within the window (password spraying). */
+export const LOGIN_CLIENT_FAILURE_LIMIT = 50;
 export const LOGIN_FAILURE_WINDOW_MINUTES = 15;
 
 /**
- * Checks email and password; a wrong pair gets one message, whichever half was wrong. After
- * LOGIN_FAILURE_LIMIT failures for one email within the window, attempts are THROTTLED (right password or not)
- * until the oldest failure leaves the window.
+ * Checks email and password; a wrong pair gets one message, whichever half was wrong. Failures are counted per
+ * (email, client address) and per client address, never per email alone: someone failing on purpose for another
+ * person's email from elsewhere cannot lock that person out. After LOGIN_FAILURE_LIMIT failures for one email from
+ * one client, or LOGIN_CLIENT_FAILURE_LIMIT from one client, that client's attempts are THROTTLED (right password or
+ * not) until the oldest failure leaves the window; `extensions.retryAfter` says when, in seconds.
  */
 export async function login(ctx: RequestContext, input: LoginInput): Promise<{ token: string; user: User }> {
   await validateInput(input);
   const email = normaliseEmail(input.email);
   const emailHash = sha256(email);
-  const windowStart = new Date(Date.now() - LOGIN_FAILURE_WINDOW_MINUTES * 60_000);
-  // Attempts for one email take turns under a transaction-scoped advisory lock, so parallel guesses are counted
-  // exactly like sequential ones; the failure row commits with the attempt, even though the answer is an error.
-  const user = await ctx.transaction(async ({ em }) => {
-    await em.execute('select pg_advisory_xact_lock(hashtext(?))', [emailHash]);
-    if ((await em.count(LoginFailure, { emailHash, createdAt: { $gt: windowStart } })) >= LOGIN_FAILURE_LIMIT) return 'THROTTLED';
-    const found = await em.findOne(User, { email }, { filters: false });
-    const passwordOk = await verifyPassword(input.password, found?.passwordHash ?? DUMMY_PASSWORD_HASH);
-    if (!found || !passwordOk) {
-      em.persist(Object.assign(new LoginFailure(), { emailHash }));
-      return 'WRONG';
-    }
-    await em.nativeDelete(LoginFailure, { emailHash });
-    return found;
+  const clientHash = credentialHash(ctx.app.config.secret, ctx.clientIp ?? 'unknown');
+  const windowMs = LOGIN_FAILURE_WINDOW_MINUTES * 60_000;
+  // An attempt is recorded as a failure before the password is checked, and forgotten if it proves right. Attempts
+  // from one client take turns under a transaction-scoped advisory lock only to count and record, so parallel
+  // guesses are counted exactly like sequential ones (on every instance) while the password hashes run in parallel.
+  const refused = await ctx.transaction(async ({ em }) => {
+    await em.execute('select pg_advisory_xact_lock(hashtext(?))', [clientHash]);
+    const [window] = await em.execute<Array<{ pair: string; pair_oldest: Date | null; client: string; client_oldest: Date | null }>>(
+      `select count(*) filter (where email_hash = ?) as pair, min(created_at) filter (where email_hash = ?) as pair_oldest,
+              count(*) as client, min(created_at) as client_oldest
+         from login_failure where client_hash = ? and created_at > ?`,
+      [emailHash, emailHash, clientHash, new Date(Date.now() - windowMs)],
+    );
+    if (Number(window.pair) >= LOGIN_FAILURE_LIMIT) return { throttled: 'for this email from this address', oldest: window.pair_oldest! };
+    if (Number(window.client) >= LOGIN_CLIENT_FAILURE_LIMIT) return { throttled: 'from this address', oldest: window.client_oldest! };
+    em.persist(Object.assign(new LoginFailure(), { emailHash, clientHash }));
+    return undefined;
   });
-  if (user === 'THROTTLED') {
-    throw new AppError('THROTTLED', `Too many failed logins for this email; try again in ${LOGIN_FAILURE_WINDOW_MINUTES} minutes`);
+  if (refused) {
+    const retryAfter = Math.max(1, Math.ceil((new Date(refused.oldest).getTime() + windowMs - Date.now()) / 1000));
+    throw new AppError('THROTTLED', `Too many failed logins ${refused.throttled}; try again in ${Math.ceil(retryAfter / 60)} minutes`, { retryAfter });
   }
-  if (user === 'WRONG') throw UserInputFailure.of(['input'], 'Email or password is wrong', UserErrorCode.INVALID);
+  const user = await ctx.em.findOne(User, { email }, { filters: false });
+  const passwordOk = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
+  if (!user || !passwordOk) throw UserInputFailure.of(['input'], 'Email or password is wrong', UserErrorCode.INVALID);
+  // The right password clears this client's failures for the email (not its count across emails).
+  await ctx.transaction(({ em }) => em.nativeDelete(LoginFailure, { emailHash, clientHash }));
   if (!user.active) throw UserInputFailure.of(['input'], 'This user has been deactivated', UserErrorCode.NOT_ALLOWED);
   const system = RequestContext.forSystem(ctx.app, user.workspace.id);
   return system.transaction(async (uow) => {
