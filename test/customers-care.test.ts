@@ -33,7 +33,7 @@ describe('tags and portraits', () => {
     const duplicate = dataOf(await gql(server.url, TAG_CREATE, { input: { name: 'VIP', group: 'PREFERENCE' } }, owner.token)).tagCreate;
     expect(duplicate.userErrors).toEqual([expect.objectContaining({ field: ['input', 'name'], code: 'DUPLICATE' })]);
     const badColor = dataOf(await gql(server.url, TAG_CREATE, { input: { name: '红色', color: 'red', group: 'PREFERENCE' } }, owner.token)).tagCreate;
-    expect(badColor.userErrors).toEqual([expect.objectContaining({ field: ['input', 'color'], code: 'INVALID' })]);
+    expect(badColor.userErrors).toEqual([expect.objectContaining({ field: ['input', 'color'], code: 'COLOR_INVALID' })]);
     const outdoor = await createTag(server.url, owner.token, { name: '户外', group: 'PREFERENCE' });
 
     const customers = [];
@@ -68,7 +68,7 @@ describe('tags and portraits', () => {
     const stale = dataOf(await gql(server.url, TAG_UPDATE, { input: { id: tag.id, version: 1, name: '别的名字' } }, crm.token)).tagUpdate;
     expect(stale).toEqual({
       tag: null,
-      userErrors: [{ field: ['input', 'version'], message: 'Someone else changed this tag since you loaded it; reload and try again', code: 'CONFLICT' }],
+      userErrors: [{ field: ['input', 'version'], message: 'Someone else changed this tag since you loaded it; reload and try again', code: 'VERSION_CONFLICT' }],
     });
     const read = `query($id: ID!) { node(id: $id) { ... on Tag { name version } } }`;
     expect(dataOf(await gql(server.url, read, { id: tag.id }, owner.token)).node).toEqual({ name: '重要价值', version: 2 });
@@ -78,7 +78,7 @@ describe('tags and portraits', () => {
     const racing = await Promise.all(colors.map((color) => gql(server.url, TAG_UPDATE, { input: { id: tag.id, version: 2, color } }, owner.token)));
     const payloads = racing.map((r) => dataOf(r).tagUpdate);
     expect(payloads.filter((p) => p.tag)).toHaveLength(1);
-    for (const p of payloads.filter((p) => !p.tag)) expect(p.userErrors).toEqual([expect.objectContaining({ field: ['input', 'version'], code: 'CONFLICT' })]);
+    for (const p of payloads.filter((p) => !p.tag)) expect(p.userErrors).toEqual([expect.objectContaining({ field: ['input', 'version'], code: 'VERSION_CONFLICT' })]);
     const winner = payloads.find((p) => p.tag).tag;
     expect(winner.version).toBe(3);
     expect(dataOf(await gql(server.url, `{ tags { nodes { color version } } }`, {}, owner.token)).tags.nodes).toEqual([{ color: winner.color, version: 3 }]);
@@ -148,7 +148,7 @@ describe('follow-ups and care', () => {
     }, agent.token)).followUpCreate;
     expect(bad.userErrors.map((e: any) => e.field.join('.'))).toEqual(['input.content']);
     const past = dataOf(await gql(server.url, FOLLOW_UP, { input: { customerId: customer.id, method: 'SMS', content: '短信', nextFollowUpOn: '2000-01-01' } }, agent.token)).followUpCreate;
-    expect(past.userErrors).toEqual([expect.objectContaining({ field: ['input', 'nextFollowUpOn'], code: 'INVALID' })]);
+    expect(past.userErrors).toEqual([expect.objectContaining({ field: ['input', 'nextFollowUpOn'], code: 'DATE_OUT_OF_ORDER' })]);
   });
 
   it('builds the birthdays of the birthdays test as valid dates whatever day the test runs (02-29 included)', () => {

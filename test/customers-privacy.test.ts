@@ -97,7 +97,7 @@ describe('consent, export and erasure', () => {
     // channels are codes, stored lower-case like platforms
     expect(consent).toMatchObject({ consent: { policyVersion: '2025-01', marketingConsent: true, channel: 'app' }, userErrors: [] });
     const badChannel = dataOf(await gql(server.url, CONSENT, { input: { customerId: customer.id, policyVersion: 'v2', marketingConsent: true, channel: 'app store' } }, owner.token));
-    expect(badChannel.customerConsentRecord).toEqual({ consent: null, userErrors: [{ field: ['input', 'channel'], code: 'INVALID' }] });
+    expect(badChannel.customerConsentRecord).toEqual({ consent: null, userErrors: [{ field: ['input', 'channel'], code: 'CODE_INVALID' }] });
 
     const exported = dataOf(await gql(server.url, EXPORT, { id: customer.id }, owner.token)).customerDataExport;
     expect(exported).toMatchObject({
@@ -144,7 +144,7 @@ describe('consent, export and erasure', () => {
     const twice = dataOf(await gql(server.url, ERASE, { input: { id: customer.id } }, owner.token)).customerErase;
     expect(twice).toEqual({ customer: null, userErrors: [expect.objectContaining({ field: ['input', 'id'], code: 'ALREADY_DONE' })] });
     const update = dataOf(await gql(server.url, CUSTOMER_UPDATE, { input: { id: customer.id, version: 2, name: '周芷若' } }, owner.token)).customerUpdate;
-    expect(update.userErrors[0].code).toBe('NOT_ALLOWED');
+    expect(update.userErrors[0].code).toBe('CUSTOMER_ERASED');
     // the freed phone may belong to a new customer
     const again = dataOf(await gql(server.url, CUSTOMER_CREATE, { input: { name: '新客户', phone: '13733334444' } }, owner.token)).customerCreate;
     expect(again.userErrors).toEqual([]);
@@ -160,7 +160,7 @@ describe('erased customers', () => {
     const tag = await createTag(server.url, owner.token, { name: '回头客', group: 'CONSUMPTION' });
     expect(dataOf(await gql(server.url, ERASE, { input: { id: erasedOne.id } }, owner.token)).customerErase.userErrors).toEqual([]);
     const refusal = (field: string[]) => ({
-      field, code: 'NOT_ALLOWED', message: `Customer ${erasedOne.customerNo} was erased; its record can no longer change`,
+      field, code: 'CUSTOMER_ERASED', message: `Customer ${erasedOne.customerNo} was erased; its record can no longer change`,
     });
     const errorsOf = async (mutation: string, input: Record<string, unknown>) =>
       (Object.values(dataOf(await gql(server.url, mutation, { input }, owner.token)))[0] as any).userErrors;
@@ -214,7 +214,7 @@ describe('merge', () => {
     dataOf(await gql(server.url, CONSENT, { input: { customerId: dupe.id, policyVersion: 'v2', marketingConsent: false, channel: 'WEB' } }, owner.token));
 
     const itself = dataOf(await gql(server.url, MERGE, { input: { keepId: keep.id, mergeId: keep.id } }, owner.token)).customerMerge;
-    expect(itself).toEqual({ customer: null, userErrors: [expect.objectContaining({ field: ['input', 'mergeId'], code: 'INVALID' })] });
+    expect(itself).toEqual({ customer: null, userErrors: [expect.objectContaining({ field: ['input', 'mergeId'], code: 'MERGE_SAME_CUSTOMER' })] });
 
     const merged = dataOf(await gql(server.url, MERGE, { input: { keepId: keep.id, mergeId: dupe.id } }, owner.token)).customerMerge;
     expect(merged.userErrors).toEqual([]);

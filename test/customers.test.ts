@@ -86,7 +86,7 @@ describe('corrections and partner upserts', () => {
     const first = dataOf(await gql(server.url, CUSTOMER_UPDATE, { input: { id: customer.id, version: 1, name: '陈七七', phone: '13600000066' } }, owner.token)).customerUpdate;
     expect(first.customer).toMatchObject({ name: '陈七七', phone: '13600000066', version: 2 });
     const stale = dataOf(await gql(server.url, CUSTOMER_UPDATE, { input: { id: customer.id, version: 1, name: '另一个名字' } }, crm.token)).customerUpdate;
-    expect(stale).toEqual({ customer: null, userErrors: [expect.objectContaining({ field: ['input', 'version'], code: 'CONFLICT' })] });
+    expect(stale).toEqual({ customer: null, userErrors: [expect.objectContaining({ field: ['input', 'version'], code: 'VERSION_CONFLICT' })] });
     expect(dataOf(await gql(server.url, CUSTOMER, { id: customer.id }, owner.token)).customer).toMatchObject({ name: '陈七七', version: 2 });
 
     const audit = dataOf(await gql(server.url, `query($id: ID!) { auditLog(subjectId: $id) { nodes { action changes } } }`, { id: customer.id }, owner.token));

@@ -44,7 +44,7 @@ describe('sign up, login, logout', () => {
     const owner = await signUpWorkspace(server.url);
     const login = `mutation($input: LoginInput!) { login(input: $input) { token user { id } userErrors { code message } } }`;
     const wrong = dataOf(await gql(server.url, login, { input: { email: owner.email, password: 'wrong-password' } }));
-    expect(wrong.login).toMatchObject({ token: null, userErrors: [{ code: 'INVALID', message: 'Email or password is wrong' }] });
+    expect(wrong.login).toMatchObject({ token: null, userErrors: [{ code: 'CREDENTIALS_INVALID', message: 'Email or password is wrong' }] });
     const unknown = dataOf(await gql(server.url, login, { input: { email: 'nobody@shop.example', password: PASSWORD } }));
     expect(unknown.login.userErrors[0].message).toBe('Email or password is wrong');
 
@@ -97,7 +97,7 @@ describe('users', () => {
     const first = dataOf(await gql(server.url, update, { input: { id: agent.userId, version: 1, displayName: '客服小美' } }, owner.token));
     expect(first.userUpdate.user).toMatchObject({ displayName: '客服小美', version: 2 });
     const stale = dataOf(await gql(server.url, update, { input: { id: agent.userId, version: 1, displayName: '另一个名字' } }, owner.token));
-    expect(stale.userUpdate.userErrors).toEqual([{ field: ['input', 'version'], code: 'CONFLICT' }]);
+    expect(stale.userUpdate.userErrors).toEqual([{ field: ['input', 'version'], code: 'VERSION_CONFLICT' }]);
 
     expect(dataOf(await gql(server.url, ME, {}, agent.token)).me.displayName).toBe('客服小美');
     dataOf(await gql(server.url, update, { input: { id: agent.userId, version: 2, active: false } }, owner.token));
@@ -151,7 +151,7 @@ describe('API keys', () => {
     const before = await count('api_key');
     const refused = dataOf(await gql(server.url, API_KEY_CREATE, { input: { name: 'x', scopes: ['users:read', 'nothing:here', 'users:write', 'audit:read'] } }, owner.token));
     expect(refused.apiKeyCreate.userErrors).toEqual([
-      expect.objectContaining({ field: ['input', 'scopes', '1'], code: 'INVALID' }),
+      expect.objectContaining({ field: ['input', 'scopes', '1'], code: 'SCOPE_UNKNOWN' }),
       expect.objectContaining({ field: ['input', 'scopes', '2'], code: 'NOT_ALLOWED' }),
     ]);
     expect(refused.apiKeyCreate.secret).toBeNull();
@@ -198,7 +198,7 @@ describe('API keys', () => {
     expect(dataOf(await gql(server.url, revoke, { id: key.id }, owner.token)).apiKeyRevoke.userErrors).toEqual([{ code: 'ALREADY_DONE' }]);
 
     const past = dataOf(await gql(server.url, API_KEY_CREATE, { input: { name: 'x', scopes: ['users:read'], expiresAt: '2020-01-01T00:00:00Z' } }, owner.token));
-    expect(past.apiKeyCreate.userErrors).toEqual([expect.objectContaining({ field: ['input', 'expiresAt'], code: 'INVALID' })]);
+    expect(past.apiKeyCreate.userErrors).toEqual([expect.objectContaining({ field: ['input', 'expiresAt'], code: 'DATE_IN_PAST' })]);
     const expiring = await createApiKey(server.url, owner.token, ['users:read'], new Date(Date.now() + 60_000).toISOString());
     await adminQuery(`update api_key set expires_at = now() - interval '1 second' where prefix = '${expiring.secret.slice(0, 11)}'`, server.databaseName);
     expect((await gql(server.url, `{ users { totalCount } }`, {}, expiring.secret)).errors![0].message).toBe('The API key has expired');
@@ -225,7 +225,7 @@ describe('races', () => {
       gql(server.url, update, { input: { id: agent.userId, version: 1, displayName: name } }, owner.token)));
     const outcomes = results.map((r) => dataOf(r).userUpdate);
     expect(outcomes.filter((o) => o.userErrors.length === 0)).toHaveLength(1);
-    expect(outcomes.filter((o) => o.userErrors[0]?.code === 'CONFLICT')).toHaveLength(3);
+    expect(outcomes.filter((o) => o.userErrors[0]?.code === 'VERSION_CONFLICT')).toHaveLength(3);
   });
 
   it('creates one workspace when the same email signs up several times at once', async () => {
@@ -248,7 +248,7 @@ describe('login throttling', () => {
     const login = `mutation($input: LoginInput!) { login(input: $input) { token userErrors { code } } }`;
     for (let i = 0; i < 10; i++) {
       const wrong = dataOf(await gql(server.url, login, { input: { email: owner.email, password: `wrong-${i}` } }));
-      expect(wrong.login.userErrors).toEqual([{ code: 'INVALID' }]);
+      expect(wrong.login.userErrors).toEqual([{ code: 'CREDENTIALS_INVALID' }]);
     }
     const throttled = await gql(server.url, login, { input: { email: owner.email.toUpperCase(), password: PASSWORD } });
     expect(errorCode(throttled)).toBe('THROTTLED');
@@ -256,7 +256,7 @@ describe('login throttling', () => {
     // parallel guesses are counted like sequential ones
     const third = await signUpWorkspace(server.url);
     const parallel = await Promise.all(Array.from({ length: 25 }, (_, i) => gql(server.url, login, { input: { email: third.email, password: `guess-${i}` } })));
-    expect(parallel.filter((r) => r.data?.login?.userErrors?.[0]?.code === 'INVALID')).toHaveLength(10);
+    expect(parallel.filter((r) => r.data?.login?.userErrors?.[0]?.code === 'CREDENTIALS_INVALID')).toHaveLength(10);
     expect(parallel.filter((r) => errorCode(r) === 'THROTTLED')).toHaveLength(15);
     // the failures are stored by hash, never as addresses
     const stored = await adminQuery(`select email_hash from login_failure`, server.databaseName);

@@ -67,10 +67,10 @@ describe('cost-based rate limits', () => {
   it('gives each anonymous client a budget by its address, from X-Forwarded-For only behind a trusted proxy', async () => {
     // a login costs 201: one a client, then THROTTLED for that client only
     const attacker = { 'x-forwarded-for': '198.51.100.20' };
-    expect(dataOf(await post(server.url, LOGIN, attacker)).login.userErrors).toEqual([{ code: 'INVALID' }]);
+    expect(dataOf(await post(server.url, LOGIN, attacker)).login.userErrors).toEqual([{ code: 'CREDENTIALS_INVALID' }]);
     const throttled = await post(server.url, LOGIN, attacker);
     expect([throttled.status, errorCode(throttled)]).toEqual([429, 'THROTTLED']);
-    expect(dataOf(await post(server.url, LOGIN, { 'x-forwarded-for': '198.51.100.21' })).login.userErrors).toEqual([{ code: 'INVALID' }]);
+    expect(dataOf(await post(server.url, LOGIN, { 'x-forwarded-for': '198.51.100.21' })).login.userErrors).toEqual([{ code: 'CREDENTIALS_INVALID' }]);
 
     // without TRUST_PROXY the header is the client's own word: every request is 127.0.0.1's
     const direct = await startTestServer({ env: BUDGET, database: { url: server.databaseUrl, name: server.databaseName } });
@@ -95,7 +95,7 @@ describe('login throttling', () => {
   it('stops an attacker guessing a victim\'s password from one address without locking the victim out elsewhere', async () => {
     const victim = await signUpWorkspace(setup.url, '受害小店');
     for (let i = 0; i < 10; i++) {
-      expect(dataOf(await loginFrom('198.51.100.66', victim.email, `guess-${i}`)).login.userErrors).toEqual([{ code: 'INVALID' }]);
+      expect(dataOf(await loginFrom('198.51.100.66', victim.email, `guess-${i}`)).login.userErrors).toEqual([{ code: 'CREDENTIALS_INVALID' }]);
     }
     const throttled = await loginFrom('198.51.100.66', victim.email, PASSWORD); // even the right password, from there
     expect(throttled.errors?.[0]).toMatchObject({ extensions: { code: 'THROTTLED', retryAfter: expect.any(Number) } });
@@ -107,7 +107,7 @@ describe('login throttling', () => {
   it('throttles one address trying many emails (password spraying), whatever the email, and no other address', async () => {
     const sprayed = await signUpWorkspace(setup.url, '撞库小店');
     const attempts = await Promise.all(Array.from({ length: 50 }, (_, i) => loginFrom('198.51.100.77', `user${i}@elsewhere.example`, 'Summer2026!')));
-    expect(attempts.every((a) => a.data?.login?.userErrors?.[0]?.code === 'INVALID')).toBe(true);
+    expect(attempts.every((a) => a.data?.login?.userErrors?.[0]?.code === 'CREDENTIALS_INVALID')).toBe(true);
     const next = await loginFrom('198.51.100.77', sprayed.email, PASSWORD);
     expect(next.errors?.[0]).toMatchObject({ message: expect.stringMatching(/from this address/), extensions: { code: 'THROTTLED' } });
     expect(dataOf(await loginFrom('198.51.100.78', sprayed.email, PASSWORD)).login.token).toBeTruthy();

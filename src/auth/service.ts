@@ -84,10 +84,10 @@ export async function login(ctx: RequestContext, input: LoginInput): Promise<{ t
   }
   const user = await ctx.em.findOne(User, { email }, { filters: false });
   const passwordOk = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
-  if (!user || !passwordOk) throw UserInputFailure.of(['input'], 'Email or password is wrong', UserErrorCode.INVALID);
+  if (!user || !passwordOk) throw UserInputFailure.of(['input'], 'Email or password is wrong', UserErrorCode.CREDENTIALS_INVALID);
   // The right password clears this client's failures for the email (not its count across emails).
   await ctx.transaction(({ em }) => em.nativeDelete(LoginFailure, { emailHash, clientHash }));
-  if (!user.active) throw UserInputFailure.of(['input'], 'This user has been deactivated', UserErrorCode.NOT_ALLOWED);
+  if (!user.active) throw UserInputFailure.of(['input'], 'This user has been deactivated', UserErrorCode.USER_DEACTIVATED);
   const system = RequestContext.forSystem(ctx.app, user.workspace.id);
   return system.transaction(async (uow) => {
     const scopedUser = await uow.em.findOneOrFail(User, user.id, { populate: ['workspace'] });
@@ -159,14 +159,14 @@ export async function createApiKey(ctx: RequestContext, input: ApiKeyCreateInput
   const problems = input.scopes.flatMap((scope, index) => {
     const permission = ctx.app.registry.permissions.get(scope);
     const field = ['input', 'scopes', String(index)];
-    if (!permission) return [UserError.of(field, `Unknown scope ${scope}`, UserErrorCode.INVALID)];
+    if (!permission) return [UserError.of(field, `Unknown scope ${scope}`, UserErrorCode.SCOPE_UNKNOWN)];
     if (!permission.scopable) return [UserError.of(field, `${scope} cannot be given to an API key`, UserErrorCode.NOT_ALLOWED)];
     if (!ctx.can(scope)) return [UserError.of(field, `You do not hold ${scope}, so you cannot grant it`, UserErrorCode.NOT_ALLOWED)];
     return [];
   });
   if (input.scopes.length === 0) problems.push(UserError.of(['input', 'scopes'], 'Give the key at least one scope', UserErrorCode.REQUIRED));
   if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) {
-    problems.push(UserError.of(['input', 'expiresAt'], 'expiresAt must be in the future'));
+    problems.push(UserError.of(['input', 'expiresAt'], 'expiresAt must be in the future', UserErrorCode.DATE_IN_PAST));
   }
   if (problems.length) throw new UserInputFailure(problems);
   const { prefix, secret } = newApiKeySecret();

@@ -23,8 +23,15 @@ export class AppError extends GraphQLError {
     return new AppError('UNAUTHENTICATED', message);
   }
 
-  static forbidden(message = 'You do not have permission to do this') {
-    return new AppError('FORBIDDEN', message);
+  /**
+   * A permission the caller lacks. `extensions.requiredPermissions` lists what the field or action needs and
+   * `extensions.missingPermissions` what of it the caller does not hold, so a frontend can say which right to ask
+   * for (and hide what needs it); names as in the `permissions` query, e.g. customers:write.
+   */
+  static forbidden(requiredPermissions: string[], missingPermissions: string[] = requiredPermissions) {
+    return new AppError('FORBIDDEN', `You do not have permission to do this: ${missingPermissions.join(' and ')} is missing`, {
+      requiredPermissions, missingPermissions,
+    });
   }
 
   /** Unknown ids, ids of the wrong type and ids of another workspace all look the same. */
@@ -92,7 +99,8 @@ export function formatError(
   });
 
   if (original instanceof AuthenticationError) return publicShape('UNAUTHENTICATED', AppError.unauthenticated().message);
-  if (original instanceof AuthorizationError) return publicShape('FORBIDDEN', AppError.forbidden().message);
+  // The authChecker throws AppError.forbidden naming the permissions; this is type-graphql's own, should it ever come.
+  if (original instanceof AuthorizationError) return publicShape('FORBIDDEN', 'You do not have permission to do this');
   const passThrough = original instanceof AppError || (error instanceof GraphQLError && !error.originalError && OUR_CODES.has(code ?? ''));
   if (passThrough) {
     const { stacktrace, ...extensions } = (formatted.extensions ?? {}) as Record<string, unknown>;
@@ -120,4 +128,24 @@ export function formatError(
     'INTERNAL_SERVER_ERROR',
     options.development ? `Internal server error: ${(cause as Error)?.message}` : 'Internal server error',
   );
+}
+
+/**
+ * The codes of errors as the client receives them (after formatError), for the log line of a request: the log
+ * and the response must name the same code, so a report from a frontend can be matched with the log.
+ */
+export function sentErrorCodes(errors: readonly GraphQLFormattedError[] | undefined): string[] | undefined {
+  return errors?.map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR'));
+}
+
+/**
+ * The userError codes in a response's data: those of the root fields' payloads (`userErrors { code }`), as the
+ * client selected them. Cheap (one level of the result) and enough to see in the log what mutations refused.
+ */
+export function sentUserErrorCodes(data: Record<string, unknown> | null | undefined): string[] | undefined {
+  const codes = Object.values(data ?? {}).flatMap((payload) => {
+    const userErrors = (payload as { userErrors?: unknown } | null)?.userErrors;
+    return Array.isArray(userErrors) ? userErrors.flatMap((e) => (typeof e?.code === 'string' ? [e.code] : [])) : [];
+  });
+  return codes.length ? codes : undefined;
 }

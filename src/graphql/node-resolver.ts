@@ -12,7 +12,7 @@ export class NodeResolver {
     const parsed = parseGlobalId(id);
     const nodeType = parsed && ctx.app.registry.nodeTypes.get(parsed.typeName);
     if (!parsed || !nodeType) return null;
-    if (!ctx.can(nodeType.permission)) throw AppError.forbidden();
+    if (!ctx.can(nodeType.permission)) throw AppError.forbidden([nodeType.permission]);
     // The workspace filter makes another workspace's row indistinguishable from a missing one.
     return (await ctx.em.findOne(nodeType.entity as any, parsed.id as any)) as Node | null;
   }

@@ -13,7 +13,7 @@ import type { Principal } from '../auth/principal';
 import { RequestContext, type AppServices } from '../context';
 import { migrationsApplied } from '../db/orm';
 import { currentSqlCount, withSqlCounter } from '../db/sql-counter';
-import { AppError, formatError, loggableError } from '../graphql/errors';
+import { AppError, formatError, loggableError, sentErrorCodes, sentUserErrorCodes } from '../graphql/errors';
 import { checkOperationLimits, limitRules, parseOptions, type OperationCost } from './limits';
 import { chargeBudget, CostBuckets } from './rate-limit';
 import { startWebSocketServer } from './websocket';
@@ -51,7 +51,8 @@ function requestPlugin(app: AppServices, buckets: CostBuckets): ApolloServerPlug
           cost = checkOperationLimits(schema, document, request.variables, operationName, config);
           chargeBudget(buckets, contextValue, cost);
         },
-        async willSendResponse({ response, operationName, document, errors }) {
+        async willSendResponse({ response, operationName, document }) {
+          const sent = response.body.kind === 'single' ? response.body.singleResult : response.body.initialResult;
           if (response.body.kind === 'single') {
             const extensions = (response.body.singleResult.extensions ??= {});
             if (cost) extensions.cost = cost;
@@ -63,7 +64,9 @@ function requestPlugin(app: AppServices, buckets: CostBuckets): ApolloServerPlug
               operation: operationLabel(document, operationName),
               principal: contextValue.principal?.kind ?? 'ANONYMOUS',
               durationMs: Number(process.hrtime.bigint() - started) / 1e6,
-              errors: errors?.map((e) => e.extensions?.code ?? 'INTERNAL_SERVER_ERROR'),
+              // As sent: formatError has already shaped them (a raw error's code may differ from what the client got).
+              errors: sentErrorCodes(sent.errors),
+              userErrors: sentUserErrorCodes(sent.data),
             },
             'graphql request',
           );

@@ -8,11 +8,14 @@ import type { ModuleRegistry } from '../kernel/module';
 
 /**
  * `@Authorized()` asks for a principal; `@Authorized('customers:write')` for that permission as well
- * (all listed permissions when several are given).
+ * (all listed permissions when several are given). A refusal is FORBIDDEN naming the permissions (over HTTP and
+ * WebSocket alike, since both run this check).
  */
 const authChecker: AuthChecker<RequestContext, string> = ({ context }, permissions) => {
   if (!context.principal) throw AppError.unauthenticated();
-  return permissions.every((permission) => context.can(permission));
+  const missing = permissions.filter((permission) => !context.can(permission));
+  if (missing.length) throw AppError.forbidden(permissions, missing);
+  return true;
 };
 
 /** The one schema, from every module's resolvers (plus `node`). */

@@ -6,7 +6,7 @@ import { authenticate, bearerToken } from '../auth/authenticate';
 import { ACCESS_REVOKED } from '../auth/permissions';
 import type { Principal } from '../auth/principal';
 import { RequestContext, type AppServices } from '../context';
-import { AppError } from '../graphql/errors';
+import { AppError, sentErrorCodes } from '../graphql/errors';
 import type { DomainEvent } from '../kernel/events';
 import { checkOperationLimits, limitRules, parseOptions } from './limits';
 import { chargeBudget, type CostBuckets } from './rate-limit';
@@ -109,9 +109,11 @@ export function startWebSocketServer(
         }
       },
       // Subscription results get the same error shaping as HTTP responses (codes, no internals).
-      onNext(_ctx, _id, _payload, _args, result) {
+      onNext(_ctx, _id, payload, _args, result) {
         if (!('errors' in result) || !result.errors?.length) return undefined;
-        return { ...result, errors: result.errors.map((error) => shapeError(error.toJSON(), error) as GraphQLError) };
+        const errors = result.errors.map((error) => shapeError(error.toJSON(), error));
+        logger.info({ operation: payload.operationName ?? null, transport: 'websocket', errors: sentErrorCodes(errors) }, 'graphql errors');
+        return { ...result, errors: errors as GraphQLError[] };
       },
     },
     wsServer,

@@ -1,9 +1,8 @@
-import {
-  ArrayMaxSize, IsEmail, IsIn, IsInt, IsOptional, Length, Matches, Max, MaxLength, Min, ValidateNested,
-} from 'class-validator';
+import { ArrayMaxSize, IsEmail, IsInt, IsOptional, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { DateTimeResolver, LocalDateResolver } from 'graphql-scalars';
 import { Field, ID, InputType, Int } from 'type-graphql';
 import { DecimalScalar, IsMoney } from '../../../src/graphql/scalars';
+import { IsColor, IsCurrencyCode, IsNotBlank } from '../../../src/graphql/validation';
 import {
   AssetsBand, BehaviorType, BusinessStatus, CustomerKind, FollowUpMethod, Gender, MembershipLevel, OrderStatus,
   PersonalityType, TagGroup, TagKind,
@@ -11,8 +10,6 @@ import {
 import { IsCode } from '../services/codes';
 import { IsPhone } from '../services/contact';
 
-const NOT_BLANK = /\S/;
-const notBlank = (field: string) => ({ message: `${field} must not be empty` });
 export const MAX_IMPORT_ROWS = 1000;
 export const MAX_BULK_CUSTOMERS = 1000;
 
@@ -23,7 +20,8 @@ export class ExternalIdInput {
   platform!: string;
 
   @Field({ description: 'The id there: a buyer nick, an openid, an order-system id' })
-  @Length(1, 128)
+  @IsNotBlank()
+  @MaxLength(128)
   value!: string;
 }
 
@@ -123,7 +121,7 @@ export class CustomerCreateInput extends CustomerProfileInput {
   kind: CustomerKind = CustomerKind.INDIVIDUAL;
 
   @Field({ description: 'Full name' })
-  @Matches(NOT_BLANK, notBlank('name'))
+  @IsNotBlank()
   @MaxLength(100)
   name!: string;
 
@@ -147,7 +145,7 @@ export class CustomerUpdateInput extends CustomerProfileInput {
 
   @Field(() => String, { nullable: true, description: 'Full name' })
   @IsOptional()
-  @Matches(NOT_BLANK, notBlank('name'))
+  @IsNotBlank()
   @MaxLength(100)
   name?: string | null;
 }
@@ -168,7 +166,7 @@ export class CustomerUpsertInput extends CustomerProfileInput {
   kind?: CustomerKind | null;
 
   @Field({ description: 'Full name' })
-  @Matches(NOT_BLANK, notBlank('name'))
+  @IsNotBlank()
   @MaxLength(100)
   name!: string;
 }
@@ -194,7 +192,8 @@ export class ConsentRecordInput {
   customerId!: string;
 
   @Field({ description: 'Privacy policy version accepted, e.g. 2024-06' })
-  @Length(1, 40)
+  @IsNotBlank()
+  @MaxLength(40)
   policyVersion!: string;
 
   @Field({ description: 'Agreed to marketing messages' })
@@ -212,12 +211,12 @@ export class ConsentRecordInput {
 @InputType({ description: 'A new tag definition' })
 export class TagCreateInput {
   @Field({ description: 'Name, unique in the workspace' })
-  @Matches(NOT_BLANK, notBlank('name'))
+  @IsNotBlank()
   @MaxLength(50)
   name!: string;
 
   @Field({ defaultValue: '#1677FF', description: 'Color #RRGGBB' })
-  @Matches(/^#[0-9A-Fa-f]{6}$/, { message: 'color must look like #1677FF' })
+  @IsColor()
   color: string = '#1677FF';
 
   @Field(() => TagGroup, { description: 'Portrait attribute group' })
@@ -242,13 +241,13 @@ export class TagUpdateInput {
 
   @Field(() => String, { nullable: true, description: 'New name' })
   @IsOptional()
-  @Matches(NOT_BLANK, notBlank('name'))
+  @IsNotBlank()
   @MaxLength(50)
   name?: string | null;
 
   @Field(() => String, { nullable: true, description: 'New color #RRGGBB' })
   @IsOptional()
-  @Matches(/^#[0-9A-Fa-f]{6}$/, { message: 'color must look like #1677FF' })
+  @IsColor()
   color?: string | null;
 
   @Field(() => TagGroup, { nullable: true, description: 'New group' })
@@ -287,7 +286,7 @@ export class FollowUpCreateInput {
   method!: FollowUpMethod;
 
   @Field({ description: 'What was discussed or done' })
-  @Matches(NOT_BLANK, notBlank('content'))
+  @IsNotBlank()
   @MaxLength(5000)
   content!: string;
 
@@ -308,11 +307,13 @@ export class FollowUpCreateInput {
 @InputType({ description: 'One line of an order' })
 export class OrderItemInput {
   @Field({ description: 'Stock-keeping unit' })
-  @Length(1, 64)
+  @IsNotBlank()
+  @MaxLength(64)
   sku!: string;
 
   @Field({ description: 'Product title' })
-  @Length(1, 200)
+  @IsNotBlank()
+  @MaxLength(200)
   title!: string;
 
   @Field(() => String, { nullable: true, description: 'Category' })
@@ -348,12 +349,13 @@ export class OrderInput {
 
   @Field(() => String, { nullable: true, description: "The customer's id on the order's platform; unknown ids create a customer" })
   @IsOptional()
-  @Length(1, 128)
+  @IsNotBlank()
+  @MaxLength(128)
   customerExternalId?: string | null;
 
   @Field(() => String, { nullable: true, description: 'Name for a customer created from customerExternalId (defaults to that id)' })
   @IsOptional()
-  @Matches(NOT_BLANK, notBlank('customerName'))
+  @IsNotBlank()
   @MaxLength(100)
   customerName?: string | null;
 
@@ -362,12 +364,14 @@ export class OrderInput {
   platform!: string;
 
   @Field({ description: "The order's id on the platform: the idempotency key" })
-  @Length(1, 128)
+  @IsNotBlank()
+  @MaxLength(128)
   externalId!: string;
 
   @Field(() => String, { nullable: true, description: 'Order number shown to the customer; defaults to externalId' })
   @IsOptional()
-  @Length(1, 64)
+  @IsNotBlank()
+  @MaxLength(64)
   orderNo?: string | null;
 
   @Field(() => OrderStatus, { defaultValue: OrderStatus.PLACED, description: 'State of the order' })
@@ -378,7 +382,7 @@ export class OrderInput {
   totalAmount!: string;
 
   @Field({ defaultValue: 'CNY', description: 'ISO 4217 currency code' })
-  @IsIn(Intl.supportedValuesOf('currency'), { message: 'currency must be a known ISO 4217 code such as CNY or USD' })
+  @IsCurrencyCode()
   currency: string = 'CNY';
 
   @Field(() => DateTimeResolver, { description: 'When the order was placed' })

@@ -76,7 +76,7 @@ export class CustomerResolver {
   }
 
   @Authorized(CUSTOMER_PERMISSIONS.write)
-  @Mutation(() => CustomerPayload, { description: 'Correct a customer (audited); a stale version is CONFLICT' })
+  @Mutation(() => CustomerPayload, { description: 'Correct a customer (audited); a stale version is VERSION_CONFLICT' })
   customerUpdate(@Arg('input', { description: 'The fields of the input type' }) input: CustomerUpdateInput, @Ctx() ctx: RequestContext): Promise<CustomerPayload> {
     return mutationPayload(CustomerPayload, async () => ({ customer: await customers.updateCustomer(ctx, input) }));
   }

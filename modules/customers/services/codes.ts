@@ -1,4 +1,4 @@
-import { Matches, type ValidationOptions } from 'class-validator';
+import { registerDecorator, type ValidationOptions } from 'class-validator';
 
 /**
  * Platforms (taobao, jd, order-system) and consent channels (app, wechat, web, store) are codes that other records
@@ -14,5 +14,11 @@ const CODE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/;
 /** class-validator rule for a code: 1 to 40 letters, digits, `_`, `.` or `-`, starting with a letter or digit. */
 export function IsCode(example: string, options?: ValidationOptions) {
   return (target: object, propertyName: string) =>
-    Matches(CODE_PATTERN, { message: `${propertyName} must be 1-40 letters, digits, _ . or -, e.g. ${example}`, ...options })(target, propertyName);
+    registerDecorator({
+      name: 'isCode',
+      target: target.constructor,
+      propertyName,
+      options: { message: `${propertyName} must be 1-40 letters, digits, _ . or -, e.g. ${example}`, ...options },
+      validator: { validate: (value: unknown) => typeof value === 'string' && CODE_PATTERN.test(value) },
+    });
 }

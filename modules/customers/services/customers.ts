@@ -57,7 +57,7 @@ export async function customerForInput(em: EntityManager, globalId: string, fiel
  */
 export function erasedCustomerError(customer: Pick<Customer, 'customerNo' | 'erasedAt'>, field: string[]): UserError | undefined {
   if (!customer.erasedAt) return undefined;
-  return UserError.of(field, `Customer ${customer.customerNo} was erased; its record can no longer change`, UserErrorCode.NOT_ALLOWED);
+  return UserError.of(field, `Customer ${customer.customerNo} was erased; its record can no longer change`, UserErrorCode.CUSTOMER_ERASED);
 }
 
 /** erasedCustomerError as a failure, for mutations about one customer. */
@@ -150,7 +150,7 @@ export async function createCustomer(ctx: RequestContext, input: CustomerCreateI
   return ctx.transaction((uow) => createInTransaction(uow, input));
 }
 
-/** Corrects a customer, refusing a stale version with CONFLICT. */
+/** Corrects a customer, refusing a stale version with VERSION_CONFLICT. */
 export async function updateCustomer(ctx: RequestContext, input: CustomerUpdateInput): Promise<Customer> {
   await validateInput(input);
   return ctx.transaction(async (uow) => {
@@ -195,7 +195,7 @@ export async function mergeCustomers(ctx: RequestContext, input: CustomerMergeIn
     const merged = locked.find((c) => c.id === mergeId);
     if (!keep) throw UserInputFailure.of(['input', 'keepId'], 'No such customer', UserErrorCode.NOT_FOUND);
     if (!merged) throw UserInputFailure.of(['input', 'mergeId'], 'No such customer', UserErrorCode.NOT_FOUND);
-    if (keep.id === merged.id) throw UserInputFailure.of(['input', 'mergeId'], 'A customer cannot be merged into itself');
+    if (keep.id === merged.id) throw UserInputFailure.of(['input', 'mergeId'], 'A customer cannot be merged into itself', UserErrorCode.MERGE_SAME_CUSTOMER);
     assertNotErased(keep, ['input', 'keepId']);
     assertNotErased(merged, ['input', 'mergeId']);
     for (const handler of personalDataHandlers(ctx)) await handler.merge(uow, keep.id, merged.id);
@@ -243,7 +243,7 @@ export async function recordConsent(ctx: RequestContext, input: ConsentRecordInp
     const customer = await customerForInput(uow.em, input.customerId, ['input', 'customerId'], 'share');
     assertNotErased(customer, ['input', 'customerId']);
     const consentedAt = input.consentedAt ?? new Date();
-    if (consentedAt.getTime() > Date.now() + 60_000) throw UserInputFailure.of(['input', 'consentedAt'], 'consentedAt cannot be in the future');
+    if (consentedAt.getTime() > Date.now() + 60_000) throw UserInputFailure.of(['input', 'consentedAt'], 'consentedAt cannot be in the future', UserErrorCode.DATE_IN_FUTURE);
     const consent = uow.em.create(ConsentRecord, {
       customer, policyVersion: input.policyVersion.trim(), marketingConsent: input.marketingConsent, channel: normalizeCode(input.channel), consentedAt,
     } as any);

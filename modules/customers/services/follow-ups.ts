@@ -1,5 +1,5 @@
 import type { RequestContext } from '../../../src/context';
-import { UserInputFailure, validateInput } from '../../../src/graphql/user-errors';
+import { UserErrorCode, UserInputFailure, validateInput } from '../../../src/graphql/user-errors';
 import { FollowUp } from '../entities/follow-up';
 import type { FollowUpCreateInput } from '../graphql/inputs';
 import { CUSTOMER_EVENTS } from '../permissions';
@@ -16,9 +16,9 @@ export async function createFollowUp(ctx: RequestContext, input: FollowUpCreateI
     const customer = await customerForInput(uow.em, input.customerId, ['input', 'customerId'], 'share');
     assertNotErased(customer, ['input', 'customerId']);
     const happenedAt = input.happenedAt ?? new Date();
-    if (happenedAt.getTime() > Date.now() + 60_000) throw UserInputFailure.of(['input', 'happenedAt'], 'happenedAt cannot be in the future');
+    if (happenedAt.getTime() > Date.now() + 60_000) throw UserInputFailure.of(['input', 'happenedAt'], 'happenedAt cannot be in the future', UserErrorCode.DATE_IN_FUTURE);
     if (input.nextFollowUpOn && input.nextFollowUpOn < happenedAt.toISOString().slice(0, 10)) {
-      throw UserInputFailure.of(['input', 'nextFollowUpOn'], 'nextFollowUpOn cannot be before the follow-up itself');
+      throw UserInputFailure.of(['input', 'nextFollowUpOn'], 'nextFollowUpOn cannot be before the follow-up itself', UserErrorCode.DATE_OUT_OF_ORDER);
     }
     await uow.em.nativeUpdate(FollowUp, { customer: customer.id, pending: true }, { pending: false });
     const followUp = uow.em.create(FollowUp, {

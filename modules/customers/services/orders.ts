@@ -36,20 +36,20 @@ async function rowProblems(row: OrderInput, path: string[]): Promise<UserError[]
     problems.push(...error.userErrors);
   }
   if (!row.customerId === !row.customerExternalId) {
-    problems.push(UserError.of([...path, 'customerId'], 'Name the customer with exactly one of customerId and customerExternalId', UserErrorCode.REQUIRED));
+    problems.push(UserError.of([...path, 'customerId'], 'Name the customer with exactly one of customerId and customerExternalId', UserErrorCode.ONE_OF_REQUIRED));
   }
   const amountsValid = isMoney(row.totalAmount) && row.items.every((item) => isMoney(item.unitPrice) && Number.isInteger(item.quantity));
   if (amountsValid && row.items.length) {
     const itemsTotal = row.items.reduce((sum, item) => sum + toCents(item.unitPrice) * BigInt(item.quantity), 0n);
     if (itemsTotal !== toCents(row.totalAmount)) {
-      problems.push(UserError.of([...path, 'totalAmount'], `totalAmount ${fromCents(toCents(row.totalAmount))} disagrees with the items, which add up to ${fromCents(itemsTotal)}`));
+      problems.push(UserError.of([...path, 'totalAmount'], `totalAmount ${fromCents(toCents(row.totalAmount))} disagrees with the items, which add up to ${fromCents(itemsTotal)}`, UserErrorCode.AMOUNT_MISMATCH));
     }
   }
   for (const key of DATE_FIELDS) {
-    if (row[key] && row[key]! < row.placedAt) problems.push(UserError.of([...path, key], `${key} cannot be before placedAt`));
+    if (row[key] && row[key]! < row.placedAt) problems.push(UserError.of([...path, key], `${key} cannot be before placedAt`, UserErrorCode.DATE_OUT_OF_ORDER));
   }
   if (row.shippedAt && row.deliveredAt && row.deliveredAt < row.shippedAt) {
-    problems.push(UserError.of([...path, 'deliveredAt'], 'deliveredAt cannot be before shippedAt'));
+    problems.push(UserError.of([...path, 'deliveredAt'], 'deliveredAt cannot be before shippedAt', UserErrorCode.DATE_OUT_OF_ORDER));
   }
   return problems;
 }
@@ -80,7 +80,7 @@ async function writeOrders(uow: UnitOfWork, rows: OrderInput[], pathOf: (index: 
   // same microsecond instant (now() is fixed per transaction) would fall between two cursors and never be listed.
   const stamp = new Date().toISOString();
   const errors: ImportUserError[] = [];
-  const refuse = (index: number, field: string, message: string, code?: UserErrorCode) =>
+  const refuse = (index: number, field: string, message: string, code: UserErrorCode) =>
     errors.push(importError(index, UserError.of([...pathOf(index), field], message, code)));
 
   const valid: ValidRow[] = [];

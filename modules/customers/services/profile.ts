@@ -1,4 +1,4 @@
-import { UserError } from '../../../src/graphql/user-errors';
+import { UserError, UserErrorCode } from '../../../src/graphql/user-errors';
 import type { Customer } from '../entities/customer';
 import { CustomerKind } from '../entities/enums';
 import type { CustomerProfileInput } from '../graphql/inputs';
@@ -61,13 +61,13 @@ export function profileProblems(customer: Partial<Customer>, input: ProfileInput
   const problems: UserError[] = [];
   const kind = (data.kind ?? customer.kind) as CustomerKind;
   if (input.merchant && kind !== CustomerKind.MERCHANT) {
-    problems.push(UserError.of(['input', 'merchant'], 'Merchant details are only for customers of kind MERCHANT'));
+    problems.push(UserError.of(['input', 'merchant'], 'Merchant details are only for customers of kind MERCHANT', UserErrorCode.KIND_MISMATCH));
   }
   if (typeof data.birthday === 'string' && data.birthday > today()) {
-    problems.push(UserError.of(['input', 'birthday'], 'birthday cannot be in the future'));
+    problems.push(UserError.of(['input', 'birthday'], 'birthday cannot be in the future', UserErrorCode.DATE_IN_FUTURE));
   }
   if (typeof data.foundedOn === 'string' && data.foundedOn > today()) {
-    problems.push(UserError.of(['input', 'merchant', 'foundedOn'], 'foundedOn cannot be in the future'));
+    problems.push(UserError.of(['input', 'merchant', 'foundedOn'], 'foundedOn cannot be in the future', UserErrorCode.DATE_IN_FUTURE));
   }
   return problems;
 }

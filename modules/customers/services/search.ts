@@ -40,7 +40,7 @@ async function checkFilter(filter: CustomerFilter): Promise<void> {
     await validateInput(filter, ['filter']);
   } catch (error) {
     if (!(error instanceof UserInputFailure)) throw error;
-    throw new AppError('BAD_USER_INPUT', error.message, { field: error.userErrors[0].field });
+    throw new AppError('BAD_USER_INPUT', error.message, { field: error.userErrors[0].field, reason: error.userErrors[0].code });
   }
 }
 

@@ -32,7 +32,7 @@ export async function createTag(ctx: RequestContext, input: TagCreateInput): Pro
   });
 }
 
-/** Renames, recolors, regroups or redescribes a tag, refusing a stale version with CONFLICT. */
+/** Renames, recolors, regroups or redescribes a tag, refusing a stale version with VERSION_CONFLICT. */
 export async function updateTag(ctx: RequestContext, input: TagUpdateInput): Promise<Tag> {
   await validateInput(input);
   return ctx.transaction(async (uow) => {
