@@ -102,7 +102,7 @@ describe('tags and portraits', () => {
     dataOf(await gql(server.url, ORDER_UPSERT, { input: order({ customerId: customer.id, totalAmount: '1400.00', items }) }, owner.token));
     const portrait = dataOf(await gql(server.url, `query($id: ID!) { customer(id: $id) { personalityType behaviorType portrait {
       tagGroups { group tags { name kind } } handlingStrategy age merchant { shopName }
-      orderStats { orderCount totalSpent averageOrderValue favoriteCategory favoriteBrand } } } }`, { id: customer.id }, owner.token)).customer;
+      orderStats { orderCount totalSpent { amount currency } averageOrderValue { amount } favoriteCategory favoriteBrand } } } }`, { id: customer.id }, owner.token)).customer;
     expect(portrait).toMatchObject({
       personalityType: 'FRIENDLY', behaviorType: 'CONFUSED',
       portrait: {
@@ -112,7 +112,7 @@ describe('tags and portraits', () => {
           { group: 'PREFERENCE', tags: [{ name: '户外运动', kind: 'MANUAL' }] },
         ],
         age: 30, merchant: null,
-        orderStats: { orderCount: 1, totalSpent: '1400.00', averageOrderValue: '1400.00', favoriteCategory: '户外', favoriteBrand: '黑钻' },
+        orderStats: { orderCount: 1, totalSpent: { amount: '1400.00', currency: 'CNY' }, averageOrderValue: { amount: '1400.00' }, favoriteCategory: '户外', favoriteBrand: '黑钻' },
       },
     });
     expect(portrait.portrait.handlingStrategy).toContain('友善型：提供最好的服务');

@@ -13,7 +13,7 @@ export const SEARCH = `query($filter: CustomerFilter, $first: Int, $after: Strin
   customers(filter: $filter, first: $first, after: $after, sort: $sort) {
     totalCount nodes { id customerNo name phone } pageInfo { hasNextPage endCursor } } }`;
 export const ORDER_UPSERT = `mutation($input: OrderInput!) {
-  orderUpsert(input: $input) { created order { id orderNo totalAmount currency status items { sku quantity unitPrice } customer { id customerNo } }
+  orderUpsert(input: $input) { created order { id orderNo totalAmount { amount currency } status items { sku quantity unitPrice { amount currency } } customer { id customerNo } }
   userErrors { field message code } } }`;
 export const ORDERS_IMPORT = `mutation($input: OrdersImportInput!) {
   ordersImport(input: $input) { importedCount createdCustomers userErrors { index field message code } } }`;

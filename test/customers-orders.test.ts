@@ -17,26 +17,26 @@ const count = async (table: string, workspace: SignedUp) =>
     `select count(*) from ${table} where workspace_id = (select workspace_id from "user" where email = $1)`, server.databaseName, [workspace.email],
   )).rows[0].count);
 
-const STATS = `query($id: ID!) { customer(id: $id) { orderStats { orderCount currency totalSpent averageOrderValue firstPurchaseAt lastPurchaseAt favoriteCategory favoriteBrand }
-  orders(first: 10) { totalCount nodes { externalId status totalAmount items { sku quantity unitPrice category brand } } } } }`;
+const STATS = `query($id: ID!) { customer(id: $id) { orderStats { orderCount totalSpent { amount currency } averageOrderValue { amount currency } firstPurchaseAt lastPurchaseAt favoriteCategory favoriteBrand }
+  orders(first: 10) { totalCount nodes { externalId status totalAmount { amount currency } items { sku quantity unitPrice { amount currency } category brand } } } } }`;
 
 describe('orderUpsert', () => {
   it('creates an order, then updates the same one by platform and external id, replacing its items', async () => {
     const owner = await signUpWorkspace(server.url);
     const customer = await createCustomer(server.url, owner.token, { name: '孙悟空' });
     const first = dataOf(await gql(server.url, ORDER_UPSERT, { input: order({ customerId: customer.id, externalId: 'TB-1001', orderNo: 'NO-1001' }) }, owner.token)).orderUpsert;
-    expect(first).toMatchObject({ created: true, userErrors: [], order: { orderNo: 'NO-1001', totalAmount: '199.00', currency: 'CNY', customer: { id: customer.id } } });
+    expect(first).toMatchObject({ created: true, userErrors: [], order: { orderNo: 'NO-1001', totalAmount: { amount: '199.00', currency: 'CNY' }, customer: { id: customer.id } } });
     const again = dataOf(await gql(server.url, ORDER_UPSERT, {
       input: order({
         customerId: customer.id, externalId: 'TB-1001', platform: 'TaoBao', status: 'DELIVERED', totalAmount: '99.99', deliveredAt: '2025-03-05T10:00:00Z',
         items: [{ sku: 'A', title: '保温杯', category: '家居', brand: '膳魔师', quantity: 3, unitPrice: '33.33' }],
       }),
     }, owner.token)).orderUpsert;
-    expect(again).toMatchObject({ created: false, order: { id: first.order.id, status: 'DELIVERED', totalAmount: '99.99', items: [{ sku: 'A', quantity: 3, unitPrice: '33.33' }] } });
+    expect(again).toMatchObject({ created: false, order: { id: first.order.id, status: 'DELIVERED', totalAmount: { amount: '99.99', currency: 'CNY' }, items: [{ sku: 'A', quantity: 3, unitPrice: { amount: '33.33', currency: 'CNY' } }] } });
     expect(await count('customer_order', owner)).toBe(1);
     expect(await count('order_item', owner)).toBe(1);
     const stats = dataOf(await gql(server.url, STATS, { id: customer.id }, owner.token)).customer.orderStats;
-    expect(stats).toMatchObject({ orderCount: 1, currency: 'CNY', totalSpent: '99.99', averageOrderValue: '99.99', favoriteCategory: '家居', favoriteBrand: '膳魔师' });
+    expect(stats).toMatchObject({ orderCount: 1, totalSpent: { amount: '99.99', currency: 'CNY' }, averageOrderValue: { amount: '99.99', currency: 'CNY' }, favoriteCategory: '家居', favoriteBrand: '膳魔师' });
   });
 
   it('refuses bad orders with clear userErrors and writes nothing', async () => {
@@ -66,9 +66,22 @@ describe('orderUpsert', () => {
     }
     // a JSON number is taken as written, never as a float
     const numeric = dataOf(await gql(server.url, ORDER_UPSERT, { input: order({ customerId: customer.id, totalAmount: 199, items: [{ sku: 'X', title: 'x', quantity: 2, unitPrice: 99.5 }] }) }, owner.token)).orderUpsert;
-    expect(numeric.order.totalAmount).toBe('199.00');
+    expect(numeric.order.totalAmount).toEqual({ amount: '199.00', currency: 'CNY' });
     expect(await count('customer_order', owner)).toBe(1);
     expect(errorCode(await gql(server.url, ORDER_UPSERT, { input: order({ customerId: customer.id, status: 'LOST' }) }, owner.token))).toBe('BAD_USER_INPUT');
+  });
+
+  it('shows every amount as Money, in the currency of its order', async () => {
+    const owner = await signUpWorkspace(server.url);
+    const customer = await createCustomer(server.url, owner.token, { name: '周星驰' });
+    const none = dataOf(await gql(server.url, STATS, { id: customer.id }, owner.token)).customer.orderStats;
+    expect(none).toMatchObject({ orderCount: 0, totalSpent: { amount: '0.00', currency: 'CNY' }, averageOrderValue: null });
+    const items = [{ sku: 'HK-1', title: '凤梨酥', quantity: 2, unitPrice: '60.50' }];
+    const hk = dataOf(await gql(server.url, ORDER_UPSERT, { input: order({ customerId: customer.id, currency: 'hkd', totalAmount: '121.00', items }) }, owner.token)).orderUpsert;
+    expect(hk.order).toMatchObject({ totalAmount: { amount: '121.00', currency: 'HKD' }, items: [{ unitPrice: { amount: '60.50', currency: 'HKD' } }] });
+    const read = dataOf(await gql(server.url, STATS, { id: customer.id }, owner.token)).customer;
+    expect(read.orderStats).toMatchObject({ totalSpent: { amount: '121.00', currency: 'HKD' }, averageOrderValue: { amount: '121.00', currency: 'HKD' } });
+    expect(read.orders.nodes[0].items[0].unitPrice).toEqual({ amount: '60.50', currency: 'HKD' });
   });
 
   it('leaves canceled and refunded orders out of the statistics, and moving an order updates both customers', async () => {
@@ -82,12 +95,12 @@ describe('orderUpsert', () => {
     await upsert({ customerId: a.id, externalId: 'O4', totalAmount: '10.00', items: [], currency: 'USD', placedAt: '2024-12-01T00:00:00Z' });
     let stats = dataOf(await gql(server.url, STATS, { id: a.id }, owner.token)).customer.orderStats;
     expect(stats).toMatchObject({
-      orderCount: 3, currency: 'CNY', totalSpent: '150.01', averageOrderValue: '75.01',
+      orderCount: 3, totalSpent: { amount: '150.01', currency: 'CNY' }, averageOrderValue: { amount: '75.01', currency: 'CNY' },
       firstPurchaseAt: '2024-12-01T00:00:00.000Z', lastPurchaseAt: '2025-02-01T00:00:00.000Z',
     });
     await upsert({ customerId: b.id, externalId: 'O2', totalAmount: '50.01', items: [], placedAt: '2025-02-01T00:00:00Z' });
     stats = dataOf(await gql(server.url, STATS, { id: a.id }, owner.token)).customer.orderStats;
-    expect(stats).toMatchObject({ orderCount: 2, totalSpent: '100.00', lastPurchaseAt: '2025-01-01T00:00:00.000Z' });
+    expect(stats).toMatchObject({ orderCount: 2, totalSpent: { amount: '100.00', currency: 'CNY' }, lastPurchaseAt: '2025-01-01T00:00:00.000Z' });
     const byLast = (await gql(server.url, `{ customers(sort: LAST_ORDER_AT) { nodes { name lastOrderAt } } }`, {}, owner.token)).data.customers.nodes;
     expect(byLast).toEqual([{ name: '唐僧', lastOrderAt: '2025-02-01T00:00:00.000Z' }, { name: '沙僧', lastOrderAt: '2025-01-01T00:00:00.000Z' }]);
   });

@@ -15,7 +15,7 @@ afterAll(async () => {
 const EXPORT = `query($id: ID!) { customerDataExport(id: $id) }`;
 const ERASE = `mutation($input: CustomerEraseInput!) { customerErase(input: $input) { customer { id customerNo name phone email nickname erasedAt externalIds { value } tags { name } } userErrors { field code message } } }`;
 const MERGE = `mutation($input: CustomerMergeInput!) { customerMerge(input: $input) {
-  customer { id customerNo phone email nickname externalIds { platform value } tags { name } orderStats { orderCount totalSpent } followUps { totalCount } consents { policyVersion } }
+  customer { id customerNo phone email nickname externalIds { platform value } tags { name } orderStats { orderCount totalSpent { amount } } followUps { totalCount } consents { policyVersion } }
   userErrors { field code message } } }`;
 const TAGS_ADD = `mutation($input: CustomerTagsInput!) { customerTagsAdd(input: $input) { userErrors { code } } }`;
 const FOLLOW_UP = `mutation($input: FollowUpCreateInput!) { followUpCreate(input: $input) { followUp { id content } userErrors { code field } } }`;
@@ -131,8 +131,8 @@ describe('consent, export and erasure', () => {
     for (const term of ['周芷若', '芷若', '13733334444', 'zhiruo', 'tb_zhiruo']) {
       expect({ term, found: (await search(server.url, owner.token, { search: term })).totalCount }).toEqual({ term, found: 0 });
     }
-    const stats = dataOf(await gql(server.url, `query($id: ID!) { customer(id: $id) { orderStats { orderCount totalSpent } followUps { nodes { content } } } }`, { id: customer.id }, owner.token)).customer;
-    expect(stats).toEqual({ orderStats: { orderCount: 1, totalSpent: '199.00' }, followUps: { nodes: [{ content: '[已删除]' }] } });
+    const stats = dataOf(await gql(server.url, `query($id: ID!) { customer(id: $id) { orderStats { orderCount totalSpent { amount } } followUps { nodes { content } } } }`, { id: customer.id }, owner.token)).customer;
+    expect(stats).toEqual({ orderStats: { orderCount: 1, totalSpent: { amount: '199.00' } }, followUps: { nodes: [{ content: '[已删除]' }] } });
     const rows = await adminQuery(`select c.*, (select string_agg(content, ' ') from follow_up f where f.customer_id = c.id) as notes_left from customer c where c.id = $1`, server.databaseName,
       [Buffer.from(customer.id, 'base64url').toString().split(':')[1]]);
     expect(JSON.stringify(rows.rows)).not.toMatch(/周芷若|13733334444|zhiruo|峨眉山|喜欢蓝色/);
@@ -221,7 +221,7 @@ describe('merge', () => {
     expect(merged.customer).toEqual({
       id: keep.id, customerNo: keep.customerNo, phone: '13755556666', email: 'yangguo@example.com', nickname: '过儿',
       externalIds: [{ platform: 'jd', value: 'jd_yangguo' }], tags: [{ name: 'VIP' }, { name: '年轻' }],
-      orderStats: { orderCount: 2, totalSpent: '30.00' }, followUps: { totalCount: 1 }, consents: [{ policyVersion: 'v2' }],
+      orderStats: { orderCount: 2, totalSpent: { amount: '30.00' } }, followUps: { totalCount: 1 }, consents: [{ policyVersion: 'v2' }],
     });
     expect(errorCode(await gql(server.url, CUSTOMER, { id: dupe.id }, owner.token))).toBe('NOT_FOUND');
     expect((await search(server.url, owner.token, { search: 'jd_yangguo' })).nodes.map((n: any) => n.id)).toEqual([keep.id]);

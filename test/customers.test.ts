@@ -245,12 +245,12 @@ describe('finding customers', () => {
     dataOf(await gql(server.url, `mutation($input: CustomerTagsInput!) { customerTagsAdd(input: $input) { userErrors { code } } }`, { input: { customerIds: ids, tagIds: [tag.id] } }, owner.token));
 
     const list = `query($first: Int) { customers(first: $first) { totalCount nodes { id customerNo name phone email
-      tags { name } externalIds { value } orderStats { orderCount totalSpent averageOrderValue lastPurchaseAt }
+      tags { name } externalIds { value } orderStats { orderCount totalSpent { amount currency } averageOrderValue { amount } lastPurchaseAt }
       portrait { tagGroups { group tags { name } } orderStats { favoriteCategory favoriteBrand } } } } }`;
     const ten = await gql(server.url, list, { first: 10 }, owner.token);
     const hundred = await gql(server.url, list, { first: 100 }, owner.token);
     expect(dataOf(hundred).customers.nodes).toHaveLength(100);
-    expect(dataOf(hundred).customers.nodes[0]).toMatchObject({ tags: [{ name: '老客' }], orderStats: { orderCount: 1, totalSpent: '199.00' }, portrait: { orderStats: { favoriteCategory: '母婴' } } });
+    expect(dataOf(hundred).customers.nodes[0]).toMatchObject({ tags: [{ name: '老客' }], orderStats: { orderCount: 1, totalSpent: { amount: '199.00', currency: 'CNY' } }, portrait: { orderStats: { favoriteCategory: '母婴' } } });
     expect(hundred.extensions!.sqlStatements).toBe(ten.extensions!.sqlStatements);
     expect(hundred.extensions!.sqlStatements).toBeLessThanOrEqual(8);
   });
@@ -260,7 +260,7 @@ describe('nested lists of a customer list', () => {
   const uuidOf = (globalId: string) => Buffer.from(globalId, 'base64url').toString().split(':')[1];
   const globalId = (type: string, uuid: string) => Buffer.from(`${type}:${uuid}`).toString('base64url');
   const LIST = `query($first: Int) { customers(first: $first) { nodes { id
-    orders(first: 3) { totalCount nodes { id placedAt totalAmount currency status customer { id } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor } }
+    orders(first: 3) { totalCount nodes { id placedAt totalAmount { amount currency } status customer { id } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor } }
     followUps(first: 2) { totalCount nodes { id content method happenedAt nextFollowUpOn pending customer { id } } pageInfo { hasNextPage endCursor } } } } }`;
   const ORDERS_AFTER = `query($id: ID!, $first: Int, $after: String) { customer(id: $id) {
     orders(first: $first, after: $after) { totalCount nodes { id } pageInfo { hasNextPage hasPreviousPage endCursor } } } }`;
@@ -301,7 +301,7 @@ describe('nested lists of a customer list', () => {
       expect(node.orders.nodes.map((n: any) => n.id)).toEqual(orders.slice(0, 3));
       expect(node.orders.pageInfo).toMatchObject({ hasNextPage: orders.length > 3, hasPreviousPage: false });
       expect(node.orders.pageInfo.endCursor).toBe(node.orders.edges.at(-1)?.cursor ?? null);
-      for (const o of node.orders.nodes) expect(o).toMatchObject({ totalAmount: '199.00', currency: 'CNY', status: 'COMPLETED', customer: { id: node.id } });
+      for (const o of node.orders.nodes) expect(o).toMatchObject({ totalAmount: { amount: '199.00', currency: 'CNY' }, status: 'COMPLETED', customer: { id: node.id } });
       const followUps = (await expected('follow_up', 'happened_at', node.id)).map((id: string) => globalId('FollowUp', id));
       expect(node.followUps.totalCount).toBe(followUps.length);
       expect(node.followUps.nodes.map((n: any) => n.id)).toEqual(followUps.slice(0, 2));
@@ -443,7 +443,7 @@ describe('workspace isolation', () => {
     const same = dataOf(await gql(server.url, ORDER_UPSERT, { input: order({ customerId: ours.id, externalId: 'SHARED-1', totalAmount: '1.00', items: [] }) }, b.token)).orderUpsert;
     expect(same.created).toBe(true);
     expect((await search(server.url, b.token, { search: '甲店' })).totalCount).toBe(0);
-    const stillTheirs = dataOf(await gql(server.url, CUSTOMER.replace('erasedAt', 'erasedAt orders { nodes { totalAmount } } tags { name }'), { id: theirs.id }, a.token)).customer;
-    expect(stillTheirs).toMatchObject({ name: '甲店客户', version: 1, orders: { nodes: [{ totalAmount: '199.00' }] } });
+    const stillTheirs = dataOf(await gql(server.url, CUSTOMER.replace('erasedAt', 'erasedAt orders { nodes { totalAmount { amount } } } tags { name }'), { id: theirs.id }, a.token)).customer;
+    expect(stillTheirs).toMatchObject({ name: '甲店客户', version: 1, orders: { nodes: [{ totalAmount: { amount: '199.00' } }] } });
   });
 });

@@ -109,8 +109,8 @@ describe('cost model', () => {
       nodes {
         id customerNo name nickname phone email province city lastOrderAt
         tags { id name group }
-        orderStats { orderCount totalSpent }
-        orders(first: 5) { totalCount nodes { id orderNo platform status totalAmount placedAt items { sku title quantity unitPrice } } }
+        orderStats { orderCount totalSpent { amount currency } }
+        orders(first: 5) { totalCount nodes { id orderNo platform status totalAmount { amount currency } placedAt items { sku title quantity unitPrice { amount currency } } } }
         followUps(first: 3) { nodes { id method content happenedAt nextFollowUpOn author { displayName } } }
       }
     }

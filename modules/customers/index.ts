@@ -6,7 +6,7 @@ import { CustomerTag, Tag } from './entities/tag';
 import { CUSTOMER_EVENTS, CUSTOMER_PERMISSIONS, customerPermissions } from './permissions';
 import { CustomerPortraitResolver, CustomerResolver, MerchantProfileResolver, OrderStatsResolver } from './resolvers/customer';
 import { FollowUpResolver } from './resolvers/follow-up';
-import { OrderResolver } from './resolvers/order';
+import { OrderItemResolver, OrderResolver } from './resolvers/order';
 import { TagResolver } from './resolvers/tag';
 import { seedCustomersDemo } from './services/demo';
 import { customersPersonalData, PERSONAL_DATA } from './services/personal-data';
@@ -19,7 +19,7 @@ import { customersPersonalData, PERSONAL_DATA } from './services/personal-data';
 export const customersModule = defineModule({
   name: 'customers',
   entities: [Customer, CustomerExternalId, ConsentRecord, CustomerNumberCounter, Tag, CustomerTag, Order, OrderItem, FollowUp],
-  resolvers: [CustomerResolver, MerchantProfileResolver, CustomerPortraitResolver, OrderStatsResolver, OrderResolver, TagResolver, FollowUpResolver],
+  resolvers: [CustomerResolver, MerchantProfileResolver, CustomerPortraitResolver, OrderStatsResolver, OrderResolver, OrderItemResolver, TagResolver, FollowUpResolver],
   permissions: customerPermissions,
   nodeTypes: {
     Customer: { entity: Customer, permission: CUSTOMER_PERMISSIONS.read },

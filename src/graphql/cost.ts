@@ -4,6 +4,8 @@
  * more than a read declare their cost with type-graphql's `complexity` option (a count query, a password hash).
  */
 export const COST = {
+  /** An object that is a value of its parent (Money), read with it: free, like a scalar. */
+  VALUE: 0,
   /** Any mutation without a declared cost: a transaction, an audit entry, an event. */
   MUTATION: 10,
   /** A field that runs its own SQL statement for one value (totalCount). */

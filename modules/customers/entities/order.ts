@@ -3,7 +3,8 @@ import { DateTimeResolver } from 'graphql-scalars';
 import { Field, Int, ObjectType } from 'type-graphql';
 import { WorkspaceScopedEntity } from '../../../src/db/base-entity';
 import { Node } from '../../../src/graphql/node';
-import { DecimalScalar } from '../../../src/graphql/scalars';
+import { COST } from '../../../src/graphql/cost';
+import { Money } from '../../../src/graphql/money';
 import { Customer } from './customer';
 import { OrderStatus } from './enums';
 
@@ -32,13 +33,17 @@ export class Order extends WorkspaceScopedEntity {
   @Enum({ items: () => OrderStatus, nativeEnumName: 'order_status' })
   status!: OrderStatus;
 
-  @Field(() => DecimalScalar, { description: 'Total amount, exact, e.g. "199.00"' })
   @Property({ type: 'decimal', precision: 14, scale: 2 })
   totalAmount!: string;
 
-  @Field({ description: 'ISO 4217 currency code, e.g. CNY' })
+  /** ISO 4217, per order: one shop may sell in CNY on Tmall and in HKD on its Hong Kong store. Items share it. */
   @Property({ length: 3 })
   currency!: string;
+
+  @Field(() => Money, { name: 'totalAmount', description: 'Total amount with its currency, exact, e.g. 199.00 CNY', complexity: COST.VALUE })
+  get total(): Money {
+    return Money.of(this.totalAmount, this.currency);
+  }
 
   @Field(() => DateTimeResolver, { description: 'When the order was placed' })
   @Property({ type: 'timestamptz' })
@@ -84,7 +89,7 @@ export class OrderItem extends WorkspaceScopedEntity {
   @Property()
   quantity!: number;
 
-  @Field(() => DecimalScalar, { description: 'Price of one unit, exact' })
+  /** In the order's currency; exposed with it as `unitPrice: Money` (resolvers/order.ts). */
   @Property({ type: 'decimal', precision: 14, scale: 2 })
   unitPrice!: string;
 }

@@ -1,6 +1,7 @@
 import { ArrayMaxSize, IsEmail, IsInt, IsOptional, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { DateTimeResolver, LocalDateResolver } from 'graphql-scalars';
 import { Field, ID, InputType, Int } from 'type-graphql';
+import { DEFAULT_CURRENCY } from '../../../src/graphql/money';
 import { DecimalScalar, IsMoney } from '../../../src/graphql/scalars';
 import { IsColor, IsCurrencyCode, IsNotBlank } from '../../../src/graphql/validation';
 import {
@@ -332,7 +333,7 @@ export class OrderItemInput {
   @Max(100_000)
   quantity!: number;
 
-  @Field(() => DecimalScalar, { description: 'Price of one unit, e.g. "99.50"' })
+  @Field(() => DecimalScalar, { description: 'Price of one unit in the order\'s currency, e.g. "99.50"' })
   @IsMoney()
   unitPrice!: string;
 }
@@ -381,9 +382,9 @@ export class OrderInput {
   @IsMoney()
   totalAmount!: string;
 
-  @Field({ defaultValue: 'CNY', description: 'ISO 4217 currency code' })
+  @Field({ defaultValue: DEFAULT_CURRENCY, description: "ISO 4217 currency code of the order's amounts (total and items)" })
   @IsCurrencyCode()
-  currency: string = 'CNY';
+  currency: string = DEFAULT_CURRENCY;
 
   @Field(() => DateTimeResolver, { description: 'When the order was placed' })
   placedAt!: Date;

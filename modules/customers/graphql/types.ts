@@ -1,7 +1,8 @@
 import { DateTimeResolver, LocalDateResolver } from 'graphql-scalars';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { MutationPayload, UserError } from '../../../src/graphql/user-errors';
-import { DecimalScalar } from '../../../src/graphql/scalars';
+import { COST } from '../../../src/graphql/cost';
+import { Money } from '../../../src/graphql/money';
 import { ConsentRecord, Customer } from '../entities/customer';
 import {
   AssetsBand, BusinessStatus, MembershipLevel, TagGroup,
@@ -43,14 +44,15 @@ export class OrderStats {
   @Field(() => Int, { description: 'Number of purchases' })
   orderCount!: number;
 
-  @Field(() => String, { nullable: true, description: 'Currency of totalSpent and averageOrderValue: the one most of the purchases were in' })
-  currency!: string | null;
+  @Field(() => Money, {
+    description: 'Sum of the purchases in the main currency (the one most of them were in; CNY for a customer who never bought). '
+      + 'Purchases in other currencies are counted in orderCount only: amounts of different currencies are not added',
+    complexity: COST.VALUE,
+  })
+  totalSpent!: Money;
 
-  @Field(() => DecimalScalar, { description: 'Sum of the purchases in `currency`' })
-  totalSpent!: string;
-
-  @Field(() => DecimalScalar, { nullable: true, description: 'Average purchase in `currency`, rounded to the cent' })
-  averageOrderValue!: string | null;
+  @Field(() => Money, { nullable: true, description: 'Average purchase in the currency of totalSpent, rounded to the cent', complexity: COST.VALUE })
+  averageOrderValue!: Money | null;
 
   @Field(() => DateTimeResolver, { nullable: true, description: 'First purchase' })
   firstPurchaseAt!: Date | null;

@@ -6,6 +6,7 @@ import { FollowUp } from '../entities/follow-up';
 import { Order, OrderItem } from '../entities/order';
 import { CustomerTag, Tag } from '../entities/tag';
 import { OrderStats } from '../graphql/types';
+import { DEFAULT_CURRENCY, Money } from '../../../src/graphql/money';
 import { fromCents, toCents } from '../../../src/graphql/scalars';
 import { NON_PURCHASE_SQL } from '../services/stats';
 
@@ -56,7 +57,7 @@ export const orderStatsOfCustomer = defineLoader<string, OrderStats>('customers.
   );
   return groupByKey(ids, rows, (r) => r.customer_id).map((groups, i) => {
     const stats = Object.assign(new OrderStats(), {
-      customerId: ids[i], orderCount: 0, currency: null, totalSpent: '0.00', averageOrderValue: null, firstPurchaseAt: null, lastPurchaseAt: null,
+      customerId: ids[i], orderCount: 0, totalSpent: Money.of('0.00', DEFAULT_CURRENCY), averageOrderValue: null, firstPurchaseAt: null, lastPurchaseAt: null,
     });
     if (!groups.length) return stats;
     const main = [...groups].sort((a, b) => b.n - a.n || a.currency.localeCompare(b.currency))[0];
@@ -64,10 +65,9 @@ export const orderStatsOfCustomer = defineLoader<string, OrderStats>('customers.
     const count = BigInt(main.n);
     return Object.assign(stats, {
       orderCount: groups.reduce((sum, g) => sum + g.n, 0),
-      currency: main.currency,
-      totalSpent: fromCents(cents),
+      totalSpent: Money.of(fromCents(cents), main.currency),
       // Half-up rounding to the cent, in integers.
-      averageOrderValue: fromCents((2n * cents + count) / (2n * count)),
+      averageOrderValue: Money.of(fromCents((2n * cents + count) / (2n * count)), main.currency),
       firstPurchaseAt: new Date(Math.min(...groups.map((g) => new Date(g.first).getTime()))),
       lastPurchaseAt: new Date(Math.max(...groups.map((g) => new Date(g.last).getTime()))),
     });
@@ -158,3 +158,16 @@ export const orderCountOfCustomer = defineLoader<string, number>('customers.orde
 /** Newest follow-ups (by happenedAt) per newestKey. */
 export const newestFollowUpsOfCustomer = defineLoader<string, FollowUp[]>('customers.newestFollowUpsOfCustomer', newestPerCustomer(FollowUp, 'happenedAt'));
 export const followUpCountOfCustomer = defineLoader<string, number>('customers.followUpCountOfCustomer', countPerCustomer(FollowUp));
+
+/**
+ * The currency of each order, for its items' prices (an item is in its order's currency). Items are reached
+ * through their order, which the request has usually loaded already: then no statement is needed.
+ */
+export const currencyOfOrder = defineLoader<string, string | null>('customers.currencyOfOrder', async (ids, ctx) => {
+  const known = ids
+    .map((id) => ctx.em.getUnitOfWork().getById<Order>(Order.name, id))
+    .filter((o): o is Order => !!o && wrap(o).isInitialized());
+  const missing = ids.filter((id) => !known.some((o) => o.id === id));
+  const loaded = missing.length ? await ctx.em.find(Order, { id: { $in: missing } }) : [];
+  return byKey(ids, [...known, ...loaded], (o) => o.id).map((order) => order?.currency ?? null);
+});

@@ -1,12 +1,13 @@
 import { Arg, Authorized, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../../src/context';
 import { COST } from '../../../src/graphql/cost';
+import { Money } from '../../../src/graphql/money';
 import { mutationPayload } from '../../../src/graphql/user-errors';
 import { Customer } from '../entities/customer';
 import { Order, OrderItem } from '../entities/order';
 import { OrderInput, OrdersImportInput } from '../graphql/inputs';
 import { OrdersImportPayload, OrderUpsertPayload } from '../graphql/types';
-import { customerById, itemsOfOrder } from '../loaders';
+import { currencyOfOrder, customerById, itemsOfOrder } from '../loaders';
 import { CUSTOMER_PERMISSIONS } from '../permissions';
 import { importOrders, upsertOrder } from '../services/orders';
 
@@ -35,5 +36,13 @@ export class OrderResolver {
   @FieldResolver(() => [OrderItem], { description: 'Lines of the order' })
   items(@Root() order: Order, @Ctx() ctx: RequestContext): Promise<OrderItem[]> {
     return itemsOfOrder(ctx).load(order.id);
+  }
+}
+
+@Resolver(() => OrderItem)
+export class OrderItemResolver {
+  @FieldResolver(() => Money, { description: 'Price of one unit, exact, in the currency of the order', complexity: COST.VALUE })
+  async unitPrice(@Root() item: OrderItem, @Ctx() ctx: RequestContext): Promise<Money> {
+    return Money.of(item.unitPrice, (await currencyOfOrder(ctx).load(item.order.id))!);
   }
 }
