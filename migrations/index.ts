@@ -7,6 +7,7 @@ import { Migration20261125174304_TagVersion } from './Migration20261125174304_Ta
 import { Migration20261125182000_CustomerChildrenNoCascade } from './Migration20261125182000_CustomerChildrenNoCascade';
 import { Migration20261130080500_AmericanNames } from './Migration20261130080500_AmericanNames';
 import { Migration20261130083000_LoginFailuresPerClient } from './Migration20261130083000_LoginFailuresPerClient';
+import { Migration20261130084500_WorkspaceTimeZone } from './Migration20261130084500_WorkspaceTimeZone';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so that compiled and test runs load the same set.
@@ -21,4 +22,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261125182000_CustomerChildrenNoCascade', class: Migration20261125182000_CustomerChildrenNoCascade },
   { name: 'Migration20261130080500_AmericanNames', class: Migration20261130080500_AmericanNames },
   { name: 'Migration20261130083000_LoginFailuresPerClient', class: Migration20261130083000_LoginFailuresPerClient },
+  { name: 'Migration20261130084500_WorkspaceTimeZone', class: Migration20261130084500_WorkspaceTimeZone },
 ];

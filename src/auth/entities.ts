@@ -3,6 +3,7 @@ import { DateTimeResolver } from 'graphql-scalars';
 import { Field, Int, ObjectType } from 'type-graphql';
 import { BaseEntity, WorkspaceScopedEntity } from '../db/base-entity';
 import { Node } from '../graphql/node';
+import { DEFAULT_TIME_ZONE } from '../kernel/clock';
 import { Role } from './roles';
 
 /** One shop or brand. Every domain row belongs to exactly one workspace. */
@@ -12,6 +13,17 @@ export class Workspace extends BaseEntity {
   @Field({ description: 'Display name, e.g. 小鹿优选旗舰店' })
   @Property()
   name!: string;
+
+  @Field({
+    description: 'IANA time zone (e.g. Asia/Shanghai, the default) in which the workspace reckons dates: what "today" is for '
+      + 'due follow-ups, birthdays and every other date rule',
+  })
+  @Property({ default: DEFAULT_TIME_ZONE })
+  timeZone: string = DEFAULT_TIME_ZONE;
+
+  @Field(() => Int, { description: 'Optimistic-lock version: send it back when updating' })
+  @Property({ version: true })
+  version!: number;
 }
 
 @ObjectType({ implements: Node, description: 'A person who signs in to the workspace' })

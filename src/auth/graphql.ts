@@ -183,3 +183,30 @@ export class Permission {
   @Field(() => [String], { description: 'Permissions that come with this one (writing implies reading)' })
   implies!: string[];
 }
+
+@InputType({ description: "Changes to the caller's workspace; send the version you read" })
+export class WorkspaceUpdateInput {
+  @Field(() => Int, { description: 'The version you read; a newer one on the server means a conflict' })
+  version!: number;
+
+  @Field({ nullable: true, description: 'New display name' })
+  @IsOptional()
+  @MinLength(1, { message: 'name must not be empty' })
+  @MaxLength(100)
+  name?: string;
+
+  @Field({
+    nullable: true,
+    description: 'New IANA time zone name, e.g. Asia/Shanghai, Asia/Hong_Kong, Asia/Taipei, Pacific/Auckland, America/Los_Angeles; '
+      + 'dates reckoned from then on use it (stored dates are not moved)',
+  })
+  @IsOptional()
+  @MaxLength(64)
+  timeZone?: string;
+}
+
+@ObjectType({ description: 'Result of workspaceUpdate' })
+export class WorkspacePayload extends MutationPayload {
+  @Field(() => Workspace, { nullable: true, description: 'The workspace as saved; null when userErrors is not empty' })
+  workspace?: Workspace | null;
+}

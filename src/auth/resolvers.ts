@@ -1,13 +1,16 @@
 import { wrap } from '@mikro-orm/core';
+import { LocalDateResolver } from 'graphql-scalars';
 import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../context';
 import { Connection, PageArgs, paginate } from '../graphql/connection';
 import { mutationPayload } from '../graphql/user-errors';
 import { COST } from '../graphql/cost';
+import { WorkspaceClock } from '../kernel/clock';
 import { ApiKey, User, Workspace } from './entities';
 import {
   ApiKeyCreateInput, ApiKeyCreatePayload, ApiKeyRevokeInput, ApiKeyRevokePayload, AuthPayload, LoginInput,
-  LogoutPayload, Permission, SignUpInput, UserCreateInput, UserPayload, UserUpdateInput, Viewer, ViewerKind,
+  LogoutPayload, Permission, SignUpInput, UserCreateInput, UserPayload, UserUpdateInput, Viewer, ViewerKind, WorkspacePayload,
+  WorkspaceUpdateInput,
 } from './graphql';
 import { userById, workspaceById } from './loaders';
 import { IDENTITY_PERMISSIONS } from './permissions';
@@ -48,6 +51,12 @@ export class IdentityResolver {
   @Mutation(() => UserPayload, { description: 'Rename, change the role of, or deactivate a user (OWNER, MANAGER)' })
   userUpdate(@Arg('input', { description: 'The fields of the input type' }) input: UserUpdateInput, @Ctx() ctx: RequestContext): Promise<UserPayload> {
     return mutationPayload(UserPayload, async () => ({ user: await identity.updateUser(ctx, input) }));
+  }
+
+  @Authorized(IDENTITY_PERMISSIONS.workspaceWrite)
+  @Mutation(() => WorkspacePayload, { description: 'Rename the workspace or change its time zone (OWNER); audited; a stale version is CONFLICT' })
+  workspaceUpdate(@Arg('input', { description: 'The fields of the input type' }) input: WorkspaceUpdateInput, @Ctx() ctx: RequestContext): Promise<WorkspacePayload> {
+    return mutationPayload(WorkspacePayload, async () => ({ workspace: await identity.updateWorkspace(ctx, input) }));
   }
 
   @Authorized(IDENTITY_PERMISSIONS.apiKeysWrite)
@@ -120,5 +129,13 @@ export class ApiKeyFieldsResolver {
   @FieldResolver(() => User, { nullable: true, description: 'Who issued the key' })
   createdBy(@Root() apiKey: ApiKey, @Ctx() ctx: RequestContext): Promise<User | null> {
     return userById(ctx).load(apiKey.createdBy.id);
+  }
+}
+
+@Resolver(() => Workspace)
+export class WorkspaceFieldsResolver {
+  @FieldResolver(() => LocalDateResolver, { description: 'The current date in the workspace\'s time zone: the day its date rules take as today' })
+  today(@Root() workspace: Workspace): string {
+    return new WorkspaceClock(workspace.timeZone).today();
   }
 }

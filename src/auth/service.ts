@@ -5,10 +5,11 @@ import { UserError, UserErrorCode, UserInputFailure, validateInput, assertVersio
 import { credentialHash, DUMMY_PASSWORD_HASH, hashPassword, newApiKeySecret, newSessionToken, sha256, verifyPassword } from './credentials';
 import { ApiKey, LoginFailure, Session, User, Workspace } from './entities';
 import { AppError } from '../graphql/errors';
-import type { ApiKeyCreateInput, LoginInput, SignUpInput, UserCreateInput, UserUpdateInput } from './graphql';
+import type { ApiKeyCreateInput, LoginInput, SignUpInput, UserCreateInput, UserUpdateInput, WorkspaceUpdateInput } from './graphql';
 import { ACCESS_REVOKED } from './permissions';
 import { Role } from './roles';
 import { normaliseEmail } from '../kernel/text';
+import { isTimeZoneName } from '../kernel/clock';
 
 
 async function assertEmailFree(em: EntityManager, email: string, field: string[]) {
@@ -190,5 +191,34 @@ export async function revokeApiKey(ctx: RequestContext, globalId: string): Promi
     uow.emit(ACCESS_REVOKED, apiKey.id, { apiKeyId: apiKey.id });
     uow.audit({ action: 'platform.apiKey.revoke', subjectType: 'ApiKey', subjectId: apiKey.id });
     return apiKey;
+  });
+}
+
+/**
+ * A zone both sides know: Intl (via luxon) for dates reckoned in code, and PostgreSQL for raw SQL's
+ * `at time zone`. Their zone databases are not the same copy, so a zone only one of them knows is refused.
+ */
+async function isKnownTimeZone(em: EntityManager, name: string): Promise<boolean> {
+  if (!isTimeZoneName(name)) return false;
+  const [row] = await em.execute<{ known: boolean }[]>('select exists (select 1 from pg_timezone_names where name = ?) as known', [name]);
+  return row.known;
+}
+
+/** Renames the workspace or changes its time zone (OWNER), refusing a stale version. */
+export async function updateWorkspace(ctx: RequestContext, input: WorkspaceUpdateInput): Promise<Workspace> {
+  await validateInput(input);
+  const name = input.name?.trim();
+  if (name === '') throw UserInputFailure.of(['input', 'name'], 'name must not be empty', UserErrorCode.REQUIRED);
+  if (input.timeZone != null && !(await isKnownTimeZone(ctx.em, input.timeZone))) {
+    throw UserInputFailure.of(['input', 'timeZone'], `${input.timeZone} is not an IANA time zone name such as Asia/Shanghai`, UserErrorCode.TIME_ZONE_INVALID);
+  }
+  return ctx.transaction(async (uow) => {
+    const workspace = await uow.em.findOneOrFail(Workspace, ctx.workspaceId);
+    assertVersion(workspace, input.version, 'workspace');
+    const changes: Record<string, unknown> = {};
+    if (name && name !== workspace.name) workspace.name = changes.name = name;
+    if (input.timeZone != null && input.timeZone !== workspace.timeZone) workspace.timeZone = changes.timeZone = input.timeZone;
+    if (Object.keys(changes).length) uow.audit({ action: 'platform.workspace.update', subjectType: 'Workspace', subjectId: workspace.id, changes });
+    return workspace;
   });
 }

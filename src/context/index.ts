@@ -5,12 +5,14 @@ import type DataLoader from 'dataloader';
 import type { Logger } from 'pino';
 import { ActorKind, AuditEntry } from '../audit/entities';
 import { AUDIT_ENTRY_ADDED } from '../audit/permissions';
+import { workspaceById } from '../auth/loaders';
 import type { Principal } from '../auth/principal';
 import type { Config } from '../config';
 import type { Orm } from '../db/orm';
 import { WORKSPACE_FILTER } from '../db/tenancy';
 import { AppError } from '../graphql/errors';
 import { DomainEvent, encodeEvent, EventBus, EVENTS_CHANNEL } from '../kernel/events';
+import { WorkspaceClock } from '../kernel/clock';
 import type { JobQueue } from '../kernel/jobs';
 import type { ModuleRegistry } from '../kernel/module';
 
@@ -120,6 +122,13 @@ export class RequestContext {
 
   can(permission: string): boolean {
     return this.principal?.permissions.has(permission) ?? false;
+  }
+
+  /** The workspace's clock: every date rule asks it what "today" is (src/kernel/clock.ts). */
+  async clock(): Promise<WorkspaceClock> {
+    // Through the request's loader: the fields of a whole list ask at once, and one statement answers them all.
+    const workspace = await workspaceById(this).load(this.workspaceId);
+    return new WorkspaceClock(workspace!.timeZone);
   }
 
   /**

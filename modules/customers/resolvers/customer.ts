@@ -56,7 +56,7 @@ export class CustomerResolver {
   }
 
   @Authorized(CUSTOMER_PERMISSIONS.read)
-  @Query(() => CustomerConnection, { description: 'Customers whose birthday (month and day, UTC) falls in the next `days` days, for care greetings' })
+  @Query(() => CustomerConnection, { description: "Customers whose birthday (month and day) falls in the next `days` days, from today in the workspace's time zone, for care greetings" })
   upcomingBirthdays(@Args() args: CareArgs, @Ctx() ctx: RequestContext) {
     return upcomingBirthdays(ctx, args.days, args);
   }
@@ -166,11 +166,8 @@ export class MerchantProfileResolver {
   }
 }
 
-const ageOn = (birthday: string, today = new Date()) => {
-  const [year, month, day] = birthday.split('-').map(Number);
-  const beforeBirthday = today.getUTCMonth() + 1 < month || (today.getUTCMonth() + 1 === month && today.getUTCDate() < day);
-  return today.getUTCFullYear() - year - (beforeBirthday ? 1 : 0);
-};
+/** Age in whole years on a date (both `YYYY-MM-DD`): the years between, less one before this year's birthday. */
+const ageOn = (birthday: string, today: string) => Number(today.slice(0, 4)) - Number(birthday.slice(0, 4)) - (today.slice(5) < birthday.slice(5) ? 1 : 0);
 
 @Resolver(() => CustomerPortrait)
 export class CustomerPortraitResolver {
@@ -192,10 +189,10 @@ export class CustomerPortraitResolver {
     return handlingStrategy(portrait.customer.personalityType, portrait.customer.behaviorType);
   }
 
-  @FieldResolver(() => Int, { nullable: true, description: 'Individuals: age in years, from the birthday' })
-  age(@Root() portrait: CustomerPortrait): number | null {
+  @FieldResolver(() => Int, { nullable: true, description: "Individuals: age in years, from the birthday, as of today in the workspace's time zone" })
+  async age(@Root() portrait: CustomerPortrait, @Ctx() ctx: RequestContext): Promise<number | null> {
     const { kind, birthday } = portrait.customer;
-    return kind === CustomerKind.INDIVIDUAL && birthday ? ageOn(birthday) : null;
+    return kind === CustomerKind.INDIVIDUAL && birthday ? ageOn(birthday, (await ctx.clock()).today()) : null;
   }
 
   @FieldResolver(() => MerchantProfile, { nullable: true, description: 'Merchants: business details' })

@@ -25,7 +25,7 @@ export class FollowUpResolver {
   }
 
   @Authorized(CUSTOMER_PERMISSIONS.read)
-  @Query(() => FollowUpConnection, { description: 'Planned follow-ups due within `days` days, overdue included, soonest first' })
+  @Query(() => FollowUpConnection, { description: "Planned follow-ups due today or within `days` days (today in the workspace's time zone), overdue included, soonest first" })
   followUpsDue(@Args() args: CareArgs, @Ctx() ctx: RequestContext) {
     return followUpsDue(ctx, args.days, args);
   }

@@ -108,7 +108,7 @@ async function assertNoDuplicates(uow: UnitOfWork, data: ProfileData, externalId
 async function createInTransaction(uow: UnitOfWork, input: CustomerCreateInput): Promise<Customer> {
   const draft = new Customer();
   const data = profileChanges(draft, input);
-  const problems = profileProblems(draft, input, data);
+  const problems = profileProblems(draft, input, data, (await uow.context().clock()).today());
   const keys = input.externalIds.map(externalKey);
   keys.forEach((key, i) => {
     if (keys.findIndex((k) => k.platform === key.platform && k.externalId === key.externalId) < i) {
@@ -130,7 +130,7 @@ async function createInTransaction(uow: UnitOfWork, input: CustomerCreateInput):
 /** Applies corrections; audited with the names of the changed fields only, so the log holds no personal data. */
 async function updateInTransaction(uow: UnitOfWork, customer: Customer, input: CustomerUpdateInput | CustomerUpsertInput): Promise<Customer> {
   const data = profileChanges(customer, input);
-  const problems = profileProblems(customer, input, data);
+  const problems = profileProblems(customer, input, data, (await uow.context().clock()).today());
   if (problems.length) throw new UserInputFailure(problems);
   await assertNoDuplicates(uow, data, [], customer.id);
   const externalIds = await uow.em.find(CustomerExternalId, { customer: customer.id });

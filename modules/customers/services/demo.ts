@@ -7,6 +7,7 @@ import { FollowUp } from '../entities/follow-up';
 import { Order, OrderItem } from '../entities/order';
 import { CustomerTag, Tag } from '../entities/tag';
 import { fromCents } from '../../../src/graphql/scalars';
+import { addDays } from '../../../src/kernel/clock';
 import { issueCustomerNumbers } from './numbers';
 import { searchTextOf } from './profile';
 import { refreshLastOrderAt } from './stats';
@@ -90,11 +91,12 @@ export async function seedCustomersDemo(ctx: RequestContext): Promise<void> {
       }
       customers.push(customer);
     }
+    const today = (await uow.context().clock()).today();
     for (const [i, customer] of customers.slice(0, 6).entries()) {
       em.create(FollowUp, {
         customer, authorUserId, method: [FollowUpMethod.PHONE, FollowUpMethod.WECHAT, FollowUpMethod.SMS][i % 3],
         content: ['回访新品使用体验', '告知会员日活动', '确认退货退款进度'][i % 3], outcome: '客户满意', happenedAt: new Date(Date.now() - (i + 1) * day),
-        nextFollowUpOn: new Date(Date.now() + (i + 1) * day).toISOString().slice(0, 10), pending: true,
+        nextFollowUpOn: addDays(today, i + 1), pending: true,
       } as any);
     }
     await em.flush();

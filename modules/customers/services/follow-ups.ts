@@ -17,7 +17,7 @@ export async function createFollowUp(ctx: RequestContext, input: FollowUpCreateI
     assertNotErased(customer, ['input', 'customerId']);
     const happenedAt = input.happenedAt ?? new Date();
     if (happenedAt.getTime() > Date.now() + 60_000) throw UserInputFailure.of(['input', 'happenedAt'], 'happenedAt cannot be in the future', UserErrorCode.DATE_IN_FUTURE);
-    if (input.nextFollowUpOn && input.nextFollowUpOn < happenedAt.toISOString().slice(0, 10)) {
+    if (input.nextFollowUpOn && input.nextFollowUpOn < (await ctx.clock()).dateOf(happenedAt)) {
       throw UserInputFailure.of(['input', 'nextFollowUpOn'], 'nextFollowUpOn cannot be before the follow-up itself', UserErrorCode.DATE_OUT_OF_ORDER);
     }
     await uow.em.nativeUpdate(FollowUp, { customer: customer.id, pending: true }, { pending: false });

@@ -19,7 +19,6 @@ export type ProfileData = Partial<Record<keyof Customer, unknown>>;
 type ProfileInput = CustomerProfileInput & { name?: string | null; kind?: CustomerKind | null };
 
 const clean = (value: string | null | undefined) => (value == null ? null : value.trim() || null);
-const today = () => new Date().toISOString().slice(0, 10);
 
 /**
  * What an input changes on a customer, normalised (phone digits, lower-case email, birthday month-day), without
@@ -56,17 +55,17 @@ export function profileChanges(customer: Partial<Customer>, input: ProfileInput)
   return data;
 }
 
-/** Rules on the customer as it would be after the change. */
-export function profileProblems(customer: Partial<Customer>, input: ProfileInput, data: ProfileData): UserError[] {
+/** Rules on the customer as it would be after the change; `today` is the workspace's (`ctx.clock()`). */
+export function profileProblems(customer: Partial<Customer>, input: ProfileInput, data: ProfileData, today: string): UserError[] {
   const problems: UserError[] = [];
   const kind = (data.kind ?? customer.kind) as CustomerKind;
   if (input.merchant && kind !== CustomerKind.MERCHANT) {
     problems.push(UserError.of(['input', 'merchant'], 'Merchant details are only for customers of kind MERCHANT', UserErrorCode.KIND_MISMATCH));
   }
-  if (typeof data.birthday === 'string' && data.birthday > today()) {
+  if (typeof data.birthday === 'string' && data.birthday > today) {
     problems.push(UserError.of(['input', 'birthday'], 'birthday cannot be in the future', UserErrorCode.DATE_IN_FUTURE));
   }
-  if (typeof data.foundedOn === 'string' && data.foundedOn > today()) {
+  if (typeof data.foundedOn === 'string' && data.foundedOn > today) {
     problems.push(UserError.of(['input', 'merchant', 'foundedOn'], 'foundedOn cannot be in the future', UserErrorCode.DATE_IN_FUTURE));
   }
   return problems;

@@ -2,6 +2,7 @@ import type { FilterQuery } from '@mikro-orm/postgresql';
 import type { RequestContext } from '../../../src/context';
 import { paginate, type PageArgs, type SortKey } from '../../../src/graphql/connection';
 import { AppError } from '../../../src/graphql/errors';
+import { addDays } from '../../../src/kernel/clock';
 import { tryFromGlobalId } from '../../../src/graphql/global-id';
 import { UserInputFailure, validateInput } from '../../../src/graphql/user-errors';
 import { Customer } from '../entities/customer';
@@ -76,15 +77,14 @@ export async function listCustomers(ctx: RequestContext, filter: CustomerFilter 
   return paginate(ctx.em, Customer, where.length ? { $and: where } : {}, page, sortKey);
 }
 
-/** `MM-DD` of each day from today (UTC) for `days` days; 02-29 rides along with 02-28 in common years. */
-function monthDaysAhead(days: number): string[] {
+/** `MM-DD` of each day from `today` for `days` days; 02-29 rides along with 02-28 in common years. */
+function monthDaysAhead(today: string, days: number): string[] {
   const result = new Set<string>();
-  const today = new Date();
   for (let i = 0; i <= days; i++) {
-    const day = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() + i));
-    const md = day.toISOString().slice(5, 10);
+    const day = addDays(today, i);
+    const md = day.slice(5);
     result.add(md);
-    const year = day.getUTCFullYear();
+    const year = Number(day.slice(0, 4));
     const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
     if (md === '02-28' && !leap) result.add('02-29');
   }
@@ -97,15 +97,16 @@ function checkDays(days: number) {
   if (!Number.isInteger(days) || days < 0 || days > MAX_CARE_DAYS) throw new AppError('BAD_USER_INPUT', `days must be between 0 and ${MAX_CARE_DAYS}`);
 }
 
-/** Customers whose birthday falls within the next `days` days, by month and day. */
-export function upcomingBirthdays(ctx: RequestContext, days: number, page: PageArgs) {
+/** Customers whose birthday falls within the next `days` days (from today in the workspace), by month and day. */
+export async function upcomingBirthdays(ctx: RequestContext, days: number, page: PageArgs) {
   checkDays(days);
-  return paginate(ctx.em, Customer, { birthdayMonthDay: { $in: monthDaysAhead(days) } }, page, { field: 'birthdayMonthDay', direction: 'asc' });
+  const today = (await ctx.clock()).today();
+  return paginate(ctx.em, Customer, { birthdayMonthDay: { $in: monthDaysAhead(today, days) } }, page, { field: 'birthdayMonthDay', direction: 'asc' });
 }
 
-/** Pending follow-ups planned for today plus `days` days or earlier (overdue ones included), soonest first. */
-export function followUpsDue(ctx: RequestContext, days: number, page: PageArgs) {
+/** Pending follow-ups planned for today (in the workspace) plus `days` days or earlier (overdue ones included), soonest first. */
+export async function followUpsDue(ctx: RequestContext, days: number, page: PageArgs) {
   checkDays(days);
-  const horizon = new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+  const horizon = addDays((await ctx.clock()).today(), days);
   return paginate(ctx.em, FollowUp, { pending: true, nextFollowUpOn: { $lte: horizon } }, page, { field: 'nextFollowUpOn', direction: 'asc' });
 }
