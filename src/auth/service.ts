@@ -85,11 +85,11 @@ export async function login(ctx: RequestContext, input: LoginInput): Promise<{ t
   const user = await ctx.em.findOne(User, { email }, { filters: false });
   const passwordOk = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
   if (!user || !passwordOk) throw UserInputFailure.of(['input'], 'Email or password is wrong', UserErrorCode.CREDENTIALS_INVALID);
-  // The right password clears this client's failures for the email (not its count across emails).
-  await ctx.transaction(({ em }) => em.nativeDelete(LoginFailure, { emailHash, clientHash }));
   if (!user.active) throw UserInputFailure.of(['input'], 'This user has been deactivated', UserErrorCode.USER_DEACTIVATED);
   const system = RequestContext.forSystem(ctx.app, user.workspace.id);
   return system.transaction(async (uow) => {
+    // Signing in clears this client's failures for the email (not its count across emails), this attempt's included.
+    await uow.em.nativeDelete(LoginFailure, { emailHash, clientHash });
     const scopedUser = await uow.em.findOneOrFail(User, user.id, { populate: ['workspace'] });
     return { token: await openSession(ctx, uow.em, scopedUser), user: scopedUser };
   });
