@@ -44,24 +44,21 @@ export async function signUp(ctx: RequestContext, input: SignUpInput): Promise<{
   });
 }
 
-/** Failed logins allowed for one email from one client within the window before that pair is THROTTLED. */
-export const LOGIN_FAILURE_LIMIT = 10;
-/** Failed logins allowed from one client, whatever the emails, within the window (password spraying). */
-export const LOGIN_CLIENT_FAILURE_LIMIT = 50;
 export const LOGIN_FAILURE_WINDOW_MINUTES = 15;
 
 /**
  * Checks email and password; a wrong pair gets one message, whichever half was wrong. Failures are counted per
  * (email, client address) and per client address, never per email alone: someone failing on purpose for another
  * person's email from elsewhere cannot lock that person out. After LOGIN_FAILURE_LIMIT failures for one email from
- * one client, or LOGIN_CLIENT_FAILURE_LIMIT from one client, that client's attempts are THROTTLED (right password or
- * not) until the oldest failure leaves the window; `extensions.retryAfter` says when, in seconds.
+ * one client, or LOGIN_CLIENT_FAILURE_LIMIT from one client (password spraying), that client's attempts are
+ * THROTTLED (right password or not) until the oldest failure leaves the window; `extensions.retryAfter` says when.
  */
 export async function login(ctx: RequestContext, input: LoginInput): Promise<{ token: string; user: User }> {
   await validateInput(input);
   const email = normaliseEmail(input.email);
+  const { config } = ctx.app;
   const emailHash = sha256(email);
-  const clientHash = credentialHash(ctx.app.config.secret, ctx.clientIp ?? 'unknown');
+  const clientHash = credentialHash(config.secret, ctx.clientIp ?? 'unknown');
   const windowMs = LOGIN_FAILURE_WINDOW_MINUTES * 60_000;
   // An attempt is recorded as a failure before the password is checked, and forgotten if it proves right. Attempts
   // from one client take turns under a transaction-scoped advisory lock only to count and record, so parallel
@@ -74,8 +71,8 @@ export async function login(ctx: RequestContext, input: LoginInput): Promise<{ t
          from login_failure where client_hash = ? and created_at > ?`,
       [emailHash, emailHash, clientHash, new Date(Date.now() - windowMs)],
     );
-    if (Number(window.pair) >= LOGIN_FAILURE_LIMIT) return { throttled: 'for this email from this address', oldest: window.pair_oldest! };
-    if (Number(window.client) >= LOGIN_CLIENT_FAILURE_LIMIT) return { throttled: 'from this address', oldest: window.client_oldest! };
+    if (Number(window.pair) >= config.loginFailureLimit) return { throttled: 'for this email from this address', oldest: window.pair_oldest! };
+    if (Number(window.client) >= config.loginClientFailureLimit) return { throttled: 'from this address', oldest: window.client_oldest! };
     em.persist(Object.assign(new LoginFailure(), { emailHash, clientHash }));
     return undefined;
   });
@@ -86,11 +83,11 @@ export async function login(ctx: RequestContext, input: LoginInput): Promise<{ t
   const user = await ctx.em.findOne(User, { email }, { filters: false });
   const passwordOk = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
   if (!user || !passwordOk) throw UserInputFailure.of(['input'], 'Email or password is wrong', UserErrorCode.CREDENTIALS_INVALID);
-  // The right password clears this client's failures for the email (not its count across emails).
-  await ctx.transaction(({ em }) => em.nativeDelete(LoginFailure, { emailHash, clientHash }));
   if (!user.active) throw UserInputFailure.of(['input'], 'This user has been deactivated', UserErrorCode.USER_DEACTIVATED);
   const system = RequestContext.forSystem(ctx.app, user.workspace.id);
   return system.transaction(async (uow) => {
+    // Signing in clears this client's failures for the email (not its count across emails), this attempt's included.
+    await uow.em.nativeDelete(LoginFailure, { emailHash, clientHash });
     const scopedUser = await uow.em.findOneOrFail(User, user.id, { populate: ['workspace'] });
     return { token: await openSession(ctx, uow.em, scopedUser), user: scopedUser };
   });

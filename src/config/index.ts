@@ -33,6 +33,9 @@ export interface Config {
   rateLimitRestoreRate: number;
   /** …split evenly between this many instances, each keeping its share in memory. */
   rateLimitInstances: number;
+  /** Failed logins within 15 minutes before THROTTLED: for one email from one client address, and from one address. */
+  loginFailureLimit: number;
+  loginClientFailureLimit: number;
   /** Express's 'trust proxy': whether (and which) proxies' X-Forwarded-For names the client. */
   trustProxy: boolean | number | string[];
   /** Test-only: report the number of SQL statements a request ran in `extensions.sqlStatements`. */
@@ -149,6 +152,8 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitRestoreRate: readInteger(env, 'RATE_LIMIT_RESTORE_RATE', 200, 1, 1_000_000_000),
     rateLimitInstances,
     trustProxy: readTrustProxy(env),
+    loginFailureLimit: readInteger(env, 'LOGIN_FAILURE_LIMIT', 10, 1, 10_000),
+    loginClientFailureLimit: readInteger(env, 'LOGIN_CLIENT_FAILURE_LIMIT', 50, 1, 100_000),
     exposeSqlCount: readBoolean(env, 'EXPOSE_SQL_COUNT', nodeEnv === 'test'),
     sessionTtlDays: readInteger(env, 'SESSION_TTL_DAYS', 30, 1, 365),
     wsReauthSeconds: readInteger(env, 'WS_REAUTH_SECONDS', 30, 1, 3600),
