@@ -57,7 +57,7 @@ function isAlive(pid: number): boolean {
   }
 }
 
-jest.setTimeout(90_000);
+jest.setTimeout(180_000); // each test starts whole servers (initdb, migrations, demo data): slow on a busy machine
 
 it('starts on an embedded database with demo data, refuses a second start, stops cleanly and keeps the data', async () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'service-desk-main-'));
