@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, utimesSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../src/db/embedded-postgres';
@@ -18,8 +18,8 @@ interface Started {
 }
 
 /** `ownGroup`: the child leads its own process group, as a shell's foreground job does, so a test can signal the group. */
-function runMain(env: Record<string, string>, { ownGroup = false } = {}): Started {
-  const child = spawn(process.execPath, ['-r', './test/support/swc-register.js', 'src/main.ts'], {
+function run(command: string[], env: Record<string, string>, { ownGroup = false } = {}): Started {
+  const child = spawn(command[0], command.slice(1), {
     cwd: root,
     env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -32,15 +32,32 @@ function runMain(env: Record<string, string>, { ownGroup = false } = {}): Starte
   return { child, output: () => output, exited };
 }
 
-async function waitForOutput(started: Started, text: string, timeoutMs = 40_000) {
+function runMain(env: Record<string, string>, options: { ownGroup?: boolean } = {}): Started {
+  return run([process.execPath, '-r', './scripts/swc-register.js', 'src/main.ts'], env, options);
+}
+
+async function waitForOutput(started: Started, text: string, { times = 1, timeoutMs = 40_000 } = {}) {
   const deadline = Date.now() + timeoutMs;
-  while (!started.output().includes(text)) {
-    if (Date.now() > deadline || started.child.exitCode !== null) throw new Error(`never printed "${text}":\n${started.output()}`);
+  while (started.output().split(text).length - 1 < times) {
+    if (Date.now() > deadline || started.child.exitCode !== null) throw new Error(`never printed "${text}" ${times} times:\n${started.output()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
 
-jest.setTimeout(90_000);
+function postgresPid(dataDir: string): number {
+  return Number(readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+jest.setTimeout(180_000); // each test starts whole servers (initdb, migrations, demo data): slow on a busy machine
 
 it('starts on an embedded database with demo data, refuses a second start, stops cleanly and keeps the data', async () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'service-desk-main-'));
@@ -110,15 +127,6 @@ asRoot('as root, says before initdb that the postgres user cannot reach a DATA_D
   rmSync(privateParent, { recursive: true, force: true });
 });
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 it('on Ctrl-C (SIGINT to the whole process group) finishes the request in flight, then stops the database and exits', async () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'service-desk-main-'));
   const port = await freePort();
@@ -130,7 +138,7 @@ it('on Ctrl-C (SIGINT to the whole process group) finishes the request in flight
     process.kill(-server.child.pid!, 'SIGKILL');
     throw error;
   }
-  const postgresPid = Number(readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const postgres = postgresPid(dataDir);
   const orders = Array.from({ length: 1000 }, (_, i) => order({ externalId: `DRAIN-${i}`, customerExternalId: `buyer-${i % 300}` }));
   // Send the whole request, let the server read it, then press "Ctrl-C" while the import is running: a terminal
   // signals every process of its foreground group, so the database must not be in that group.
@@ -146,6 +154,32 @@ it('on Ctrl-C (SIGINT to the whole process group) finishes the request in flight
   });
   expect(dataOf<any>(result).ordersImport).toEqual({ importedCount: 1000, userErrors: [] });
   expect(await server.exited).toBe(0);
-  expect(isAlive(postgresPid)).toBe(false);
+  expect(isAlive(postgres)).toBe(false);
   expect(existsSync(path.join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
+});
+
+it('`npm run dev` restarts when a source file is saved: the old run stops its database, the new run starts; Ctrl-C stops all', async () => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'service-desk-dev-'));
+  const port = await freePort();
+  const dev = run(['npm', 'run', 'dev'], { DATA_DIR: dataDir, PORT: String(port) }, { ownGroup: true });
+  try {
+    await waitForOutput(dev, 'Demo partner API key');
+    const firstPostgres = postgresPid(dataDir);
+    const now = new Date();
+    utimesSync(path.join(root, 'src', 'main.ts'), now, now); // "saved" without a change
+    await waitForOutput(dev, 'Demo partner API key', { times: 2 });
+    expect(dev.output()).not.toContain('in use by another server');
+    expect(isAlive(firstPostgres)).toBe(false);
+    const secondPostgres = postgresPid(dataDir);
+    expect(secondPostgres).not.toBe(firstPostgres);
+    expect(dataOf(await gql(`http://127.0.0.1:${port}/graphql`, `{ viewer { kind } }`, {}, DEMO.apiKeySecret)).viewer.kind).toBe('API_KEY');
+
+    process.kill(-dev.child.pid!, 'SIGINT');
+    await dev.exited;
+    expect(isAlive(secondPostgres)).toBe(false);
+    expect(existsSync(path.join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
+    expect(existsSync(path.join(dataDir, 'server.pid'))).toBe(false);
+  } finally {
+    if (dev.child.exitCode === null && dev.child.signalCode === null) process.kill(-dev.child.pid!, 'SIGINT');
+  }
 });
