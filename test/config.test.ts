@@ -15,6 +15,19 @@ describe('configuration', () => {
     expect(loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/x', APP_SECRET: 'x'.repeat(32), GRAPHQL_PLAYGROUND: 'true' }).playground).toBe(true);
   });
 
+  it('reads CORS_ORIGINS as exact origins; localhost is allowed by default in development only', () => {
+    expect(loadConfig({})).toMatchObject({ corsOrigins: [], corsAllowLocalhost: true });
+    expect(loadConfig({ CORS_ORIGINS: ' https://app.example , http://localhost:5173,' })).toMatchObject({
+      corsOrigins: ['https://app.example', 'http://localhost:5173'],
+      corsAllowLocalhost: false,
+    });
+    const production = { NODE_ENV: 'production', DATABASE_URL: 'postgres://db/x', APP_SECRET: 'x'.repeat(32) };
+    expect(loadConfig(production)).toMatchObject({ corsOrigins: [], corsAllowLocalhost: false });
+    for (const bad of ['https://app.example/', 'https://app.example/path', 'app.example', '*', 'ftp://app.example', 'https://App.example', 'https://app.example:443']) {
+      expect(() => loadConfig({ CORS_ORIGINS: bad })).toThrow(`CORS_ORIGINS must be a comma list of origins like https://app.example`);
+    }
+  });
+
   it('names the bad variable', () => {
     expect(() => loadConfig({ JOB_WORKERS: 'maybe' })).toThrow(new ConfigError('JOB_WORKERS', 'must be true or false, got "maybe"'));
     expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow('DATABASE_URL must be a postgres:// or postgresql:// URL');

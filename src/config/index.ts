@@ -43,6 +43,10 @@ export interface Config {
   sessionTtlDays: number;
   /** How often open WebSocket connections have their credential checked again (expiry, missed revocations). */
   wsReauthSeconds: number;
+  /** Browser origins (`https://app.example`) allowed to call the API from another origin (src/server/cors.ts). */
+  corsOrigins: string[];
+  /** Development without CORS_ORIGINS: any http://localhost or http://127.0.0.1 origin, on any port, is allowed. */
+  corsAllowLocalhost: boolean;
 }
 
 export class ConfigError extends Error {
@@ -90,6 +94,23 @@ function readTrustProxy(env: Env): Config['trustProxy'] {
   }
 }
 
+/** CORS_ORIGINS: a comma list of exact origins (scheme, host and port as a browser sends them in `Origin`). */
+function readOrigins(env: Env, name: string): string[] {
+  const raw = env[name] ?? '';
+  return raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const url = URL.canParse(entry) ? new URL(entry) : undefined;
+      // A browser's Origin header is exactly `url.origin`: lower-case, no path, no trailing slash, no default port.
+      if (!url || !['http:', 'https:'].includes(url.protocol) || url.origin !== entry) {
+        throw new ConfigError(name, `must be a comma list of origins like https://app.example or http://localhost:5173 (scheme, host, optional port; no path or trailing slash), got "${entry}"`);
+      }
+      return entry;
+    });
+}
+
 const DEVELOPMENT_SECRET = 'development-only-secret-do-not-use-in-production';
 
 /** Reads and validates the configuration; throws a ConfigError naming the first bad variable. */
@@ -128,6 +149,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (rateLimitMaximum / rateLimitInstances < maxQueryCost) {
     throw new ConfigError('RATE_LIMIT_MAXIMUM', `divided by RATE_LIMIT_INSTANCES (${rateLimitInstances}) must be at least MAX_QUERY_COST (${maxQueryCost}), or the costliest query allowed could never run`);
   }
+  const corsOrigins = readOrigins(env, 'CORS_ORIGINS');
 
   return {
     nodeEnv,
@@ -157,5 +179,7 @@ export function loadConfig(env: Env = process.env): Config {
     exposeSqlCount: readBoolean(env, 'EXPOSE_SQL_COUNT', nodeEnv === 'test'),
     sessionTtlDays: readInteger(env, 'SESSION_TTL_DAYS', 30, 1, 365),
     wsReauthSeconds: readInteger(env, 'WS_REAUTH_SECONDS', 30, 1, 3600),
+    corsOrigins,
+    corsAllowLocalhost: nodeEnv === 'development' && corsOrigins.length === 0,
   };
 }

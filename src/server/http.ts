@@ -3,7 +3,6 @@ import http from 'node:http';
 import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import proxyaddr from 'proxy-addr';
@@ -14,7 +13,9 @@ import { RequestContext, type AppServices } from '../context';
 import { migrationsApplied } from '../db/orm';
 import { currentSqlCount, withSqlCounter } from '../db/sql-counter';
 import { AppError, formatError, loggableError, sentErrorCodes, sentUserErrorCodes } from '../graphql/errors';
+import { corsMiddleware } from './cors';
 import { checkOperationLimits, limitRules, parseOptions, type OperationCost } from './limits';
+import { playgroundRouter } from './playground';
 import { chargeBudget, CostBuckets } from './rate-limit';
 import { startWebSocketServer } from './websocket';
 
@@ -123,7 +124,7 @@ export async function startHttpServer(app: AppServices, schema: GraphQLSchema, p
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       { async serverWillStart() { return { async drainServer() { await websocket.dispose(); } }; } },
-      config.playground ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }) : ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginLandingPageDisabled(), // the playground is our own page (./playground.ts)
       requestPlugin(app, buckets),
     ],
   });
@@ -136,6 +137,8 @@ export async function startHttpServer(app: AppServices, schema: GraphQLSchema, p
     if (config.exposeSqlCount) withSqlCounter(next);
     else next();
   });
+  expressApp.use('/graphql', corsMiddleware(config));
+  if (config.playground) expressApp.use(playgroundRouter());
   expressApp.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });

@@ -8,6 +8,7 @@ import type { Principal } from '../auth/principal';
 import { RequestContext, type AppServices } from '../context';
 import { AppError, sentErrorCodes } from '../graphql/errors';
 import type { DomainEvent } from '../kernel/events';
+import { webSocketOriginAllowed } from './cors';
 import { checkOperationLimits, limitRules, parseOptions } from './limits';
 import { chargeBudget, type CostBuckets } from './rate-limit';
 
@@ -64,7 +65,16 @@ export function startWebSocketServer(
       return false;
     }
   }
-  const wsServer = new WebSocketServer({ server, path: '/graphql' });
+  const wsServer = new WebSocketServer({
+    server,
+    path: '/graphql',
+    // A browser page of another origin is refused like a CORS preflight; clients that send no Origin are not browsers.
+    verifyClient: ({ req }, accept) => {
+      if (webSocketOriginAllowed(config, req)) return accept(true);
+      logger.info({ origin: req.headers.origin, transport: 'websocket' }, 'websocket refused: origin not allowed');
+      accept(false, 403, 'Origin not allowed');
+    },
+  });
 
   const cleanup = useServer<Record<string, unknown>, { connection?: Connection }>(
     {
