@@ -14,6 +14,7 @@ import { RequestContext, type AppServices } from '../context';
 import { migrationsApplied } from '../db/orm';
 import { currentSqlCount, withSqlCounter } from '../db/sql-counter';
 import { AppError, formatError, logInternalError, sentErrorCodes, sentUserErrorCodes } from '../graphql/errors';
+import { checkInputText } from './input-text';
 import { checkOperationLimits, limitRules, parseOptions, type OperationCost } from './limits';
 import { chargeBudget, CostBuckets } from './rate-limit';
 import { requestErrorHandler, requireJsonObjectBody } from './request-errors';
@@ -53,6 +54,7 @@ function requestPlugin(app: AppServices, buckets: CostBuckets): ApolloServerPlug
       let cost: OperationCost | undefined;
       return {
         async didResolveOperation({ document, request, operationName, schema }) {
+          checkInputText(document, request.variables);
           cost = checkOperationLimits(schema, document, request.variables, operationName, config);
           chargeBudget(buckets, contextValue, cost);
         },

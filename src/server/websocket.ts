@@ -8,6 +8,7 @@ import type { Principal } from '../auth/principal';
 import { RequestContext, type AppServices } from '../context';
 import { AppError, formatError, logInternalError, sentErrorCodes } from '../graphql/errors';
 import type { DomainEvent } from '../kernel/events';
+import { checkInputText } from './input-text';
 import { checkOperationLimits, limitRules, parseOptions } from './limits';
 import { chargeBudget, type CostBuckets } from './rate-limit';
 
@@ -86,8 +87,8 @@ export function startWebSocketServer(
         const connection = (ctx.extra as { connection?: Connection }).connection!;
         if (!(await reauthenticate(connection))) return [AppError.unauthenticated('The credential is no longer valid')];
         logger.info({ principal: connection.principal?.kind ?? 'ANONYMOUS', operation: payload.operationName ?? null, transport: 'websocket' }, 'graphql request');
-        // Parse, validate, price and charge operations as HTTP does (same limits, same budget); refusals are
-        // returned to the client, shaped like HTTP errors but without the HTTP status.
+        // Parse, validate, check text, price and charge operations as HTTP does (same limits, same budget); refusals
+        // are returned to the client, shaped like HTTP errors but without the HTTP status.
         const refuse = (errors: readonly GraphQLError[]) =>
           errors.map((error) => {
             const shaped = formatError(error.toJSON(), error);
@@ -98,6 +99,7 @@ export function startWebSocketServer(
           const document = parse(payload.query, parseOptions(config));
           const invalid = validate(schema, document, rules);
           if (invalid.length) return refuse(invalid);
+          checkInputText(document, payload.variables ?? undefined);
           const cost = checkOperationLimits(schema, document, payload.variables ?? undefined, payload.operationName, config);
           chargeBudget(buckets, connection, cost);
           const args: ExecutionArgs = { schema, document, variableValues: payload.variables, operationName: payload.operationName };

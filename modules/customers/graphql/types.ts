@@ -1,7 +1,6 @@
-import { DateTimeResolver, LocalDateResolver } from 'graphql-scalars';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { MutationPayload, UserError } from '../../../src/graphql/user-errors';
-import { DecimalScalar } from '../../../src/graphql/scalars';
+import { DateTimeScalar, DecimalScalar, LocalDateScalar } from '../../../src/graphql/scalars';
 import { ConsentRecord, Customer } from '../entities/customer';
 import {
   AssetsBand, BusinessStatus, MembershipLevel, TagGroup,
@@ -22,7 +21,7 @@ export class MerchantProfile {
   @Field(() => String, { nullable: true, description: 'Location or address' })
   location?: string;
 
-  @Field(() => LocalDateResolver, { nullable: true, description: 'Founding date' })
+  @Field(() => LocalDateScalar, { nullable: true, description: 'Founding date' })
   foundedOn?: string;
 
   @Field(() => AssetsBand, { nullable: true, description: 'Assets band' })
@@ -52,10 +51,10 @@ export class OrderStats {
   @Field(() => DecimalScalar, { nullable: true, description: 'Average purchase in `currency`, rounded to the cent' })
   averageOrderValue!: string | null;
 
-  @Field(() => DateTimeResolver, { nullable: true, description: 'First purchase' })
+  @Field(() => DateTimeScalar, { nullable: true, description: 'First purchase' })
   firstPurchaseAt!: Date | null;
 
-  @Field(() => DateTimeResolver, { nullable: true, description: 'Latest purchase' })
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Latest purchase' })
   lastPurchaseAt!: Date | null;
 }
 
