@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import {
   getNamedType,
+  GraphQLArgument,
   GraphQLEnumType,
+  GraphQLInputField,
   GraphQLInputObjectType,
   GraphQLInputType,
   GraphQLObjectType,
@@ -34,6 +36,8 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 12);
 
 const schema = buildAppSchema(createRegistry());
 const mutations = Object.values(schema.getMutationType()!.getFields());
+/** Queries take arguments too (filters, ids, dates); each is fuzzed the same way. */
+const queries = Object.values(schema.getQueryType()!.getFields()).filter((field) => field.args.length > 0);
 
 let server: TestServer;
 let ownerToken: string;
@@ -99,6 +103,14 @@ function idFor(fieldName: string, mode: Mode): fc.Arbitrary<unknown> {
 }
 
 const int = fc.oneof(fc.constantFrom(0, 1, -1, 2, 100, 101, 1000, 100_000, 100_001, 2_147_483_647, -2_147_483_648), fc.integer());
+/** Ints near what a field of this name accepts (a page size, a number of days, a version), or anything. */
+function intFor(fieldName: string): fc.Arbitrary<number> {
+  // a version is matched against the record's: small numbers get past the optimistic lock now and then
+  if (/version/i.test(fieldName)) return fc.oneof({ arbitrary: fc.integer({ min: 0, max: 3 }), weight: 3 }, int);
+  if (/^(first|last)$/.test(fieldName)) return fc.oneof({ arbitrary: fc.integer({ min: 0, max: 101 }), weight: 3 }, int);
+  if (/days/i.test(fieldName)) return fc.oneof({ arbitrary: fc.integer({ min: -1, max: 61 }), weight: 3 }, int);
+  return int;
+}
 const notInt = fc.constantFrom(2_147_483_648, -2_147_483_649, 1e20, 1.5);
 const float = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(0, -0, 1e308, -1e308, 5e-324, 0.1));
 const decimal = (mode: Mode) =>
@@ -134,8 +146,7 @@ function scalarArbitrary(type: GraphQLScalarType, mode: Mode, fieldName: string)
     switch (type.name) {
       case 'String': return stringFor(fieldName, mode);
       case 'ID': return idFor(fieldName, mode);
-      // a version is matched against the record's: small numbers get past the optimistic lock now and then
-      case 'Int': return /version/i.test(fieldName) ? fc.oneof({ arbitrary: fc.integer({ min: 0, max: 3 }), weight: 3 }, int) : int;
+      case 'Int': return intFor(fieldName);
       case 'Float': return float;
       case 'Boolean': return fc.boolean();
       case 'Decimal': return decimal(mode);
@@ -174,8 +185,13 @@ function valueArbitrary(type: GraphQLInputType, mode: Mode, fieldName: string, d
 const ABSENT = Symbol('absent');
 
 function objectArbitrary(type: GraphQLInputObjectType, mode: Mode, depth: number): fc.Arbitrary<Record<string, unknown>> {
+  return fieldsArbitrary(Object.values(type.getFields()), mode, depth);
+}
+
+/** An input object's fields, or a field's arguments: required ones always there, most optional ones left out. */
+function fieldsArbitrary(fields: ReadonlyArray<GraphQLInputField | GraphQLArgument>, mode: Mode, depth: number): fc.Arbitrary<Record<string, unknown>> {
   const model = Object.fromEntries(
-    Object.values(type.getFields()).map((field) => {
+    fields.map((field) => {
       const value = depth > 4 ? fc.constant(null) : inputArbitrary(field.type, mode, field.name, depth + 1);
       const required = isNonNullType(field.type) && field.defaultValue === undefined;
       return [field.name, required ? value : fc.oneof({ arbitrary: fc.constant(ABSENT), weight: 3 }, { arbitrary: value, weight: 2 })];
@@ -199,11 +215,13 @@ function selection(type: GraphQLObjectType, depth = 0): string {
   return parts.length ? parts.join(' ') : '__typename';
 }
 
-function operation(mutation: GraphQLField<unknown, unknown>): string {
-  const variables = mutation.args.map((arg) => `$${arg.name}: ${arg.type}`).join(', ');
-  const args = mutation.args.map((arg) => `${arg.name}: $${arg.name}`).join(', ');
-  const payload = getNamedType(mutation.type) as GraphQLObjectType;
-  return `mutation Fuzz${variables ? `(${variables})` : ''} { ${mutation.name}${args ? `(${args})` : ''} { ${selection(payload)} } }`;
+function operation(kind: 'mutation' | 'query', field: GraphQLField<unknown, unknown>): string {
+  // an argument with a default may be left out: its variable is declared nullable (GraphQL allows that there)
+  const variables = field.args.map((arg) => `$${arg.name}: ${arg.defaultValue !== undefined && isNonNullType(arg.type) ? arg.type.ofType : arg.type}`).join(', ');
+  const args = field.args.map((arg) => `${arg.name}: $${arg.name}`).join(', ');
+  const type = getNamedType(field.type);
+  const selected = isObjectType(type) ? ` { ${selection(type)} }` : isLeafType(type) ? '' : ' { __typename }';
+  return `${kind} Fuzz${variables ? `(${variables})` : ''} { ${field.name}${args ? `(${args})` : ''}${selected} }`;
 }
 
 async function post(query: string, variables: Record<string, unknown>, token: string) {
@@ -239,33 +257,38 @@ afterAll(async () => {
   await server?.stop();
 });
 
-it('fuzzes every mutation of the schema', () => {
+it('fuzzes every mutation and every query with arguments', () => {
   expect(mutations.length).toBeGreaterThan(10);
+  expect(queries.length).toBeGreaterThan(5);
 });
 
-describe.each(mutations.map((mutation) => [mutation.name, mutation] as const))('%s', (_name, mutation) => {
+const fields = [
+  ...mutations.map((field) => ['mutation', field] as const),
+  ...queries.map((field) => ['query', field] as const),
+];
+describe.each(fields.map(([kind, field]) => [`${kind} ${field.name}`, kind, field] as const))('%s', (_label, kind, field) => {
   it('answers any generated input without an internal error or a 5xx', async () => {
-    const query = operation(mutation);
-    const variablesOf = (mode: Mode) => fc.record(Object.fromEntries(mutation.args.map((arg) => [arg.name, inputArbitrary(arg.type, mode, arg.name)])));
+    const query = operation(kind, field);
+    const variablesOf = (mode: Mode) => fieldsArbitrary(field.args, mode, 0);
     const variables = fc.oneof({ arbitrary: variablesOf('clean'), weight: 2 }, { arbitrary: variablesOf('hostile'), weight: 2 }, { arbitrary: variablesOf('loose'), weight: 1 });
     let reached = 0;
     // A mutation without arguments (logout) has nothing to generate: one call, with a session of its own.
-    const runs = mutation.args.length ? RUNS : 1;
+    const runs = field.args.length ? RUNS : 1;
     await fc.assert(
       fc.asyncProperty(variables, async (vars) => {
-        const token = mutation.args.length ? ownerToken : dataOf(await gql(server.url, `mutation { login(input: { email: "${ownerEmail}", password: "${PASSWORD}" }) { token } }`)).login.token;
+        const token = field.args.length ? ownerToken : dataOf(await gql(server.url, `mutation { login(input: { email: "${ownerEmail}", password: "${PASSWORD}" }) { token } }`)).login.token;
         const response = await post(query, vars, token);
         const body = JSON.parse(response.text);
         const internal = (body.errors ?? []).filter((error: any) => error.extensions?.code === 'INTERNAL_SERVER_ERROR');
         if (response.status >= 500 || internal.length) {
           throw new Error(`${response.status}: ${JSON.stringify(body.errors).slice(0, 2000)}`);
         }
-        if (body.data?.[mutation.name]) reached++;
-        if (process.env.FUZZ_DEBUG) console.log(mutation.name, response.status, response.text.slice(0, 300));
+        if (body.data?.[field.name] !== undefined) reached++;
+        if (process.env.FUZZ_DEBUG) console.log(field.name, response.status, response.text.slice(0, 300));
       }),
       { seed: SEED, numRuns: runs, endOnFailure: true },
     );
-    // Not all refused by coercion or the text check: the generated inputs reached the mutation's own code.
+    // Not all refused by coercion or the text check: the generated inputs reached the resolver and the code behind.
     expect(reached).toBeGreaterThan(0);
   }, 120_000);
 });
