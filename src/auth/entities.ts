@@ -1,10 +1,10 @@
 import { Entity, Enum, Index, ManyToOne, Property, Unique } from '@mikro-orm/core';
-import { DateTimeResolver } from 'graphql-scalars';
 import { Field, Int, ObjectType } from 'type-graphql';
 import { BaseEntity, WorkspaceScopedEntity } from '../db/base-entity';
 import { Node } from '../graphql/node';
 import { DEFAULT_TIME_ZONE } from '../kernel/clock';
 import { Role } from './roles';
+import { DateTimeScalar } from '../graphql/scalars';
 
 /** One shop or brand. Every domain row belongs to exactly one workspace. */
 @ObjectType({ implements: Node, description: 'A shop or brand: the tenant every record belongs to' })
@@ -99,15 +99,15 @@ export class ApiKey extends WorkspaceScopedEntity {
   @ManyToOne(() => User, { deleteRule: 'cascade' })
   createdBy!: User;
 
-  @Field(() => DateTimeResolver, { nullable: true, description: 'After this time the key is refused' })
+  @Field(() => DateTimeScalar, { nullable: true, description: 'After this time the key is refused' })
   @Property({ type: 'timestamptz', nullable: true })
   expiresAt?: Date;
 
-  @Field(() => DateTimeResolver, { nullable: true, description: 'When the key was revoked; revoked keys are refused' })
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When the key was revoked; revoked keys are refused' })
   @Property({ type: 'timestamptz', nullable: true })
   revokedAt?: Date;
 
-  @Field(() => DateTimeResolver, { nullable: true, description: 'Last request made with the key (to the minute)' })
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Last request made with the key (to the minute)' })
   @Property({ type: 'timestamptz', nullable: true })
   lastUsedAt?: Date;
 }

@@ -1,9 +1,9 @@
 import { ArrayMaxSize, IsEmail, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
-import { DateTimeResolver } from 'graphql-scalars';
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { MutationPayload } from '../graphql/user-errors';
 import { ApiKey, User, Workspace } from './entities';
 import { Role } from './roles';
+import { DateTimeScalar } from '../graphql/scalars';
 
 export const MIN_PASSWORD_LENGTH = 8;
 const passwordRule = { message: `password must be at least ${MIN_PASSWORD_LENGTH} characters` };
@@ -109,7 +109,7 @@ export class ApiKeyCreateInput {
   @Matches(/^[a-zA-Z]+:[a-zA-Z]+$/, { each: true, message: 'each scope must look like module:action' })
   scopes!: string[];
 
-  @Field(() => DateTimeResolver, { nullable: true, description: 'Optional expiry, in the future' })
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Optional expiry, in the future' })
   @IsOptional()
   expiresAt?: Date;
 }

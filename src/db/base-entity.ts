@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
-import { DateTimeResolver } from 'graphql-scalars';
 import { Field, ID, ObjectType } from 'type-graphql';
 import { toGlobalId } from '../graphql/global-id';
 import type { Workspace } from '../auth/entities';
+import { DateTimeScalar } from '../graphql/scalars';
 
 /** uuid id, timestamps, and the global id every GraphQL node exposes as `id`. */
 // Decorated so that subclasses inherit the fields; never emitted itself, as no field returns it.
@@ -12,11 +12,11 @@ export abstract class BaseEntity {
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
 
-  @Field(() => DateTimeResolver, { description: 'When the record was created' })
+  @Field(() => DateTimeScalar, { description: 'When the record was created' })
   @Property({ type: 'timestamptz' })
   createdAt: Date = new Date();
 
-  @Field(() => DateTimeResolver, { description: 'When the record last changed' })
+  @Field(() => DateTimeScalar, { description: 'When the record last changed' })
   @Property({ type: 'timestamptz', onUpdate: () => new Date() })
   updatedAt: Date = new Date();
 

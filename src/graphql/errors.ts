@@ -1,4 +1,5 @@
 import { GraphQLError, GraphQLFormattedError } from 'graphql';
+import type { Logger } from 'pino';
 import { AuthenticationError, AuthorizationError } from 'type-graphql';
 
 /** The only codes a thrown GraphQL error carries. Bad input inside a mutation is a userError instead. */
@@ -79,55 +80,87 @@ export function loggableError(error: unknown): Record<string, unknown> {
   };
 }
 
+/** How an error reaches the client: a public code (message kept unless given), or internal with its cause. */
+type Classified =
+  | { internal: false; code: ErrorCode; message?: string; reason?: string; passThrough?: boolean }
+  | { internal: true; cause: unknown; databaseUnavailable: boolean };
+
+const REQUEST_ERROR_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+]);
+
+/** Classifies a raw error (as thrown, before Apollo or graphql-ws formats it). */
+function classify(error: unknown): Classified {
+  const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+  const graphqlError = error instanceof GraphQLError ? error : undefined;
+  const code = graphqlError?.extensions?.code as string | undefined;
+  if (original instanceof AuthenticationError) return { internal: false, code: 'UNAUTHENTICATED', message: AppError.unauthenticated().message };
+  // The authChecker throws AppError.forbidden naming the permissions; this is type-graphql's own, should it ever come.
+  if (original instanceof AuthorizationError) return { internal: false, code: 'FORBIDDEN', message: 'You do not have permission to do this' };
+  if (original instanceof AppError || (graphqlError && !graphqlError.originalError && OUR_CODES.has(code ?? ''))) {
+    return { internal: false, code: code as ErrorCode, passThrough: true };
+  }
+  if (REQUEST_ERROR_CODES.has(code ?? '')) return { internal: false, code: 'BAD_USER_INPUT', reason: code };
+  // graphql-js's own request errors (variable coercion) have neither an original error nor a path; a GraphQLError
+  // it makes during execution (a null for a non-null field) has a path and is a bug.
+  if (code === 'BAD_USER_INPUT' || (graphqlError && !graphqlError.originalError && !graphqlError.path && code === undefined)) {
+    return { internal: false, code: 'BAD_USER_INPUT' };
+  }
+  const cause = rootCause(error);
+  return { internal: true, cause, databaseUnavailable: isDatabaseUnavailable(cause) };
+}
+
+/**
+ * The cause of an error that reaches the client as INTERNAL_SERVER_ERROR (a bug or an outage); undefined for an
+ * expected error.
+ */
+function internalErrorCause(error: unknown): unknown {
+  const classified = classify(error);
+  return classified.internal ? classified.cause : undefined;
+}
+
+/**
+ * Logs the details of an error that reaches the client as INTERNAL_SERVER_ERROR, with the request id the response
+ * carries; nothing for an expected error. Called by the transports, which know the request.
+ */
+export function logInternalError(logger: Logger, requestId: string, error: unknown): void {
+  const cause = internalErrorCause(error);
+  if (cause !== undefined) logger.error({ requestId, err: loggableError(cause) }, 'internal error');
+}
+
 /**
  * The one place where errors become what the client sees. Known codes pass through; GraphQL syntax and validation
  * failures become BAD_USER_INPUT (their own code kept as `reason`); type-graphql's auth errors get our codes;
- * everything else is INTERNAL_SERVER_ERROR without message details or stack, logged with the request id.
+ * everything else is INTERNAL_SERVER_ERROR saying only "Internal server error", in every mode: no message details,
+ * SQL or stack. Its details are logged by the transport with the request id (see internalErrorCause), which adds
+ * `extensions.requestId` to the response so that a report can be matched to the log line.
  */
-export function formatError(
-  formatted: GraphQLFormattedError,
-  error: unknown,
-  options: { development: boolean; onInternalError: (error: unknown) => void },
-): GraphQLFormattedError {
-  const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
-  const code = formatted.extensions?.code as string | undefined;
-  const publicShape = (c: ErrorCode, message: string, extra: Record<string, unknown> = {}) => ({
+export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const classified = classify(error);
+  const publicShape = (code: ErrorCode, message: string, extra: Record<string, unknown> = {}) => ({
     message,
     locations: formatted.locations,
     path: formatted.path,
-    extensions: { ...extra, code: c },
+    extensions: { ...extra, code },
   });
-
-  if (original instanceof AuthenticationError) return publicShape('UNAUTHENTICATED', AppError.unauthenticated().message);
-  // The authChecker throws AppError.forbidden naming the permissions; this is type-graphql's own, should it ever come.
-  if (original instanceof AuthorizationError) return publicShape('FORBIDDEN', 'You do not have permission to do this');
-  const passThrough = original instanceof AppError || (error instanceof GraphQLError && !error.originalError && OUR_CODES.has(code ?? ''));
-  if (passThrough) {
-    const { stacktrace, ...extensions } = (formatted.extensions ?? {}) as Record<string, unknown>;
+  if (classified.internal) {
+    const requestId = formatted.extensions?.requestId; // set where the request id is known before formatting
+    const extra = requestId === undefined ? {} : { requestId };
+    return classified.databaseUnavailable
+      ? publicShape('INTERNAL_SERVER_ERROR', 'The database is unavailable; try again shortly', { ...extra, reason: 'DATABASE_UNAVAILABLE' })
+      : publicShape('INTERNAL_SERVER_ERROR', 'Internal server error', extra);
+  }
+  if (classified.passThrough) {
+    // graphql-ws formats with toJSON(), which keeps the `http` hint Apollo strips
+    const { stacktrace, http, ...extensions } = (formatted.extensions ?? {}) as Record<string, unknown>;
     return { ...formatted, extensions };
   }
-  if (['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST', 'OPERATION_RESOLUTION_FAILURE'].includes(code ?? '')) {
-    return publicShape('BAD_USER_INPUT', formatted.message, { reason: code });
-  }
-  if (code === 'BAD_USER_INPUT' || (code === undefined && !(error instanceof GraphQLError && error.originalError))) {
-    // graphql-js coercion errors (wrong variable types) have no original error
-    return publicShape('BAD_USER_INPUT', formatted.message);
-  }
-  if (code === 'PERSISTED_QUERY_NOT_FOUND' || code === 'PERSISTED_QUERY_NOT_SUPPORTED') {
-    return publicShape('BAD_USER_INPUT', formatted.message, { reason: code });
-  }
-  const cause = rootCause(error);
-  if (isDatabaseUnavailable(cause)) {
-    options.onInternalError(cause);
-    return publicShape('INTERNAL_SERVER_ERROR', 'The database is unavailable; try again shortly', {
-      reason: 'DATABASE_UNAVAILABLE',
-    });
-  }
-  options.onInternalError(cause);
-  return publicShape(
-    'INTERNAL_SERVER_ERROR',
-    options.development ? `Internal server error: ${(cause as Error)?.message}` : 'Internal server error',
-  );
+  return publicShape(classified.code, classified.message ?? formatted.message, classified.reason ? { reason: classified.reason } : {});
 }
 
 /**

@@ -6,17 +6,19 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import proxyaddr from 'proxy-addr';
-import { DocumentNode, GraphQLError, GraphQLFormattedError, GraphQLSchema, Kind, OperationDefinitionNode } from 'graphql';
+import { DocumentNode, GraphQLError, GraphQLSchema, Kind, OperationDefinitionNode } from 'graphql';
 import { authenticate, bearerToken } from '../auth/authenticate';
 import type { Principal } from '../auth/principal';
 import { RequestContext, type AppServices } from '../context';
 import { migrationsApplied } from '../db/orm';
 import { currentSqlCount, withSqlCounter } from '../db/sql-counter';
-import { AppError, formatError, loggableError, sentErrorCodes, sentUserErrorCodes } from '../graphql/errors';
+import { AppError, formatError, logInternalError, sentErrorCodes, sentUserErrorCodes } from '../graphql/errors';
 import { corsMiddleware } from './cors';
+import { checkInputText } from './input-text';
 import { checkOperationLimits, limitRules, parseOptions, type OperationCost } from './limits';
 import { playgroundRouter } from './playground';
 import { chargeBudget, CostBuckets } from './rate-limit';
+import { requestErrorHandler, requireJsonObjectBody } from './request-errors';
 import { startWebSocketServer } from './websocket';
 
 export interface HttpServer {
@@ -40,7 +42,11 @@ function operationLabel(document: DocumentNode | undefined, operationName: strin
   return `${operation.operation} ${fields.join(',')}`;
 }
 
-/** Logs one line per request and adds the cost (and, in tests, the SQL statement count) to `extensions`. */
+/**
+ * Logs one line per request and adds the cost (and, in tests, the SQL statement count) to `extensions`. An internal
+ * error is logged here, where the request id is known (Apollo's formatError has no context), and its response
+ * carries that id.
+ */
 function requestPlugin(app: AppServices, buckets: CostBuckets): ApolloServerPlugin<RequestContext> {
   const { config, logger } = app;
   return {
@@ -49,12 +55,19 @@ function requestPlugin(app: AppServices, buckets: CostBuckets): ApolloServerPlug
       let cost: OperationCost | undefined;
       return {
         async didResolveOperation({ document, request, operationName, schema }) {
+          checkInputText(document, request.variables);
           cost = checkOperationLimits(schema, document, request.variables, operationName, config);
           chargeBudget(buckets, contextValue, cost);
+        },
+        async didEncounterErrors({ errors }) {
+          for (const error of errors) logInternalError(app.logger, contextValue.requestId, error);
         },
         async willSendResponse({ response, operationName, document }) {
           const sent = response.body.kind === 'single' ? response.body.singleResult : response.body.initialResult;
           if (response.body.kind === 'single') {
+            for (const error of response.body.singleResult.errors ?? []) {
+              if (error.extensions?.code === 'INTERNAL_SERVER_ERROR') (error.extensions as Record<string, unknown>).requestId = contextValue.requestId;
+            }
             const extensions = (response.body.singleResult.extensions ??= {});
             if (cost) extensions.cost = cost;
             if (config.exposeSqlCount) extensions.sqlStatements = currentSqlCount();
@@ -88,7 +101,9 @@ async function httpContext(app: AppServices, req: express.Request): Promise<Requ
       app.logger.info({ requestId: req.requestId, principal: 'INVALID_CREDENTIAL', errors: ['UNAUTHENTICATED'] }, 'graphql request');
       throw new GraphQLError(error.message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
     }
-    throw error;
+    // Apollo's plugins never see this request either: log here and let the response carry the request id.
+    logInternalError(app.logger, req.requestId, error);
+    throw new GraphQLError('Internal server error', { originalError: error as Error, extensions: { requestId: req.requestId } });
   }
   return RequestContext.forRequest(app, principal, req.requestId, req.ip);
 }
@@ -96,22 +111,15 @@ async function httpContext(app: AppServices, req: express.Request): Promise<Requ
 /** Express 5 + Apollo Server + graphql-ws on one port: GraphQL over HTTP and WebSocket at /graphql. */
 export async function startHttpServer(app: AppServices, schema: GraphQLSchema, port: number): Promise<HttpServer> {
   const { config, logger } = app;
-  const development = config.nodeEnv === 'development';
   const expressApp = express();
   expressApp.disable('x-powered-by');
   expressApp.set('trust proxy', config.trustProxy);
   const buckets = new CostBuckets(config);
   const server = http.createServer(expressApp);
 
-  const shapeError = (formatted: GraphQLFormattedError, error: unknown) =>
-    formatError(formatted, error, {
-      development,
-      onInternalError: (cause) => logger.error({ err: loggableError(cause) }, 'internal error'),
-    });
-
   // The WebSocket upgrade request is not an express request: its client address is found with express's own rule.
   const clientIp = (request: http.IncomingMessage) => proxyaddr(request, expressApp.get('trust proxy fn'));
-  const websocket = startWebSocketServer(app, schema, server, { shapeError, buckets, clientIp });
+  const websocket = startWebSocketServer(app, schema, server, { buckets, clientIp });
 
   const apollo = new ApolloServer<RequestContext>({
     schema,
@@ -120,7 +128,7 @@ export async function startHttpServer(app: AppServices, schema: GraphQLSchema, p
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
     stopOnTerminationSignals: false, // main.ts owns shutdown and its order
-    formatError: shapeError,
+    formatError,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       { async serverWillStart() { return { async drainServer() { await websocket.dispose(); } }; } },
@@ -156,9 +164,12 @@ export async function startHttpServer(app: AppServices, schema: GraphQLSchema, p
   });
   expressApp.use(
     '/graphql',
-    express.json({ limit: '5mb' }),
+    // not strict: a body of valid JSON that is no object is then refused as such, not as "not JSON"
+    express.json({ limit: '5mb', strict: false }),
+    requireJsonObjectBody(logger),
     expressMiddleware(apollo, { context: async ({ req }) => httpContext(app, req) }),
   );
+  expressApp.use(requestErrorHandler(logger));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

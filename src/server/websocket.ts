@@ -1,14 +1,15 @@
 import type http from 'node:http';
-import { GraphQLError, GraphQLFormattedError, GraphQLSchema, parse, specifiedRules, validate, type ExecutionArgs } from 'graphql';
+import { GraphQLError, GraphQLSchema, parse, specifiedRules, validate, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import WebSocket, { WebSocketServer } from 'ws';
 import { authenticate, bearerToken } from '../auth/authenticate';
 import { ACCESS_REVOKED } from '../auth/permissions';
 import type { Principal } from '../auth/principal';
 import { RequestContext, type AppServices } from '../context';
-import { AppError, sentErrorCodes } from '../graphql/errors';
+import { AppError, formatError, logInternalError, sentErrorCodes } from '../graphql/errors';
 import type { DomainEvent } from '../kernel/events';
 import { webSocketOriginAllowed } from './cors';
+import { checkInputText } from './input-text';
 import { checkOperationLimits, limitRules, parseOptions } from './limits';
 import { chargeBudget, type CostBuckets } from './rate-limit';
 
@@ -43,13 +44,12 @@ export function startWebSocketServer(
   schema: GraphQLSchema,
   server: http.Server,
   options: {
-    shapeError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
     /** The HTTP server's budgets: an operation costs the same over either transport. */
     buckets: CostBuckets;
     clientIp: (request: http.IncomingMessage) => string;
   },
 ): { dispose(): Promise<void> } {
-  const { shapeError, buckets } = options;
+  const { buckets } = options;
   const rules = [...specifiedRules, ...limitRules(app.config)];
   const { config, logger } = app;
   const connections = new Set<Connection>();
@@ -97,11 +97,11 @@ export function startWebSocketServer(
         const connection = (ctx.extra as { connection?: Connection }).connection!;
         if (!(await reauthenticate(connection))) return [AppError.unauthenticated('The credential is no longer valid')];
         logger.info({ principal: connection.principal?.kind ?? 'ANONYMOUS', operation: payload.operationName ?? null, transport: 'websocket' }, 'graphql request');
-        // Parse, validate, price and charge operations as HTTP does (same limits, same budget); refusals are
-        // returned to the client, shaped like HTTP errors but without the HTTP status.
+        // Parse, validate, check text, price and charge operations as HTTP does (same limits, same budget); refusals
+        // are returned to the client, shaped like HTTP errors but without the HTTP status.
         const refuse = (errors: readonly GraphQLError[]) =>
           errors.map((error) => {
-            const shaped = shapeError(error.toJSON(), error);
+            const shaped = formatError(error.toJSON(), error);
             const { http: _http, ...extensions } = shaped.extensions ?? {};
             return new GraphQLError(shaped.message, { nodes: error.nodes, extensions });
           });
@@ -109,6 +109,7 @@ export function startWebSocketServer(
           const document = parse(payload.query, parseOptions(config));
           const invalid = validate(schema, document, rules);
           if (invalid.length) return refuse(invalid);
+          checkInputText(document, payload.variables ?? undefined);
           const cost = checkOperationLimits(schema, document, payload.variables ?? undefined, payload.operationName, config);
           chargeBudget(buckets, connection, cost);
           const args: ExecutionArgs = { schema, document, variableValues: payload.variables, operationName: payload.operationName };
@@ -118,11 +119,18 @@ export function startWebSocketServer(
           throw error;
         }
       },
-      // Subscription results get the same error shaping as HTTP responses (codes, no internals).
-      onNext(_ctx, _id, payload, _args, result) {
+      // Subscription results get the same error shaping as HTTP responses (codes, no internals, the request id of
+      // an internal error, whose details are logged with it).
+      onNext(_ctx, _id, payload, args, result) {
         if (!('errors' in result) || !result.errors?.length) return undefined;
-        const errors = result.errors.map((error) => shapeError(error.toJSON(), error));
-        logger.info({ operation: payload.operationName ?? null, transport: 'websocket', errors: sentErrorCodes(errors) }, 'graphql errors');
+        const { requestId } = args.contextValue as RequestContext;
+        const errors = result.errors.map((error) => {
+          logInternalError(logger, requestId, error);
+          const shaped = formatError(error.toJSON(), error);
+          if (shaped.extensions?.code === 'INTERNAL_SERVER_ERROR') return { ...shaped, extensions: { ...shaped.extensions, requestId } };
+          return shaped;
+        });
+        logger.info({ requestId, operation: payload.operationName ?? null, transport: 'websocket', errors: sentErrorCodes(errors) }, 'graphql errors');
         return { ...result, errors: errors as GraphQLError[] };
       },
     },

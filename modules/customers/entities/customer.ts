@@ -1,5 +1,4 @@
 import { Entity, Enum, Index, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/core';
-import { DateTimeResolver, LocalDateResolver } from 'graphql-scalars';
 import { Field, Int, ObjectType } from 'type-graphql';
 import { WorkspaceScopedEntity } from '../../../src/db/base-entity';
 import { Node } from '../../../src/graphql/node';
@@ -7,6 +6,7 @@ import type { Workspace } from '../../../src/auth/entities';
 import {
   AssetsBand, BehaviorType, BusinessStatus, CustomerKind, Gender, MembershipLevel, PersonalityType,
 } from './enums';
+import { DateTimeScalar, LocalDateScalar } from '../../../src/graphql/scalars';
 
 /**
  * A customer of the shop, individual or merchant. Phone, email and the merchant's contact phone carry no @Field
@@ -59,7 +59,7 @@ export class Customer extends WorkspaceScopedEntity {
   @Property({ length: 50, nullable: true })
   city?: string;
 
-  @Field(() => LocalDateResolver, { nullable: true, description: 'Birthday, for care greetings' })
+  @Field(() => LocalDateScalar, { nullable: true, description: 'Birthday, for care greetings' })
   @Property({ type: 'date', nullable: true })
   birthday?: string;
 
@@ -106,7 +106,7 @@ export class Customer extends WorkspaceScopedEntity {
   membershipLevel?: MembershipLevel;
 
   /** When the latest purchase was placed (canceled and refunded orders excluded); kept by services/stats.ts. */
-  @Field(() => DateTimeResolver, { nullable: true, description: 'When the latest purchase was placed; null if the customer never bought' })
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When the latest purchase was placed; null if the customer never bought' })
   @Property({ type: 'timestamptz', nullable: true })
   lastOrderAt?: Date;
 
@@ -117,7 +117,7 @@ export class Customer extends WorkspaceScopedEntity {
   @Property({ type: 'text', hidden: true })
   searchText!: string;
 
-  @Field(() => DateTimeResolver, { nullable: true, description: 'When personal data was erased (customerErase); null otherwise' })
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When personal data was erased (customerErase); null otherwise' })
   @Property({ type: 'timestamptz', nullable: true })
   erasedAt?: Date;
 
@@ -159,7 +159,7 @@ export class ConsentRecord extends WorkspaceScopedEntity {
   @Property()
   marketingConsent!: boolean;
 
-  @Field(() => DateTimeResolver, { description: 'When the consent was given' })
+  @Field(() => DateTimeScalar, { description: 'When the consent was given' })
   @Property({ type: 'timestamptz' })
   consentedAt!: Date;
 

@@ -1,10 +1,10 @@
 import { Entity, Enum, Index, ManyToOne, Property } from '@mikro-orm/core';
-import { DateTimeResolver, LocalDateResolver } from 'graphql-scalars';
 import { Field, ObjectType } from 'type-graphql';
 import { WorkspaceScopedEntity } from '../../../src/db/base-entity';
 import { Node } from '../../../src/graphql/node';
 import { Customer } from './customer';
 import { FollowUpMethod } from './enums';
+import { DateTimeScalar, LocalDateScalar } from '../../../src/graphql/scalars';
 
 /** A follow-up record 跟进记录: who contacted the customer, when, how, what came of it, and when to call again. */
 @ObjectType({ implements: Node, description: 'A follow-up record 跟进记录 of contact with an existing customer' })
@@ -31,11 +31,11 @@ export class FollowUp extends WorkspaceScopedEntity {
   @Property({ type: 'text', nullable: true })
   outcome?: string;
 
-  @Field(() => DateTimeResolver, { description: 'When the contact happened' })
+  @Field(() => DateTimeScalar, { description: 'When the contact happened' })
   @Property({ type: 'timestamptz' })
   happenedAt!: Date;
 
-  @Field(() => LocalDateResolver, { nullable: true, description: 'When to follow up next' })
+  @Field(() => LocalDateScalar, { nullable: true, description: 'When to follow up next' })
   @Property({ type: 'date', nullable: true })
   nextFollowUpOn?: string;
 

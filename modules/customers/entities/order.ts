@@ -1,10 +1,10 @@
 import { Entity, Enum, Index, ManyToOne, Property, Unique } from '@mikro-orm/core';
-import { DateTimeResolver } from 'graphql-scalars';
 import { Field, Int, ObjectType } from 'type-graphql';
 import { WorkspaceScopedEntity } from '../../../src/db/base-entity';
 import { Node } from '../../../src/graphql/node';
 import { COST } from '../../../src/graphql/cost';
 import { Money } from '../../../src/graphql/money';
+import { DateTimeScalar, DecimalScalar } from '../../../src/graphql/scalars';
 import { Customer } from './customer';
 import { OrderStatus } from './enums';
 
@@ -45,19 +45,19 @@ export class Order extends WorkspaceScopedEntity {
     return Money.of(this.totalAmount, this.currency);
   }
 
-  @Field(() => DateTimeResolver, { description: 'When the order was placed' })
+  @Field(() => DateTimeScalar, { description: 'When the order was placed' })
   @Property({ type: 'timestamptz' })
   placedAt!: Date;
 
-  @Field(() => DateTimeResolver, { nullable: true, description: 'When it was paid' })
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When it was paid' })
   @Property({ type: 'timestamptz', nullable: true })
   paidAt?: Date;
 
-  @Field(() => DateTimeResolver, { nullable: true, description: 'When it was shipped' })
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When it was shipped' })
   @Property({ type: 'timestamptz', nullable: true })
   shippedAt?: Date;
 
-  @Field(() => DateTimeResolver, { nullable: true, description: 'When it was delivered' })
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When it was delivered' })
   @Property({ type: 'timestamptz', nullable: true })
   deliveredAt?: Date;
 }

@@ -1,8 +1,8 @@
 import { IsOptional, MaxLength } from 'class-validator';
-import { DateTimeResolver } from 'graphql-scalars';
 import { ArgsType, Field, ID, InputType, Int, registerEnumType } from 'type-graphql';
 import { PageArgs } from '../../../src/graphql/connection';
 import { CustomerKind } from '../entities/enums';
+import { DateTimeScalar } from '../../../src/graphql/scalars';
 
 export enum CustomerSort {
   CREATED_AT = 'CREATED_AT',
@@ -55,11 +55,11 @@ export class CustomerFilter {
   @IsOptional()
   hasOrdered?: boolean | null;
 
-  @Field(() => DateTimeResolver, { nullable: true, description: 'Created at or after this time' })
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Created at or after this time' })
   @IsOptional()
   createdAfter?: Date | null;
 
-  @Field(() => DateTimeResolver, { nullable: true, description: 'Created before this time' })
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Created before this time' })
   @IsOptional()
   createdBefore?: Date | null;
 }

@@ -1,8 +1,7 @@
 import { ArrayMaxSize, IsEmail, IsInt, IsOptional, Max, MaxLength, Min, ValidateNested } from 'class-validator';
-import { DateTimeResolver, LocalDateResolver } from 'graphql-scalars';
 import { Field, ID, InputType, Int } from 'type-graphql';
 import { DEFAULT_CURRENCY } from '../../../src/graphql/money';
-import { DecimalScalar, IsMoney } from '../../../src/graphql/scalars';
+import { DateTimeScalar, DecimalScalar, IsMoney, LocalDateScalar } from '../../../src/graphql/scalars';
 import { IsColor, IsCurrencyCode, IsNotBlank } from '../../../src/graphql/validation';
 import {
   AssetsBand, BehaviorType, BusinessStatus, CustomerKind, FollowUpMethod, Gender, MembershipLevel, OrderStatus,
@@ -43,7 +42,7 @@ export class MerchantInput {
   @IsPhone()
   contactPhone?: string | null;
 
-  @Field(() => LocalDateResolver, { nullable: true, description: 'Founding date' })
+  @Field(() => LocalDateScalar, { nullable: true, description: 'Founding date' })
   @IsOptional()
   foundedOn?: string | null;
 
@@ -89,7 +88,7 @@ export class CustomerProfileInput {
   @MaxLength(50)
   city?: string | null;
 
-  @Field(() => LocalDateResolver, { nullable: true, description: 'Birthday, not in the future' })
+  @Field(() => LocalDateScalar, { nullable: true, description: 'Birthday, not in the future' })
   @IsOptional()
   birthday?: string | null;
 
@@ -204,7 +203,7 @@ export class ConsentRecordInput {
   @IsCode('app')
   channel!: string;
 
-  @Field(() => DateTimeResolver, { nullable: true, description: 'When it was given; defaults to now' })
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When it was given; defaults to now' })
   @IsOptional()
   consentedAt?: Date | null;
 }
@@ -296,11 +295,11 @@ export class FollowUpCreateInput {
   @MaxLength(2000)
   outcome?: string | null;
 
-  @Field(() => DateTimeResolver, { nullable: true, description: 'When it happened; defaults to now' })
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When it happened; defaults to now' })
   @IsOptional()
   happenedAt?: Date | null;
 
-  @Field(() => LocalDateResolver, { nullable: true, description: 'When to follow up next' })
+  @Field(() => LocalDateScalar, { nullable: true, description: 'When to follow up next' })
   @IsOptional()
   nextFollowUpOn?: string | null;
 }
@@ -386,18 +385,18 @@ export class OrderInput {
   @IsCurrencyCode()
   currency: string = DEFAULT_CURRENCY;
 
-  @Field(() => DateTimeResolver, { description: 'When the order was placed' })
+  @Field(() => DateTimeScalar, { description: 'When the order was placed' })
   placedAt!: Date;
 
-  @Field(() => DateTimeResolver, { nullable: true, description: 'When it was paid' })
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When it was paid' })
   @IsOptional()
   paidAt?: Date | null;
 
-  @Field(() => DateTimeResolver, { nullable: true, description: 'When it was shipped' })
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When it was shipped' })
   @IsOptional()
   shippedAt?: Date | null;
 
-  @Field(() => DateTimeResolver, { nullable: true, description: 'When it was delivered' })
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When it was delivered' })
   @IsOptional()
   deliveredAt?: Date | null;
 

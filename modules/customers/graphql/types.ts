@@ -1,8 +1,8 @@
-import { DateTimeResolver, LocalDateResolver } from 'graphql-scalars';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { MutationPayload, UserError } from '../../../src/graphql/user-errors';
 import { COST } from '../../../src/graphql/cost';
 import { Money } from '../../../src/graphql/money';
+import { DateTimeScalar, DecimalScalar, LocalDateScalar } from '../../../src/graphql/scalars';
 import { ConsentRecord, Customer } from '../entities/customer';
 import {
   AssetsBand, BusinessStatus, MembershipLevel, TagGroup,
@@ -23,7 +23,7 @@ export class MerchantProfile {
   @Field(() => String, { nullable: true, description: 'Location or address' })
   location?: string;
 
-  @Field(() => LocalDateResolver, { nullable: true, description: 'Founding date' })
+  @Field(() => LocalDateScalar, { nullable: true, description: 'Founding date' })
   foundedOn?: string;
 
   @Field(() => AssetsBand, { nullable: true, description: 'Assets band' })
@@ -54,10 +54,10 @@ export class OrderStats {
   @Field(() => Money, { nullable: true, description: 'Average purchase in the currency of totalSpent, rounded to the cent', complexity: COST.VALUE })
   averageOrderValue!: Money | null;
 
-  @Field(() => DateTimeResolver, { nullable: true, description: 'First purchase' })
+  @Field(() => DateTimeScalar, { nullable: true, description: 'First purchase' })
   firstPurchaseAt!: Date | null;
 
-  @Field(() => DateTimeResolver, { nullable: true, description: 'Latest purchase' })
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Latest purchase' })
   lastPurchaseAt!: Date | null;
 }
 
