@@ -1,5 +1,5 @@
 import { wrap } from '@mikro-orm/core';
-import { LocalDateResolver } from 'graphql-scalars';
+import { LocalDateScalar } from '../graphql/scalars';
 import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../context';
 import { Connection, PageArgs, paginate } from '../graphql/connection';
@@ -134,7 +134,7 @@ export class ApiKeyFieldsResolver {
 
 @Resolver(() => Workspace)
 export class WorkspaceFieldsResolver {
-  @FieldResolver(() => LocalDateResolver, { description: 'The current date in the workspace\'s time zone: the day its date rules take as today' })
+  @FieldResolver(() => LocalDateScalar, { description: 'The current date in the workspace\'s time zone: the day its date rules take as today' })
   today(@Root() workspace: Workspace): string {
     return new WorkspaceClock(workspace.timeZone).today();
   }
