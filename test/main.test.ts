@@ -36,7 +36,7 @@ function runMain(env: Record<string, string>, options: { ownGroup?: boolean } = 
   return run([process.execPath, '-r', './scripts/swc-register.js', 'src/main.ts'], env, options);
 }
 
-async function waitForOutput(started: Started, text: string, { times = 1, timeoutMs = 40_000 } = {}) {
+async function waitForOutput(started: Started, text: string, { times = 1, timeoutMs = 150_000 } = {}) {
   const deadline = Date.now() + timeoutMs;
   while (started.output().split(text).length - 1 < times) {
     if (Date.now() > deadline || started.child.exitCode !== null) throw new Error(`never printed "${text}" ${times} times:\n${started.output()}`);
