@@ -52,10 +52,12 @@ describe('FORBIDDEN names the missing permission', () => {
   it('over WebSocket: a subscription refused at its start', async () => {
     const owner = await signUpWorkspace(server.url);
     const agent = await createUserWithRole(server.url, owner.token, 'AGENT');
-    const stream = subscribe(server.wsUrl, `subscription { auditEntryAdded { id } }`, agent.token);
+    const stream = subscribe(server.wsUrl, `subscription Audit { auditEntryAdded { id } }`, agent.token);
     try {
       const refused = await stream.next();
       expect(refused.errors?.[0].extensions).toEqual({ code: 'FORBIDDEN', requiredPermissions: ['audit:read'], missingPermissions: ['audit:read'] });
+      // the log names the code the client received
+      expect(logLines).toContainEqual(expect.objectContaining({ msg: 'graphql errors', transport: 'websocket', errors: ['FORBIDDEN'] }));
     } finally {
       await stream.close();
     }
@@ -131,6 +133,15 @@ describe('the request log', () => {
     const forbidden = await post(TAG_CREATE, { input: { name: 'VIP', group: 'CONSUMPTION' } }, agent.token);
     expect(forbidden.body.errors[0].extensions.code).toBe('FORBIDDEN');
     expect(linesOf(forbidden.requestId)).toEqual([expect.objectContaining({ errors: ['FORBIDDEN'] })]);
+
+    // refused before execution over WebSocket (validation), logged as the client received it
+    const wsInvalid = subscribe(server.wsUrl, `subscription Invalid { nope }`, owner.token);
+    try {
+      expect((await wsInvalid.next()).errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    } finally {
+      await wsInvalid.close();
+    }
+    expect(logLines).toContainEqual(expect.objectContaining({ msg: 'graphql errors', transport: 'websocket', errors: ['BAD_USER_INPUT'] }));
 
     const refused = await post(CUSTOMER_CREATE, { input: { name: '孙七', email: 'nope' } }, owner.token);
     expect(refused.body.data.customerCreate.userErrors).toEqual([expect.objectContaining({ code: 'EMAIL_INVALID' })]);

@@ -99,12 +99,15 @@ export function startWebSocketServer(
         logger.info({ principal: connection.principal?.kind ?? 'ANONYMOUS', operation: payload.operationName ?? null, transport: 'websocket' }, 'graphql request');
         // Parse, validate, check text, price and charge operations as HTTP does (same limits, same budget); refusals
         // are returned to the client, shaped like HTTP errors but without the HTTP status.
-        const refuse = (errors: readonly GraphQLError[]) =>
-          errors.map((error) => {
+        const refuse = (errors: readonly GraphQLError[]) => {
+          const refusals = errors.map((error) => {
             const shaped = formatError(error.toJSON(), error);
             const { http: _http, ...extensions } = shaped.extensions ?? {};
             return new GraphQLError(shaped.message, { nodes: error.nodes, extensions });
           });
+          logger.info({ operation: payload.operationName ?? null, transport: 'websocket', errors: sentErrorCodes(refusals) }, 'graphql errors');
+          return refusals;
+        };
         try {
           const document = parse(payload.query, parseOptions(config));
           const invalid = validate(schema, document, rules);
