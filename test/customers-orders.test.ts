@@ -101,7 +101,7 @@ describe('orderUpsert', () => {
     await upsert({ customerId: b.id, externalId: 'O2', totalAmount: '50.01', items: [], placedAt: '2025-02-01T00:00:00Z' });
     stats = dataOf(await gql(server.url, STATS, { id: a.id }, owner.token)).customer.orderStats;
     expect(stats).toMatchObject({ orderCount: 2, totalSpent: { amount: '100.00', currency: 'CNY' }, lastPurchaseAt: '2025-01-01T00:00:00.000Z' });
-    const byLast = (await gql(server.url, `{ customers(sort: LAST_ORDER_AT) { nodes { name lastOrderAt } } }`, {}, owner.token)).data.customers.nodes;
+    const byLast = (await gql(server.url, `{ customers(sort: { field: LAST_ORDER_AT }) { nodes { name lastOrderAt } } }`, {}, owner.token)).data.customers.nodes;
     expect(byLast).toEqual([{ name: '唐僧', lastOrderAt: '2025-02-01T00:00:00.000Z' }, { name: '沙僧', lastOrderAt: '2025-01-01T00:00:00.000Z' }]);
   });
 });

@@ -1,7 +1,7 @@
 import { Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, ObjectType, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { IsOptional } from 'class-validator';
 import type { RequestContext } from '../context';
-import { Connection, PageArgs, paginate } from '../graphql/connection';
+import { Connection, defineSort, paginate, SortDirection } from '../graphql/connection';
 import { parseGlobalId, toGlobalId } from '../graphql/global-id';
 import { workspaceEvents } from '../graphql/subscriptions';
 import { User } from '../auth/entities';
@@ -12,8 +12,12 @@ import { AUDIT_ENTRY_ADDED, AUDIT_READ } from './permissions';
 
 const AuditEntryConnection = Connection(AuditEntry);
 
+const AUDIT_ENTRY_SORT = defineSort('AuditEntry', {
+  CREATED_AT: { property: 'createdAt', type: 'timestamp', direction: SortDirection.DESC, description: 'When the change was made' },
+}, 'CREATED_AT');
+
 @ArgsType()
-class AuditLogArgs extends PageArgs {
+class AuditLogArgs extends AUDIT_ENTRY_SORT.Args {
   @Field(() => ID, { nullable: true, description: 'Only entries about this record (its global id)' })
   @IsOptional()
   subjectId?: string;
@@ -26,16 +30,16 @@ class AuditLogArgs extends PageArgs {
 @Resolver(() => AuditEntry)
 export class AuditResolver {
   @Authorized(AUDIT_READ)
-  @Query(() => AuditEntryConnection, { description: 'Who did what, newest first (OWNER, MANAGER, keys with audit:read)' })
+  @Query(() => AuditEntryConnection, { description: 'Who did what, newest first unless sorted otherwise (OWNER, MANAGER, keys with audit:read)' })
   auditLog(@Args() args: AuditLogArgs, @Ctx() ctx: RequestContext) {
     const where: Record<string, unknown> = {};
     if (args.action) where.action = args.action;
     if (args.subjectId) {
       const subject = parseGlobalId(args.subjectId);
-      if (!subject) return paginate(ctx.em, AuditEntry, { id: null as unknown as string }, args);
+      if (!subject) return paginate(ctx.em, AuditEntry, { id: null as unknown as string }, args, AUDIT_ENTRY_SORT.sortKey(args.sort));
       Object.assign(where, { subjectType: subject.typeName, subjectId: subject.id });
     }
-    return paginate(ctx.em, AuditEntry, where, args);
+    return paginate(ctx.em, AuditEntry, where, args, AUDIT_ENTRY_SORT.sortKey(args.sort));
   }
 
   @Authorized(AUDIT_READ)

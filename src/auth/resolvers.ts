@@ -2,7 +2,7 @@ import { wrap } from '@mikro-orm/core';
 import { LocalDateScalar } from '../graphql/scalars';
 import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../context';
-import { Connection, PageArgs, paginate } from '../graphql/connection';
+import { Connection, defineSort, paginate, SortDirection } from '../graphql/connection';
 import { mutationPayload } from '../graphql/user-errors';
 import { COST } from '../graphql/cost';
 import { WorkspaceClock } from '../kernel/clock';
@@ -19,6 +19,10 @@ import * as identity from './service';
 const UserConnection = Connection(User);
 
 const ApiKeyConnection = Connection(ApiKey);
+
+const CREATED_AT = { property: 'createdAt', type: 'timestamp', direction: SortDirection.DESC, description: 'When it was created' } as const;
+const USER_SORT = defineSort('User', { CREATED_AT }, 'CREATED_AT');
+const API_KEY_SORT = defineSort('ApiKey', { CREATED_AT }, 'CREATED_AT');
 
 @Resolver()
 export class IdentityResolver {
@@ -97,15 +101,15 @@ export class IdentityResolver {
   }
 
   @Authorized(IDENTITY_PERMISSIONS.usersRead)
-  @Query(() => UserConnection, { description: 'Users of the workspace, newest first' })
-  users(@Args() page: PageArgs, @Ctx() ctx: RequestContext) {
-    return paginate(ctx.em, User, {}, page);
+  @Query(() => UserConnection, { description: 'Users of the workspace, newest first unless sorted otherwise' })
+  users(@Args(() => USER_SORT.Args) args: InstanceType<typeof USER_SORT.Args>, @Ctx() ctx: RequestContext) {
+    return paginate(ctx.em, User, {}, args, USER_SORT.sortKey(args.sort));
   }
 
   @Authorized(IDENTITY_PERMISSIONS.apiKeysWrite)
-  @Query(() => ApiKeyConnection, { description: 'API keys of the workspace, newest first (OWNER, MANAGER)' })
-  apiKeys(@Args() page: PageArgs, @Ctx() ctx: RequestContext) {
-    return paginate(ctx.em, ApiKey, {}, page);
+  @Query(() => ApiKeyConnection, { description: 'API keys of the workspace, newest first unless sorted otherwise (OWNER, MANAGER)' })
+  apiKeys(@Args(() => API_KEY_SORT.Args) args: InstanceType<typeof API_KEY_SORT.Args>, @Ctx() ctx: RequestContext) {
+    return paginate(ctx.em, ApiKey, {}, args, API_KEY_SORT.sortKey(args.sort));
   }
 
   @Query(() => [Permission], { description: 'Every permission, the roles that hold it and whether API keys may carry it' })

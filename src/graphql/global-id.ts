@@ -1,8 +1,6 @@
-import { AppError } from './errors';
-
 /**
  * Global ids name their type, Relay style: base64url("Customer:<uuid>"). Clients treat them as opaque;
- * the server can route `node(id)` and refuse an id of the wrong type as NOT_FOUND.
+ * the server can route `node(id)` and treat an id of the wrong type like one that does not exist.
  */
 export function toGlobalId(typeName: string, id: string): string {
   return Buffer.from(`${typeName}:${id}`).toString('base64url');
@@ -20,14 +18,10 @@ export function parseGlobalId(globalId: string): { typeName: string; id: string 
   return UUID.test(id) ? { typeName, id: id.toLowerCase() } : undefined;
 }
 
-/** The uuid inside a global id of the expected type; anything else is NOT_FOUND, like an id that does not exist. */
-export function fromGlobalId(globalId: string, expectedType: string): string {
-  const parsed = parseGlobalId(globalId);
-  if (!parsed || parsed.typeName !== expectedType) throw AppError.notFound(expectedType);
-  return parsed.id;
-}
-
-/** Like fromGlobalId, for ids inside mutation input: undefined instead of an error, for a userError. */
+/**
+ * The uuid inside a global id of the expected type, or undefined for anything else: callers treat it like an id
+ * that does not exist (null for a lookup, a NOT_FOUND userError for mutation input).
+ */
 export function tryFromGlobalId(globalId: string, expectedType: string): string | undefined {
   const parsed = parseGlobalId(globalId);
   return parsed && parsed.typeName === expectedType ? parsed.id : undefined;

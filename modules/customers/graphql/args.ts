@@ -1,21 +1,42 @@
 import { IsOptional, MaxLength } from 'class-validator';
-import { ArgsType, Field, ID, InputType, Int, registerEnumType } from 'type-graphql';
-import { PageArgs } from '../../../src/graphql/connection';
+import { ArgsType, Field, ID, InputType, Int } from 'type-graphql';
+import { defineSort, SortDirection } from '../../../src/graphql/connection';
 import { CustomerKind } from '../entities/enums';
 import { DateTimeScalar } from '../../../src/graphql/scalars';
 
-export enum CustomerSort {
-  CREATED_AT = 'CREATED_AT',
-  LAST_ORDER_AT = 'LAST_ORDER_AT',
-}
-registerEnumType(CustomerSort, {
-  name: 'CustomerSort',
-  description: 'Order of a customer list, newest first',
-  valuesConfig: {
-    CREATED_AT: { description: 'By when the customer was created' },
-    LAST_ORDER_AT: { description: 'By latest purchase; customers who never bought are left out' },
+/*
+ * The orders each list offers (src/graphql/connection.ts defineSort: `sort: { field, direction }` on every list).
+ * A list sorted by a nullable property leaves out the rows without a value: keyset paging needs one to compare.
+ */
+
+export const CUSTOMER_SORT = defineSort('Customer', {
+  CREATED_AT: { property: 'createdAt', type: 'timestamp', direction: SortDirection.DESC, description: 'When the customer was created' },
+  NAME: { property: 'name', type: 'text', direction: SortDirection.ASC, description: 'Name, in the database collation' },
+  LAST_ORDER_AT: {
+    property: 'lastOrderAt', type: 'timestamp', direction: SortDirection.DESC, description: 'Latest purchase; customers who never bought are left out',
   },
-});
+}, 'CREATED_AT');
+
+export const BIRTHDAY_SORT = defineSort('UpcomingBirthday', {
+  MONTH_DAY: { property: 'birthdayMonthDay', type: 'text', direction: SortDirection.ASC, description: 'Month and day of the birthday' },
+}, 'MONTH_DAY');
+
+export const ORDER_SORT = defineSort('Order', {
+  PLACED_AT: { property: 'placedAt', type: 'timestamp', direction: SortDirection.DESC, description: 'When the order was placed' },
+}, 'PLACED_AT');
+
+export const FOLLOW_UP_SORT = defineSort('FollowUp', {
+  HAPPENED_AT: { property: 'happenedAt', type: 'timestamp', direction: SortDirection.DESC, description: 'When the contact happened' },
+}, 'HAPPENED_AT');
+
+export const FOLLOW_UP_DUE_SORT = defineSort('FollowUpDue', {
+  NEXT_FOLLOW_UP_ON: { property: 'nextFollowUpOn', type: 'date', direction: SortDirection.ASC, description: 'The planned date' },
+}, 'NEXT_FOLLOW_UP_ON');
+
+export const TAG_SORT = defineSort('Tag', {
+  NAME: { property: 'name', type: 'text', direction: SortDirection.ASC, description: 'Name' },
+  CREATED_AT: { property: 'createdAt', type: 'timestamp', direction: SortDirection.DESC, description: 'When the tag was defined' },
+}, 'NAME');
 
 @InputType({ description: 'A province, a city, or both' })
 export class RegionFilter {
@@ -65,16 +86,21 @@ export class CustomerFilter {
 }
 
 @ArgsType()
-export class CustomersArgs extends PageArgs {
+export class CustomersArgs extends CUSTOMER_SORT.Args {
   @Field(() => CustomerFilter, { nullable: true, description: 'Conditions' })
   filter?: CustomerFilter | null;
+}
 
-  @Field(() => CustomerSort, { defaultValue: CustomerSort.CREATED_AT, description: 'Order' })
-  sort: CustomerSort = CustomerSort.CREATED_AT;
+const DAYS_AHEAD = { defaultValue: 7, description: 'Look this many days ahead, 0 to 60' };
+
+@ArgsType()
+export class BirthdayArgs extends BIRTHDAY_SORT.Args {
+  @Field(() => Int, DAYS_AHEAD)
+  days: number = 7;
 }
 
 @ArgsType()
-export class CareArgs extends PageArgs {
-  @Field(() => Int, { defaultValue: 7, description: 'Look this many days ahead, 0 to 60' })
+export class FollowUpsDueArgs extends FOLLOW_UP_DUE_SORT.Args {
+  @Field(() => Int, DAYS_AHEAD)
   days: number = 7;
 }

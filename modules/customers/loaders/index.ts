@@ -100,42 +100,52 @@ export const favoritesOfCustomer = defineLoader<string, { category: string | nul
 );
 
 /*
- * A customer's orders and follow-ups inside a customer list: the first page of each customer's connection and its
- * totalCount, one statement each for the whole list (services/nested-lists.ts builds the connections).
+ * A customer's orders and follow-ups inside a customer list: a page from one end of each customer's connection and
+ * its totalCount, one statement each for the whole list (services/nested-lists.ts builds the connections).
  */
 
-/** Key of a batched first page: how many rows, and whose. Aliases may ask different sizes of the same customer. */
-export const newestKey = (limit: number, customerId: string) => `${limit}:${customerId}`;
+/**
+ * Key of a batched page: how many rows, ordered by which property in which direction, and whose. Aliases may ask
+ * different sizes or orders of the same customer.
+ */
+export const pageKey = (limit: number, sort: { field: string }, direction: 'asc' | 'desc', customerId: string) =>
+  `${limit}:${sort.field}:${direction}:${customerId}`;
 
 type CustomerChild = typeof Order | typeof FollowUp;
 
 /**
- * The newest `limit` rows per customer (by `sortProperty` descending, the id breaking ties, as paginate orders) for
- * a batch of newestKey keys, in one statement: a lateral join reads each customer's rows through its
- * (customer, sort) index and stops at the limit, so a long history costs what a short one does. Raw SQL, so it
- * filters by workspace itself; the rows become entities of the request's EntityManager.
+ * The first `limit` rows per customer in an order (the id breaking ties, as paginate orders) for a batch of
+ * pageKey keys, in one statement per order asked: a lateral join reads each customer's rows through its
+ * (customer, sort) index, forwards or backwards, and stops at the limit, so a long history costs what a short one
+ * does. Raw SQL, so it filters by workspace itself; the rows become entities of the request's EntityManager.
  */
-function newestPerCustomer<E extends CustomerChild>(entity: E, sortProperty: string) {
+function pagePerCustomer<E extends CustomerChild>(entity: E) {
   return async (keys: readonly string[], ctx: RequestContext): Promise<InstanceType<E>[][]> => {
     const meta = ctx.em.getMetadata().get(entity.name);
-    const sortColumn = meta.properties[sortProperty as keyof typeof meta.properties].fieldNames[0];
     const wanted = keys.map((key) => {
-      const separator = key.indexOf(':');
-      return { limit: Number(key.slice(0, separator)), customerId: key.slice(separator + 1) };
+      const [limit, property, direction, customerId] = key.split(':');
+      return { limit: Number(limit), order: `${property}:${direction}`, customerId };
     });
-    const customerIds = [...new Set(wanted.map((w) => w.customerId))];
-    const rows = await ctx.em.getConnection().execute<Record<string, unknown>[]>(
-      `select r.* from jsonb_array_elements_text(?::jsonb) as c(id)
-       cross join lateral (
-         select * from "${meta.tableName}" t where t.workspace_id = ? and t.customer_id = c.id::uuid
-         order by t."${sortColumn}" desc, t.id desc limit ?
-       ) r`,
-      [JSON.stringify(customerIds), ctx.workspaceId, Math.max(...wanted.map((w) => w.limit))],
-    );
-    const newest = rows.map((row) => ({ customerId: row.customer_id as string, entity: ctx.em.map(entity, row as any) as InstanceType<E> }));
-    const groups = groupByKey(customerIds, newest, (n) => n.customerId);
-    const byCustomer = new Map(customerIds.map((id, i) => [id, groups[i]]));
-    return wanted.map((w) => byCustomer.get(w.customerId)!.slice(0, w.limit).map((n) => n.entity));
+    const pages = new Map<string, InstanceType<E>[]>();
+    for (const order of new Set(wanted.map((w) => w.order))) {
+      const [property, direction] = order.split(':');
+      // Both come from the list's sort definitions, never from the client; checked anyway, as they go into SQL.
+      const column = meta.properties[property as keyof typeof meta.properties]?.fieldNames[0];
+      if (!column || !['asc', 'desc'].includes(direction)) throw new Error(`Cannot page ${entity.name} by ${order}`);
+      const ofOrder = wanted.filter((w) => w.order === order);
+      const customerIds = [...new Set(ofOrder.map((w) => w.customerId))];
+      const rows = await ctx.em.getConnection().execute<Record<string, unknown>[]>(
+        `select r.* from jsonb_array_elements_text(?::jsonb) as c(id)
+         cross join lateral (
+           select * from "${meta.tableName}" t where t.workspace_id = ? and t.customer_id = c.id::uuid
+           order by t."${column}" ${direction}, t.id ${direction} limit ?
+         ) r`,
+        [JSON.stringify(customerIds), ctx.workspaceId, Math.max(...ofOrder.map((w) => w.limit))],
+      );
+      const read = rows.map((row) => ({ customerId: row.customer_id as string, entity: ctx.em.map(entity, row as any) as InstanceType<E> }));
+      groupByKey(customerIds, read, (r) => r.customerId).forEach((group, i) => pages.set(`${order}:${customerIds[i]}`, group.map((r) => r.entity)));
+    }
+    return wanted.map((w) => pages.get(`${w.order}:${w.customerId}`)!.slice(0, w.limit));
   };
 }
 
@@ -152,11 +162,11 @@ function countPerCustomer(entity: CustomerChild) {
   };
 }
 
-/** Newest orders (by placedAt) per newestKey. */
-export const newestOrdersOfCustomer = defineLoader<string, Order[]>('customers.newestOrdersOfCustomer', newestPerCustomer(Order, 'placedAt'));
+/** A page of orders per pageKey. */
+export const ordersPageOfCustomer = defineLoader<string, Order[]>('customers.ordersPageOfCustomer', pagePerCustomer(Order));
 export const orderCountOfCustomer = defineLoader<string, number>('customers.orderCountOfCustomer', countPerCustomer(Order));
-/** Newest follow-ups (by happenedAt) per newestKey. */
-export const newestFollowUpsOfCustomer = defineLoader<string, FollowUp[]>('customers.newestFollowUpsOfCustomer', newestPerCustomer(FollowUp, 'happenedAt'));
+/** A page of follow-ups per pageKey. */
+export const followUpsPageOfCustomer = defineLoader<string, FollowUp[]>('customers.followUpsPageOfCustomer', pagePerCustomer(FollowUp));
 export const followUpCountOfCustomer = defineLoader<string, number>('customers.followUpCountOfCustomer', countPerCustomer(FollowUp));
 
 /**

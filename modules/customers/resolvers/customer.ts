@@ -1,14 +1,14 @@
 import { JSONObjectResolver } from 'graphql-scalars';
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../../src/context';
-import { Connection, PageArgs } from '../../../src/graphql/connection';
+import { Connection } from '../../../src/graphql/connection';
 import { mutationPayload } from '../../../src/graphql/user-errors';
 import { ConsentRecord, Customer, CustomerExternalId } from '../entities/customer';
 import { CustomerKind, TagGroup } from '../entities/enums';
 import { FollowUp } from '../entities/follow-up';
 import { Order } from '../entities/order';
 import { Tag } from '../entities/tag';
-import { CareArgs, CustomersArgs } from '../graphql/args';
+import { BirthdayArgs, CustomersArgs, FOLLOW_UP_SORT, ORDER_SORT } from '../graphql/args';
 import {
   ConsentRecordInput, CustomerCreateInput, CustomerEraseInput, CustomerMergeInput, CustomerUpdateInput, CustomerUpsertInput,
 } from '../graphql/inputs';
@@ -44,26 +44,31 @@ function merchantProfileOf(customer: Customer): MerchantProfile | null {
 @Resolver(() => Customer)
 export class CustomerResolver {
   @Authorized(CUSTOMER_PERMISSIONS.read)
-  @Query(() => Customer, { description: 'A customer by id; NOT_FOUND if it is not in your workspace' })
-  customer(@Arg('id', () => ID, { description: 'Global id of the customer' }) id: string, @Ctx() ctx: RequestContext): Promise<Customer> {
-    return customers.customerById(ctx, id);
+  @Query(() => Customer, {
+    nullable: true,
+    description: 'A customer by id; null (without an error) when no such customer is in your workspace, or the id is not a Customer id',
+  })
+  customer(@Arg('id', () => ID, { description: 'Global id of the customer' }) id: string, @Ctx() ctx: RequestContext): Promise<Customer | null> {
+    return customers.findCustomer(ctx, id);
   }
 
   @Authorized(CUSTOMER_PERMISSIONS.read)
   @Query(() => CustomerConnection, { description: 'Customers, searched and filtered; newest first unless sorted otherwise' })
   customers(@Args() args: CustomersArgs, @Ctx() ctx: RequestContext) {
-    return listCustomers(ctx, args.filter ?? undefined, args.sort, args);
+    return listCustomers(ctx, args);
   }
 
   @Authorized(CUSTOMER_PERMISSIONS.read)
   @Query(() => CustomerConnection, { description: "Customers whose birthday (month and day) falls in the next `days` days, from today in the workspace's time zone, for care greetings" })
-  upcomingBirthdays(@Args() args: CareArgs, @Ctx() ctx: RequestContext) {
-    return upcomingBirthdays(ctx, args.days, args);
+  upcomingBirthdays(@Args() args: BirthdayArgs, @Ctx() ctx: RequestContext) {
+    return upcomingBirthdays(ctx, args);
   }
 
   @Authorized(CUSTOMER_PERMISSIONS.read, CUSTOMER_PERMISSIONS.pii)
   @Query(() => JSONObjectResolver, {
-    description: 'Every personal datum held about the customer, from every module, as JSON (right of access, handbook 4.3); audited',
+    nullable: true,
+    description: 'Every personal datum held about the customer, from every module, as JSON (right of access, handbook 4.3); audited. '
+      + 'Null when no such customer is in your workspace',
   })
   customerDataExport(@Arg('id', () => ID, { description: 'Global id of the customer' }) id: string, @Ctx() ctx: RequestContext) {
     return customers.exportCustomerData(ctx, id);
@@ -142,14 +147,14 @@ export class CustomerResolver {
     return Object.assign(new CustomerPortrait(), { customer });
   }
 
-  @FieldResolver(() => OrderConnection, { description: 'Orders, latest first' })
-  orders(@Root() customer: Customer, @Args() page: PageArgs, @Ctx() ctx: RequestContext) {
-    return ordersOfCustomer(ctx, customer.id, page);
+  @FieldResolver(() => OrderConnection, { description: 'Orders, latest first unless sorted otherwise' })
+  orders(@Root() customer: Customer, @Args(() => ORDER_SORT.Args) args: InstanceType<typeof ORDER_SORT.Args>, @Ctx() ctx: RequestContext) {
+    return ordersOfCustomer(ctx, customer.id, args);
   }
 
-  @FieldResolver(() => FollowUpConnection, { description: 'Follow-up records, latest first' })
-  followUps(@Root() customer: Customer, @Args() page: PageArgs, @Ctx() ctx: RequestContext) {
-    return followUpsOfCustomer(ctx, customer.id, page);
+  @FieldResolver(() => FollowUpConnection, { description: 'Follow-up records, latest first unless sorted otherwise' })
+  followUps(@Root() customer: Customer, @Args(() => FOLLOW_UP_SORT.Args) args: InstanceType<typeof FOLLOW_UP_SORT.Args>, @Ctx() ctx: RequestContext) {
+    return followUpsOfCustomer(ctx, customer.id, args);
   }
 
   @FieldResolver(() => [ConsentRecord], { description: 'Consents given, latest first' })

@@ -6,7 +6,7 @@ import { Connection } from '../../../src/graphql/connection';
 import { mutationPayload } from '../../../src/graphql/user-errors';
 import { Customer } from '../entities/customer';
 import { FollowUp } from '../entities/follow-up';
-import { CareArgs } from '../graphql/args';
+import { FollowUpsDueArgs } from '../graphql/args';
 import { FollowUpCreateInput } from '../graphql/inputs';
 import { FollowUpPayload } from '../graphql/types';
 import { customerById } from '../loaders';
@@ -26,8 +26,8 @@ export class FollowUpResolver {
 
   @Authorized(CUSTOMER_PERMISSIONS.read)
   @Query(() => FollowUpConnection, { description: "Planned follow-ups due today or within `days` days (today in the workspace's time zone), overdue included, soonest first" })
-  followUpsDue(@Args() args: CareArgs, @Ctx() ctx: RequestContext) {
-    return followUpsDue(ctx, args.days, args);
+  followUpsDue(@Args() args: FollowUpsDueArgs, @Ctx() ctx: RequestContext) {
+    return followUpsDue(ctx, args);
   }
 
   @FieldResolver(() => Customer, { description: 'The customer followed up' })

@@ -1,6 +1,7 @@
 import { Arg, Args, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import type { RequestContext } from '../../../src/context';
-import { Connection, PageArgs, paginate } from '../../../src/graphql/connection';
+import { Connection, paginate } from '../../../src/graphql/connection';
+import { TAG_SORT } from '../graphql/args';
 import { mutationPayload } from '../../../src/graphql/user-errors';
 import { Tag } from '../entities/tag';
 import { CustomerTagsInput, TagCreateInput, TagDeleteInput, TagUpdateInput } from '../graphql/inputs';
@@ -13,9 +14,9 @@ const TagConnection = Connection(Tag);
 @Resolver(() => Tag)
 export class TagResolver {
   @Authorized(CUSTOMER_PERMISSIONS.read)
-  @Query(() => TagConnection, { description: 'Tag definitions of the workspace, by name' })
-  tags(@Args() page: PageArgs, @Ctx() ctx: RequestContext) {
-    return paginate(ctx.em, Tag, {}, page, { field: 'name', direction: 'asc' });
+  @Query(() => TagConnection, { description: 'Tag definitions of the workspace, by name unless sorted otherwise' })
+  tags(@Args(() => TAG_SORT.Args) args: InstanceType<typeof TAG_SORT.Args>, @Ctx() ctx: RequestContext) {
+    return paginate(ctx.em, Tag, {}, args, TAG_SORT.sortKey(args.sort));
   }
 
   @Authorized(CUSTOMER_PERMISSIONS.write)

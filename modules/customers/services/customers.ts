@@ -1,8 +1,7 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { RequestContext, UnitOfWork } from '../../../src/context';
-import { AppError } from '../../../src/graphql/errors';
-import { fromGlobalId, tryFromGlobalId } from '../../../src/graphql/global-id';
+import { tryFromGlobalId } from '../../../src/graphql/global-id';
 import { UserError, UserErrorCode, UserInputFailure, validateInput, assertVersion } from '../../../src/graphql/user-errors';
 import { ConsentRecord, Customer, CustomerExternalId } from '../entities/customer';
 import { CustomerKind } from '../entities/enums';
@@ -16,11 +15,14 @@ import { PERSONAL_DATA, type PersonalDataHandler } from './personal-data';
 import { profileChanges, profileProblems, searchTextOf, type ProfileData } from './profile';
 import { refreshLastOrderAt } from './stats';
 
-/** The customer of a query argument; unknown, wrong-type and other-workspace ids are all NOT_FOUND. */
-export async function customerById(ctx: RequestContext, globalId: string): Promise<Customer> {
-  const customer = await ctx.em.findOne(Customer, fromGlobalId(globalId, 'Customer'));
-  if (!customer) throw AppError.notFound('Customer');
-  return customer;
+/**
+ * The customer of a query argument, or null: unknown, wrong-type and other-workspace ids all look the same. Single
+ * lookups answer null without an error (as GitHub's and Shopify's do), so one stale id does not fail a workbench's
+ * whole response.
+ */
+export async function findCustomer(ctx: RequestContext, globalId: string): Promise<Customer | null> {
+  const id = tryFromGlobalId(globalId, 'Customer');
+  return id ? ctx.em.findOne(Customer, id) : null;
 }
 
 /**
@@ -226,8 +228,9 @@ export async function eraseCustomer(ctx: RequestContext, globalId: string): Prom
 }
 
 /** Every personal datum held about the customer, from every module; the export itself is audited. */
-export async function exportCustomerData(ctx: RequestContext, globalId: string): Promise<Record<string, unknown>> {
-  const customer = await customerById(ctx, globalId);
+export async function exportCustomerData(ctx: RequestContext, globalId: string): Promise<Record<string, unknown> | null> {
+  const customer = await findCustomer(ctx, globalId);
+  if (!customer) return null;
   const sections: Record<string, unknown> = {};
   for (const handler of personalDataHandlers(ctx)) Object.assign(sections, await handler.export(ctx, customer.id));
   await ctx.transaction(async (uow) => {

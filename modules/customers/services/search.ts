@@ -1,13 +1,13 @@
 import type { FilterQuery } from '@mikro-orm/postgresql';
 import type { RequestContext } from '../../../src/context';
-import { paginate, type PageArgs, type SortKey } from '../../../src/graphql/connection';
+import { paginate } from '../../../src/graphql/connection';
 import { AppError } from '../../../src/graphql/errors';
 import { addDays } from '../../../src/kernel/clock';
 import { tryFromGlobalId } from '../../../src/graphql/global-id';
 import { UserInputFailure, validateInput } from '../../../src/graphql/user-errors';
 import { Customer } from '../entities/customer';
 import { FollowUp } from '../entities/follow-up';
-import { CustomerSort, type CustomerFilter } from '../graphql/args';
+import { BIRTHDAY_SORT, CUSTOMER_SORT, FOLLOW_UP_DUE_SORT, type BirthdayArgs, type CustomerFilter, type CustomersArgs, type FollowUpsDueArgs } from '../graphql/args';
 import { CUSTOMER_PERMISSIONS } from '../permissions';
 import { normalisePhone } from './contact';
 
@@ -46,7 +46,8 @@ async function checkFilter(filter: CustomerFilter): Promise<void> {
 }
 
 /** The customers of a filter, as a keyset-paginated connection. */
-export async function listCustomers(ctx: RequestContext, filter: CustomerFilter | undefined, sort: CustomerSort, page: PageArgs) {
+export async function listCustomers(ctx: RequestContext, args: CustomersArgs) {
+  const filter = args.filter ?? undefined;
   if (filter) await checkFilter(filter);
   const where: FilterQuery<Customer>[] = [];
   const search = filter?.search ? searchCondition(ctx, filter.search) : undefined;
@@ -68,13 +69,10 @@ export async function listCustomers(ctx: RequestContext, filter: CustomerFilter 
       .havingRaw('count(distinct tag_id) = ?', [tagIds.length]);
     where.push({ id: { $in: carriers as any } });
   }
-  let sortKey: SortKey = { field: 'createdAt', direction: 'desc' };
-  if (sort === CustomerSort.LAST_ORDER_AT) {
-    // Keyset paging needs a value to compare: customers who never bought have none and are left out of this order.
-    sortKey = { field: 'lastOrderAt', direction: 'desc' };
-    where.push({ lastOrderAt: { $ne: null } });
-  }
-  return paginate(ctx.em, Customer, where.length ? { $and: where } : {}, page, sortKey);
+  const sort = CUSTOMER_SORT.sortKey(args.sort);
+  // Keyset paging needs a value to compare: customers who never bought have none and are left out of this order.
+  if (sort.field === 'lastOrderAt') where.push({ lastOrderAt: { $ne: null } });
+  return paginate(ctx.em, Customer, where.length ? { $and: where } : {}, args, sort);
 }
 
 /** `MM-DD` of each day from `today` for `days` days; 02-29 rides along with 02-28 in common years. */
@@ -98,15 +96,15 @@ function checkDays(days: number) {
 }
 
 /** Customers whose birthday falls within the next `days` days (from today in the workspace), by month and day. */
-export async function upcomingBirthdays(ctx: RequestContext, days: number, page: PageArgs) {
-  checkDays(days);
+export async function upcomingBirthdays(ctx: RequestContext, args: BirthdayArgs) {
+  checkDays(args.days);
   const today = (await ctx.clock()).today();
-  return paginate(ctx.em, Customer, { birthdayMonthDay: { $in: monthDaysAhead(today, days) } }, page, { field: 'birthdayMonthDay', direction: 'asc' });
+  return paginate(ctx.em, Customer, { birthdayMonthDay: { $in: monthDaysAhead(today, args.days) } }, args, BIRTHDAY_SORT.sortKey(args.sort));
 }
 
 /** Pending follow-ups planned for today (in the workspace) plus `days` days or earlier (overdue ones included), soonest first. */
-export async function followUpsDue(ctx: RequestContext, days: number, page: PageArgs) {
-  checkDays(days);
-  const horizon = addDays((await ctx.clock()).today(), days);
-  return paginate(ctx.em, FollowUp, { pending: true, nextFollowUpOn: { $lte: horizon } }, page, { field: 'nextFollowUpOn', direction: 'asc' });
+export async function followUpsDue(ctx: RequestContext, args: FollowUpsDueArgs) {
+  checkDays(args.days);
+  const horizon = addDays((await ctx.clock()).today(), args.days);
+  return paginate(ctx.em, FollowUp, { pending: true, nextFollowUpOn: { $lte: horizon } }, args, FOLLOW_UP_DUE_SORT.sortKey(args.sort));
 }
