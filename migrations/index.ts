@@ -6,6 +6,7 @@ import { Migration20261125173741_DemoSeeds } from './Migration20261125173741_Dem
 import { Migration20261125174304_TagVersion } from './Migration20261125174304_TagVersion';
 import { Migration20261125182000_CustomerChildrenNoCascade } from './Migration20261125182000_CustomerChildrenNoCascade';
 import { Migration20261130080500_AmericanNames } from './Migration20261130080500_AmericanNames';
+import { Migration20261130081344_LookupIndexes } from './Migration20261130081344_LookupIndexes';
 import { Migration20261130083000_LoginFailuresPerClient } from './Migration20261130083000_LoginFailuresPerClient';
 import { Migration20261130084500_WorkspaceTimeZone } from './Migration20261130084500_WorkspaceTimeZone';
 
@@ -21,6 +22,7 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261125174304_TagVersion', class: Migration20261125174304_TagVersion },
   { name: 'Migration20261125182000_CustomerChildrenNoCascade', class: Migration20261125182000_CustomerChildrenNoCascade },
   { name: 'Migration20261130080500_AmericanNames', class: Migration20261130080500_AmericanNames },
+  { name: 'Migration20261130081344_LookupIndexes', class: Migration20261130081344_LookupIndexes },
   { name: 'Migration20261130083000_LoginFailuresPerClient', class: Migration20261130083000_LoginFailuresPerClient },
   { name: 'Migration20261130084500_WorkspaceTimeZone', class: Migration20261130084500_WorkspaceTimeZone },
 ];

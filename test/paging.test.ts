@@ -217,6 +217,7 @@ describe('every other connection', () => {
   });
 
   const lists: Array<[string, string, string, string[]]> = [
+    ['orders', 'OrderSort', 'orders', ['PLACED_AT']],
     ['tags', 'TagSort', 'tags', ['NAME', 'CREATED_AT']],
     ['users', 'UserSort', 'users', ['CREATED_AT']],
     ['apiKeys', 'ApiKeySort', 'apiKeys', ['CREATED_AT']],

@@ -20,6 +20,7 @@ import { DateTimeScalar, LocalDateScalar } from '../../../src/graphql/scalars';
 @Unique({ properties: ['workspace', 'email'] })
 @Index({ properties: ['workspace', 'createdAt', 'id'] })
 @Index({ properties: ['workspace', 'lastOrderAt', 'id'] })
+@Index({ properties: ['workspace', 'name', 'id'] })
 @Index({ properties: ['workspace', 'birthdayMonthDay'] })
 // Substring search (ILIKE '%张%'): trigram GIN indexes serve patterns of three characters or more; shorter ones
 // (a single 张) scan the workspace's rows, which is still correct. The migration creates the pg_trgm extension.

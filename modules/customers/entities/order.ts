@@ -13,6 +13,11 @@ import { OrderStatus } from './enums';
 @Entity({ tableName: 'customer_order' })
 @Unique({ properties: ['workspace', 'platform', 'externalId'] })
 @Index({ properties: ['customer', 'placedAt'] })
+// The workbench's lookups (orders(filter)): by order number, by external id without the platform, and the whole
+// workspace's orders by time placed (keyset on placedAt, id).
+@Index({ properties: ['workspace', 'orderNo'] })
+@Index({ properties: ['workspace', 'externalId'] })
+@Index({ properties: ['workspace', 'placedAt', 'id'] })
 export class Order extends WorkspaceScopedEntity {
   @ManyToOne(() => Customer, { deleteRule: 'no action' })
   customer!: Customer;

@@ -1,7 +1,7 @@
 import { IsOptional, MaxLength } from 'class-validator';
 import { ArgsType, Field, ID, InputType, Int } from 'type-graphql';
 import { defineSort, SortDirection } from '../../../src/graphql/connection';
-import { CustomerKind } from '../entities/enums';
+import { CustomerKind, OrderStatus } from '../entities/enums';
 import { DateTimeScalar } from '../../../src/graphql/scalars';
 
 /*
@@ -103,4 +103,44 @@ export class BirthdayArgs extends BIRTHDAY_SORT.Args {
 export class FollowUpsDueArgs extends FOLLOW_UP_DUE_SORT.Args {
   @Field(() => Int, DAYS_AHEAD)
   days: number = 7;
+}
+
+@InputType({ description: 'Narrows an order list; all given conditions apply. Texts match exactly (platform lower-cased)' })
+export class OrderFilter {
+  @Field(() => String, { nullable: true, description: 'The order number shown to the customer, e.g. 2025031012345678; at most 64 characters' })
+  @IsOptional()
+  @MaxLength(64)
+  orderNo?: string | null;
+
+  @Field(() => String, { nullable: true, description: "The order's id on its platform; at most 128 characters" })
+  @IsOptional()
+  @MaxLength(128)
+  externalId?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Platform, e.g. taobao, jd, tmall (any case); at most 40 characters' })
+  @IsOptional()
+  @MaxLength(40)
+  platform?: string | null;
+
+  @Field(() => ID, { nullable: true, description: "Only this customer's orders (an unknown id matches none)" })
+  @IsOptional()
+  customerId?: string | null;
+
+  @Field(() => [OrderStatus], { nullable: true, description: 'Only orders in one of these states' })
+  @IsOptional()
+  status?: OrderStatus[] | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Placed at or after this time' })
+  @IsOptional()
+  placedAfter?: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Placed before this time' })
+  @IsOptional()
+  placedBefore?: Date | null;
+}
+
+@ArgsType()
+export class OrdersArgs extends ORDER_SORT.Args {
+  @Field(() => OrderFilter, { nullable: true, description: 'Conditions' })
+  filter?: OrderFilter | null;
 }

@@ -7,9 +7,16 @@ import { tryFromGlobalId } from '../../../src/graphql/global-id';
 import { UserInputFailure, validateInput } from '../../../src/graphql/user-errors';
 import { Customer } from '../entities/customer';
 import { FollowUp } from '../entities/follow-up';
-import { BIRTHDAY_SORT, CUSTOMER_SORT, FOLLOW_UP_DUE_SORT, type BirthdayArgs, type CustomerFilter, type CustomersArgs, type FollowUpsDueArgs } from '../graphql/args';
+import { Order } from '../entities/order';
+import {
+  BIRTHDAY_SORT, CUSTOMER_SORT, FOLLOW_UP_DUE_SORT, type BirthdayArgs, type CustomersArgs, type FollowUpsDueArgs,
+  ORDER_SORT, type OrdersArgs,
+} from '../graphql/args';
 import { CUSTOMER_PERMISSIONS } from '../permissions';
 import { normalisePhone } from './contact';
+
+/** A uuid no row has: what an id that names nothing (malformed, of another type) matches. */
+const NO_ROW = '00000000-0000-0000-0000-000000000000';
 
 const escapeLike = (term: string) => term.replace(/[\\%_]/g, (c) => `\\${c}`);
 
@@ -33,10 +40,10 @@ function searchCondition(ctx: RequestContext, raw: string): FilterQuery<Customer
 }
 
 /**
- * The filter's class-validator rules (`search` at most 100 characters), which the schema does not run (it is built
+ * A filter's class-validator rules (lengths of `search`, `orderNo`…), which the schema does not run (it is built
  * with `validate: false`). Queries have no userErrors, so a broken rule is a BAD_USER_INPUT error naming the field.
  */
-async function checkFilter(filter: CustomerFilter): Promise<void> {
+async function checkFilter(filter: object): Promise<void> {
   try {
     await validateInput(filter, ['filter']);
   } catch (error) {
@@ -59,7 +66,7 @@ export async function listCustomers(ctx: RequestContext, args: CustomersArgs) {
   if (filter?.createdAfter) where.push({ createdAt: { $gte: filter.createdAfter } });
   if (filter?.createdBefore) where.push({ createdAt: { $lt: filter.createdBefore } });
   if (filter?.tagIds?.length) {
-    const tagIds = [...new Set(filter.tagIds.map((id) => tryFromGlobalId(id, 'Tag') ?? '00000000-0000-0000-0000-000000000000'))];
+    const tagIds = [...new Set(filter.tagIds.map((id) => tryFromGlobalId(id, 'Tag') ?? NO_ROW))];
     // Customers carrying every one of the tags; a sub-select keeps it one statement and lets paginate stay keyset.
     const carriers = ctx.em.getKnex()('customer_tag')
       .select('customer_id')
@@ -73,6 +80,26 @@ export async function listCustomers(ctx: RequestContext, args: CustomersArgs) {
   // Keyset paging needs a value to compare: customers who never bought have none and are left out of this order.
   if (sort.field === 'lastOrderAt') where.push({ lastOrderAt: { $ne: null } });
   return paginate(ctx.em, Customer, where.length ? { $and: where } : {}, args, sort);
+}
+
+/**
+ * Orders of the workspace by order number, external id, platform, customer, state and time placed, as a
+ * keyset-paginated connection: what an agent pastes into the workbench to find an order and its customer.
+ * Backed by indexes on (workspace, order_no), (workspace, external_id), (workspace, platform, external_id),
+ * (customer, placed_at) and (workspace, placed_at, id).
+ */
+export async function listOrders(ctx: RequestContext, args: OrdersArgs) {
+  const filter = args.filter ?? undefined;
+  if (filter) await checkFilter(filter);
+  const where: FilterQuery<Order>[] = [];
+  if (filter?.orderNo != null) where.push({ orderNo: filter.orderNo.trim() });
+  if (filter?.externalId != null) where.push({ externalId: filter.externalId.trim() });
+  if (filter?.platform != null) where.push({ platform: filter.platform.trim().toLowerCase() });
+  if (filter?.customerId != null) where.push({ customer: tryFromGlobalId(filter.customerId, 'Customer') ?? NO_ROW });
+  if (filter?.status?.length) where.push({ status: { $in: filter.status } });
+  if (filter?.placedAfter) where.push({ placedAt: { $gte: filter.placedAfter } });
+  if (filter?.placedBefore) where.push({ placedAt: { $lt: filter.placedBefore } });
+  return paginate(ctx.em, Order, where.length ? { $and: where } : {}, args, ORDER_SORT.sortKey(args.sort));
 }
 
 /** `MM-DD` of each day from `today` for `days` days; 02-29 rides along with 02-28 in common years. */
