@@ -113,7 +113,7 @@ describe('orders', () => {
     const rows = [
       { customerId: buyers[0].id, platform: 'taobao', externalId: 'TB-1', orderNo: '2025030100001', status: 'COMPLETED', placedAt: '2025-03-01T08:00:00Z' },
       { customerId: buyers[0].id, platform: 'jd', externalId: 'JD-1', orderNo: '2025030200002', status: 'PAID', placedAt: '2025-03-02T08:00:00Z' },
-      { customerId: buyers[1].id, platform: 'jd', externalId: 'TB-1', orderNo: '2025030300003', status: 'CANCELLED', placedAt: '2025-03-03T08:00:00Z' },
+      { customerId: buyers[1].id, platform: 'jd', externalId: 'TB-1', orderNo: '2025030300003', status: 'CANCELED', placedAt: '2025-03-03T08:00:00Z' },
       { customerId: buyers[1].id, platform: 'tmall', externalId: 'TM-1', orderNo: '2025030400004', status: 'COMPLETED', placedAt: '2025-03-04T08:00:00Z' },
     ];
     for (const row of rows) {
@@ -135,7 +135,7 @@ describe('orders', () => {
     expect(await found({ externalId: 'TB-1', platform: 'TaoBao' })).toEqual(['2025030100001 买家甲']);
     expect(await found({ platform: 'jd' })).toEqual(['2025030300003 买家乙', '2025030200002 买家甲']);
     expect(await found({ customerId: buyers[0].id })).toEqual(['2025030200002 买家甲', '2025030100001 买家甲']);
-    expect(await found({ status: ['PAID', 'CANCELLED'] })).toEqual(['2025030300003 买家乙', '2025030200002 买家甲']);
+    expect(await found({ status: ['PAID', 'CANCELED'] })).toEqual(['2025030300003 买家乙', '2025030200002 买家甲']);
     expect(await found({ placedAfter: '2025-03-02T08:00:00Z', placedBefore: '2025-03-04T08:00:00Z' })).toEqual(['2025030300003 买家乙', '2025030200002 买家甲']);
     expect(await found({})).toHaveLength(4);
     for (const filter of [{ orderNo: 'nope' }, { customerId: 'garbage' }, { customerId: buyers[0].id.slice(0, -2) }, { externalId: 'TB-1', platform: 'jd', status: ['PAID'] }]) {
