@@ -95,6 +95,8 @@ describe('nodes(ids)', () => {
     const large = await gql(server.url, NODES, { ids: many }, shop.token);
     expect(dataOf(large).nodes.map((n: any) => n.id)).toEqual(many);
     expect(large.extensions!.sqlStatements).toBe(small.extensions!.sqlStatements);
+    // priced per id, like a connection per item: each id costs the node's selection (1 for the object, 0 for scalars)
+    expect([small.extensions!.cost.requested, large.extensions!.cost.requested]).toEqual([1 + 3, 1 + 100]);
 
     const tooMany = await gql(server.url, NODES, { ids: [...many, customers[0].id] }, shop.token);
     expect({ code: errorCode(tooMany), field: tooMany.errors?.[0]?.extensions?.field }).toEqual({ code: 'BAD_USER_INPUT', field: ['ids'] });

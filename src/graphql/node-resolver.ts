@@ -22,6 +22,8 @@ export class NodeResolver {
   @Authorized()
   @Query(() => [Node], {
     nullable: 'items',
+    // Priced like a connection (src/server/limits.ts): each id asked costs what one node selects.
+    complexity: ({ args, childComplexity }) => 1 + (Array.isArray(args.ids) ? args.ids.length : 1) * Math.max(childComplexity, 1),
     description: `Objects by their global ids (at most ${MAX_NODE_IDS}), in the order asked; null in the place of an id that does not `
       + 'exist in your workspace or names a type you may not read. One statement per type asked',
   })
