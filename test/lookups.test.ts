@@ -172,7 +172,7 @@ describe('orders', () => {
     const bulk = await signUpWorkspace(server.url, '批量订单店');
     const rows = Array.from({ length: 50 }, (_, i) => order({ customerExternalId: `bulk${i % 20}`, customerName: `批量买家${i % 20}`, externalId: `B-${i}` }));
     expect(dataOf(await gql(server.url, `mutation($input: OrdersImportInput!) { ordersImport(input: $input) { importedCount } }`, { input: { orders: rows } }, bulk.token)).ordersImport.importedCount).toBe(50);
-    const list = `query($first: Int) { orders(first: $first, filter: { platform: "taobao" }) { totalCount nodes { orderNo totalAmount items { sku quantity }
+    const list = `query($first: Int) { orders(first: $first, filter: { platform: "taobao" }) { totalCount nodes { orderNo totalAmount { amount currency } items { sku quantity }
       customer { name customerNo tags { name } orderStats { orderCount } } } } }`;
     const five = await gql(server.url, list, { first: 5 }, bulk.token);
     const fifty = await gql(server.url, list, { first: 50 }, bulk.token);
