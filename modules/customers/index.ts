@@ -28,6 +28,10 @@ export const customersModule = defineModule({
     FollowUp: { entity: FollowUp, permission: CUSTOMER_PERMISSIONS.read },
     ConsentRecord: { entity: ConsentRecord, permission: CUSTOMER_PERMISSIONS.read },
   },
+  objectTypes: Object.fromEntries(
+    ['CustomerExternalId', 'OrderItem', 'MerchantProfile', 'OrderStats', 'CustomerPortrait', 'TagGroupTags'].map((name) => [name, { permission: CUSTOMER_PERMISSIONS.read }]),
+  ),
+  openTypes: ['ImportUserError'],
   events: Object.values(CUSTOMER_EVENTS),
   contributes: { [PERSONAL_DATA]: customersPersonalData },
   seedDemo: seedCustomersDemo,

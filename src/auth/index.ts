@@ -11,10 +11,17 @@ export const identityModule = defineModule({
   resolvers: [IdentityResolver, UserFieldsResolver, ApiKeyFieldsResolver, WorkspaceFieldsResolver],
   permissions: identityPermissions,
   nodeTypes: {
-    Workspace: { entity: Workspace, permission: IDENTITY_PERMISSIONS.workspaceRead },
-    User: { entity: User, permission: IDENTITY_PERMISSIONS.usersRead },
-    ApiKey: { entity: ApiKey, permission: IDENTITY_PERMISSIONS.apiKeysWrite },
+    // Every principal reads its own workspace (its name heads every screen); workspace:read is for the
+    // `workspace` query. Tenant isolation means no other workspace can be reached.
+    Workspace: { entity: Workspace, permission: IDENTITY_PERMISSIONS.workspaceRead, ownRecord: (workspace: Workspace, reader) => workspace.id === reader.workspaceId },
+    // Staff reached through any relation (FollowUp.author, AuditEntry.actor, ApiKey.createdBy) need users:read;
+    // a signed-in user always reads their own record.
+    User: { entity: User, permission: IDENTITY_PERMISSIONS.usersRead, ownRecord: (user: User, reader) => reader.kind === 'USER' && user.id === reader.userId },
+    // A key reads itself (viewer.apiKey); other keys need apiKeys:write, which keys never carry.
+    ApiKey: { entity: ApiKey, permission: IDENTITY_PERMISSIONS.apiKeysWrite, ownRecord: (apiKey: ApiKey, reader) => apiKey.id === reader.apiKeyId },
   },
+  // The caller's own view, and the catalogue of permissions (public: it says what a key may ask for).
+  openTypes: ['Viewer', 'Permission'],
   jobs: [purgeSessionsJob],
   events: [ACCESS_REVOKED],
 });

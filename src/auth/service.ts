@@ -17,10 +17,15 @@ async function assertEmailFree(em: EntityManager, email: string, field: string[]
   if (taken) throw UserInputFailure.of(field, `${email} is already registered`, UserErrorCode.DUPLICATE);
 }
 
+/** Opens a session for the user; the rest of the response (the payload's user) is read with its rights. */
 async function openSession(ctx: RequestContext, em: EntityManager, user: User): Promise<string> {
   const token = newSessionToken();
   const expiresAt = new Date(Date.now() + ctx.app.config.sessionTtlDays * 86_400_000);
-  em.create(Session, { workspace: user.workspace, user, tokenHash: credentialHash(ctx.app.config.secret, token), expiresAt } as any);
+  const session = em.create(Session, { workspace: user.workspace, user, tokenHash: credentialHash(ctx.app.config.secret, token), expiresAt } as any);
+  ctx.readAs({
+    kind: 'USER', workspaceId: user.workspace.id, userId: user.id, sessionId: session.id, role: user.role,
+    permissions: ctx.app.registry.permissionsOf(user.role),
+  });
   return token;
 }
 

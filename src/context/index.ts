@@ -131,6 +131,21 @@ export class RequestContext {
     return new WorkspaceClock(workspace!.timeZone);
   }
 
+  private signedIn?: Principal;
+
+  /**
+   * Whose rights decide which objects the response may show (src/auth/read-access.ts): the principal, or in an
+   * anonymous request whose login or signUp succeeded, the session it opened, whose payload that user receives.
+   */
+  get reader(): Principal | undefined {
+    return this.principal ?? this.signedIn;
+  }
+
+  /** Called by login and signUp: the rest of this response is read with the new session's rights. */
+  readAs(principal: Principal): void {
+    this.signedIn = principal;
+  }
+
   /**
    * Forgets what this context has read (DataLoader caches and the EntityManager's identity map), so what is read
    * next comes from the database: after a transaction commits, and before each event of a subscription.

@@ -1,4 +1,5 @@
 import type { NonEmptyArray } from 'type-graphql';
+import type { Principal } from '../auth/principal';
 import type { Role } from '../auth/roles';
 import type { RequestContext } from '../context';
 
@@ -25,10 +26,19 @@ export interface JobDefinition<Data extends object = any> {
   handler(ctx: RequestContext, data: Data): Promise<void>;
 }
 
-export interface NodeTypeDefinition {
-  entity: Function;
-  /** Permission needed to read the node; without it `node(id)` answers FORBIDDEN. */
+/**
+ * Who may read objects of a GraphQL type, wherever they are reached: a root field, a relation, `node(id)`, a
+ * payload or a subscription (the one rule of src/auth/read-access.ts).
+ */
+export interface ReadRule {
+  /** Permission needed to read the type; without it the field that reached the object is FORBIDDEN (null). */
   permission: string;
+  /** Records the reader may read without the permission: their own (their user, their key, their workspace). */
+  ownRecord?: (row: any, reader: Principal) => boolean;
+}
+
+export interface NodeTypeDefinition extends ReadRule {
+  entity: Function;
 }
 
 /** Rows a module adds to a workspace's demo data (development only). */
@@ -43,6 +53,13 @@ export interface ModuleDefinition {
   permissions: PermissionDefinition[];
   /** GraphQL object type name → entity class and the permission to read it, so that `node(id)` can load it. */
   nodeTypes?: Record<string, NodeTypeDefinition>;
+  /** The module's other object types → the permission to read them; every object type has a rule or is open. */
+  objectTypes?: Record<string, ReadRule>;
+  /**
+   * Object types readable by anyone who reaches them, since they hold no record of their own (the caller's own
+   * view, a catalogue). Connections, edges, payloads, PageInfo and UserError are open without being listed.
+   */
+  openTypes?: string[];
   jobs?: JobDefinition[];
   /** Event topics this module publishes (documentation and a check that no two modules share one). */
   events?: string[];
@@ -64,6 +81,9 @@ export function defineModule(definition: ModuleDefinition): ModuleDefinition {
 export class ModuleRegistry {
   readonly permissions = new Map<string, PermissionDefinition>();
   readonly nodeTypes = new Map<string, NodeTypeDefinition>();
+  /** Object type name → who may read it (node types and the modules' other object types). */
+  readonly readRules = new Map<string, ReadRule>();
+  readonly openTypes = new Set<string>();
   readonly jobs: JobDefinition[] = [];
 
   constructor(readonly modules: ModuleDefinition[]) {
@@ -81,6 +101,15 @@ export class ModuleRegistry {
     }
     for (const module of modules) {
       for (const [name, node] of Object.entries(module.nodeTypes ?? {})) this.nodeTypes.set(name, node);
+      for (const [name, rule] of [...Object.entries(module.nodeTypes ?? {}), ...Object.entries(module.objectTypes ?? {})]) {
+        if (this.readRules.has(name) || this.openTypes.has(name)) throw new Error(`read rule of GraphQL type ${name} declared twice`);
+        if (!this.permissions.has(rule.permission)) throw new Error(`GraphQL type ${name} needs unknown permission ${rule.permission}`);
+        this.readRules.set(name, rule);
+      }
+      for (const name of module.openTypes ?? []) {
+        if (this.readRules.has(name) || this.openTypes.has(name)) throw new Error(`read rule of GraphQL type ${name} declared twice`);
+        this.openTypes.add(name);
+      }
       for (const topic of module.events ?? []) {
         if (topics.has(topic)) throw new Error(`event topic ${topic} declared by two modules`);
         topics.add(topic);

@@ -1,5 +1,6 @@
 import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { AuthChecker, buildSchemaSync } from 'type-graphql';
+import { applyReadRules } from '../auth/read-access';
 import type { RequestContext } from '../context';
 import { AppError } from '../graphql/errors';
 import { NodeResolver } from '../graphql/node-resolver';
@@ -18,15 +19,17 @@ const authChecker: AuthChecker<RequestContext, string> = ({ context }, permissio
   return true;
 };
 
-/** The one schema, from every module's resolvers (plus `node`). */
+/** The one schema, from every module's resolvers (plus `node`), with the read rules applied to its object types. */
 export function buildAppSchema(registry: ModuleRegistry): GraphQLSchema {
-  return buildSchemaSync({
+  const schema = buildSchemaSync({
     resolvers: [NodeResolver, ...registry.resolvers],
     authChecker,
     authMode: 'error',
     pubSub: unusedGlobalPubSub,
     validate: false, // inputs are validated by services, which turn problems into userErrors
   });
+  applyReadRules(schema, registry);
+  return schema;
 }
 
 /** The schema as committed in schema.graphql: sorted, so that the file changes only when the schema does. */
