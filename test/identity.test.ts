@@ -204,6 +204,33 @@ describe('API keys', () => {
     expect((await gql(server.url, `{ users { totalCount } }`, {}, expiring.secret)).errors![0].message).toBe('The API key has expired');
   });
 
+  it('lets only an OWNER revoke a key an OWNER issued; a MANAGER revokes their own and other non-owners\' keys', async () => {
+    const owner = await signUpWorkspace(server.url);
+    const manager = await createUserWithRole(server.url, owner.token, 'MANAGER');
+    const otherManager = await createUserWithRole(server.url, owner.token, 'MANAGER');
+    const revoke = `mutation($id: ID!) { apiKeyRevoke(input: { id: $id }) { apiKey { revokedAt } userErrors { field code message } } }`;
+
+    const ownersKey = await createApiKey(server.url, owner.token, ['users:read']);
+    const refused = dataOf(await gql(server.url, revoke, { id: ownersKey.id }, manager.token)).apiKeyRevoke;
+    expect(refused).toEqual({
+      apiKey: null,
+      userErrors: [{ field: ['input', 'id'], code: 'NOT_ALLOWED', message: 'Only an OWNER can revoke a key an OWNER issued' }],
+    });
+    expect(errorCode(await gql(server.url, `{ users { totalCount } }`, {}, ownersKey.secret))).toBeUndefined();
+
+    const managersKey = await createApiKey(server.url, manager.token, ['users:read']);
+    const otherManagersKey = await createApiKey(server.url, otherManager.token, ['users:read']);
+    for (const key of [managersKey, otherManagersKey]) {
+      expect(dataOf(await gql(server.url, revoke, { id: key.id }, manager.token)).apiKeyRevoke.userErrors).toEqual([]);
+    }
+    const ownersSecondKey = await createApiKey(server.url, owner.token, ['users:read']);
+    const anotherManagersKey = await createApiKey(server.url, otherManager.token, ['users:read']);
+    for (const key of [ownersKey, ownersSecondKey, anotherManagersKey]) {
+      expect(dataOf(await gql(server.url, revoke, { id: key.id }, owner.token)).apiKeyRevoke.userErrors).toEqual([]);
+    }
+    expect((await gql(server.url, `{ users { totalCount } }`, {}, ownersKey.secret)).status).toBe(401);
+  });
+
   it('narrows a key when its creator is demoted', async () => {
     const owner = await signUpWorkspace(server.url);
     const manager = await createUserWithRole(server.url, owner.token, 'MANAGER');

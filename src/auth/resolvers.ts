@@ -70,7 +70,7 @@ export class IdentityResolver {
   }
 
   @Authorized(IDENTITY_PERMISSIONS.apiKeysWrite)
-  @Mutation(() => ApiKeyRevokePayload, { description: 'Revoke an API key; it is refused from the next request on' })
+  @Mutation(() => ApiKeyRevokePayload, { description: 'Revoke an API key; it is refused from the next request on. Only an OWNER revokes a key an OWNER issued' })
   apiKeyRevoke(@Arg('input', { description: 'The fields of the input type' }) input: ApiKeyRevokeInput, @Ctx() ctx: RequestContext): Promise<ApiKeyRevokePayload> {
     return mutationPayload(ApiKeyRevokePayload, async () => ({ apiKey: await identity.revokeApiKey(ctx, input.id) }));
   }

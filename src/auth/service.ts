@@ -183,11 +183,19 @@ export async function createApiKey(ctx: RequestContext, input: ApiKeyCreateInput
   });
 }
 
+/**
+ * Revokes a key. Only an OWNER revokes a key an OWNER issued (the creator's current role decides, as for
+ * userUpdate, where only an OWNER changes an OWNER); a MANAGER revokes their own keys and those of other
+ * non-owners.
+ */
 export async function revokeApiKey(ctx: RequestContext, globalId: string): Promise<ApiKey> {
   return ctx.transaction(async (uow) => {
     const id = tryFromGlobalId(globalId, 'ApiKey');
-    const apiKey = id ? await uow.em.findOne(ApiKey, id) : null;
+    const apiKey = id ? await uow.em.findOne(ApiKey, id, { populate: ['createdBy'] }) : null;
     if (!apiKey) throw UserInputFailure.of(['input', 'id'], 'No such API key', UserErrorCode.NOT_FOUND);
+    if (apiKey.createdBy.role === Role.OWNER && ctx.caller.role !== Role.OWNER) {
+      throw UserInputFailure.of(['input', 'id'], 'Only an OWNER can revoke a key an OWNER issued', UserErrorCode.NOT_ALLOWED);
+    }
     if (apiKey.revokedAt) throw UserInputFailure.of(['input', 'id'], 'This key is already revoked', UserErrorCode.ALREADY_DONE);
     apiKey.revokedAt = new Date();
     uow.emit(ACCESS_REVOKED, apiKey.id, { apiKeyId: apiKey.id });
