@@ -12,7 +12,7 @@ import { createRegistry } from '../src/kernel/registry';
 import { buildAppSchema } from '../src/server/schema';
 import { dataOf, gql, subscribe } from './support/client';
 import { createCustomer } from './customers-fixtures';
-import { createApiKey, PASSWORD, signUpWorkspace, type SignedUp } from './support/fixtures';
+import { createApiKey, createUserWithRole, PASSWORD, signUpWorkspace, type SignedUp } from './support/fixtures';
 import { startTestServer, type TestServer } from './support/server';
 
 const ROOT_TYPES = ['Query', 'Mutation', 'Subscription'] as const;
@@ -113,7 +113,7 @@ describe('the read rule, checked by walking the schema', () => {
 
   it('refuses every object type an API-key scope reaches without holding its permission', () => {
     expect(scopes.length).toBeGreaterThan(3);
-    const crossingsByScope: Record<string, Record<string, string>> = {};
+    const crossingsByScope: Record<string, Record<string, string[]>> = {};
     for (const scope of [...scopes, ...scopes.map((s) => `${s}+users:read`)]) {
       const { crossings, violations } = walk(schema, registry, registry.withImplied(scope.split('+')), rootPermissions);
       expect({ scope, violations }).toEqual({ scope, violations: [] });
@@ -196,6 +196,18 @@ describe('API keys reaching other permissions\' data through relations (end to e
     } finally {
       await stream.close();
     }
+  });
+
+  it('an audit:read key sees what changed only on records whose type it may read (a new user\'s email needs users:read)', async () => {
+    const agent = await createUserWithRole(server.url, owner.token, 'AGENT');
+    const USER_CREATED = `{ auditLog(action: "platform.user.create") { nodes { action changes } } }`;
+    const auditOnly = await createApiKey(server.url, owner.token, ['audit:read']);
+    const refused = await gql(server.url, USER_CREATED, {}, auditOnly.secret);
+    expect(refused.data!.auditLog.nodes).toEqual([{ action: 'platform.user.create', changes: null }]);
+    expect(refused.errors).toEqual([forbidden(['auditLog', 'nodes', 0, 'changes'], 'users:read')]);
+    expect(JSON.stringify(refused)).not.toContain(agent.email);
+    const withUsers = await createApiKey(server.url, owner.token, ['audit:read', 'users:read']);
+    expect(dataOf(await gql(server.url, USER_CREATED, {}, withUsers.secret)).auditLog.nodes[0].changes).toEqual({ email: agent.email, role: 'AGENT' });
   });
 
   it('node(id) refuses a node whose type the key may not read, in either direction', async () => {

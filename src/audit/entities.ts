@@ -1,5 +1,4 @@
 import { Entity, Enum, Index, Property } from '@mikro-orm/core';
-import { JSONObjectResolver } from 'graphql-scalars';
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { WorkspaceScopedEntity } from '../db/base-entity';
 import { Node } from '../graphql/node';
@@ -47,7 +46,7 @@ export class AuditEntry extends WorkspaceScopedEntity {
   @Property({ type: 'uuid', nullable: true })
   actorApiKeyId?: string;
 
-  @Field(() => JSONObjectResolver, { nullable: true, description: 'Changed fields with their new values (secrets never included)' })
+  /** Read through AuditResolver.changes, which asks for the read permission of the record's type. */
   @Property({ type: 'jsonb', nullable: true })
   changes?: Record<string, unknown>;
 

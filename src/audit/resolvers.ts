@@ -1,11 +1,13 @@
 import { Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, ObjectType, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { IsOptional } from 'class-validator';
+import { JSONObjectResolver } from 'graphql-scalars';
 import type { RequestContext } from '../context';
 import { Connection, defineSort, paginate, SortDirection } from '../graphql/connection';
 import { parseGlobalId, toGlobalId } from '../graphql/global-id';
 import { workspaceEvents } from '../graphql/subscriptions';
 import { User } from '../auth/entities';
 import { userById } from '../auth/loaders';
+import { readForbidden } from '../auth/read-access';
 import type { DomainEvent } from '../kernel/events';
 import { AuditEntry } from './entities';
 import { AUDIT_ENTRY_ADDED, AUDIT_READ } from './permissions';
@@ -55,6 +57,20 @@ export class AuditResolver {
   @FieldResolver(() => ID, { description: 'Global id of the changed record' })
   subjectId(@Root() entry: AuditEntry): string {
     return toGlobalId(entry.subjectType, entry.subjectId);
+  }
+
+  /**
+   * What changed is data of the changed record (a new user's email, a customer's tags), so it needs the read
+   * permission of that record's type as well as audit:read; the entry itself (who, what, when) needs only audit:read.
+   */
+  @FieldResolver(() => JSONObjectResolver, {
+    nullable: true,
+    description: "Changed fields with their new values (secrets never included); needs the read permission of the changed record's type, e.g. users:read for a User",
+  })
+  changes(@Root() entry: AuditEntry, @Ctx() ctx: RequestContext): Record<string, unknown> | null {
+    const permission = ctx.app.registry.readRules.get(entry.subjectType)?.permission ?? AUDIT_READ;
+    if (!ctx.reader?.permissions.has(permission)) throw readForbidden(entry.subjectType, permission);
+    return entry.changes ?? null;
   }
 
   @FieldResolver(() => User, { nullable: true, description: 'The user who made the change (for an API key: its creator)' })
