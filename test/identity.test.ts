@@ -80,6 +80,18 @@ describe('users', () => {
     }
   });
 
+  it('answers userCreate the same for an email used in this workspace or another, naming neither', async () => {
+    const here = await signUpWorkspace(server.url, '本店');
+    const elsewhere = await signUpWorkspace(server.url, '别的店');
+    const colleague = await createUserWithRole(server.url, here.token, 'AGENT');
+    const create = (email: string) => gql(server.url, USER_CREATE, { input: { email, password: PASSWORD, displayName: 'x', role: 'AGENT' } }, here.token);
+    const [inThisWorkspace, inAnother] = [await create(colleague.email), await create(elsewhere.email.toUpperCase())];
+    const duplicate = { userCreate: { user: null, userErrors: [{ field: ['input', 'email'], code: 'DUPLICATE', message: 'This email is already in use' }] } };
+    expect(inThisWorkspace.data).toEqual(duplicate);
+    expect(inAnother.data).toEqual(duplicate);
+    expect(JSON.stringify(inAnother)).not.toContain('别的店');
+  });
+
   it('only lets an OWNER create an OWNER, and rejects an unknown role before running', async () => {
     const owner = await signUpWorkspace(server.url);
     const manager = await createUserWithRole(server.url, owner.token, 'MANAGER');

@@ -12,9 +12,14 @@ import { normaliseEmail } from '../kernel/text';
 import { isTimeZoneName } from '../kernel/clock';
 
 
+/**
+ * Emails are unique across workspaces (login takes only an email), so this tells whether an address has an account
+ * somewhere; it never says where: the answer is the same for an address used in the caller's workspace or another
+ * (README, Identity). Callers hash the password before asking, so timing adds nothing.
+ */
 async function assertEmailFree(em: EntityManager, email: string, field: string[]) {
   const taken = await em.count(User, { email }, { filters: false });
-  if (taken) throw UserInputFailure.of(field, `${email} is already registered`, UserErrorCode.DUPLICATE);
+  if (taken) throw UserInputFailure.of(field, 'This email is already in use', UserErrorCode.DUPLICATE);
 }
 
 /** Opens a session for the user; the rest of the response (the payload's user) is read with its rights. */
