@@ -192,7 +192,8 @@ describe('WebSocket authentication', () => {
   });
 
   it('accepts an API key with audit:read over WebSocket', async () => {
-    const key = dataOf(await gql(instanceA.url, `mutation { apiKeyCreate(input: { name: "siem", scopes: ["audit:read"] }) { secret } }`, {}, shop.token)).apiKeyCreate.secret;
+    // users:read too: the stream shows the actor and a new user's email (test/read-access.test.ts)
+    const key = dataOf(await gql(instanceA.url, `mutation { apiKeyCreate(input: { name: "siem", scopes: ["audit:read", "users:read"] }) { secret } }`, {}, shop.token)).apiKeyCreate.secret;
     const stream = subscribe(instanceB.wsUrl, AUDIT_STREAM, key);
     try {
       await new Promise((r) => setTimeout(r, 300));
