@@ -3,11 +3,11 @@ import { IsOptional } from 'class-validator';
 import { JSONObjectResolver } from 'graphql-scalars';
 import type { RequestContext } from '../context';
 import { Connection, defineSort, paginate, SortDirection } from '../graphql/connection';
+import { AppError } from '../graphql/errors';
 import { parseGlobalId, toGlobalId } from '../graphql/global-id';
 import { workspaceEvents } from '../graphql/subscriptions';
 import { User } from '../auth/entities';
 import { userById } from '../auth/loaders';
-import { readForbidden } from '../auth/read-access';
 import type { DomainEvent } from '../kernel/events';
 import { AuditEntry } from './entities';
 import { AUDIT_ENTRY_ADDED, AUDIT_READ } from './permissions';
@@ -69,7 +69,7 @@ export class AuditResolver {
   })
   changes(@Root() entry: AuditEntry, @Ctx() ctx: RequestContext): Record<string, unknown> | null {
     const permission = ctx.app.registry.readRules.get(entry.subjectType)?.permission ?? AUDIT_READ;
-    if (!ctx.reader?.permissions.has(permission)) throw readForbidden(entry.subjectType, permission);
+    if (!ctx.reader?.permissions.has(permission)) throw AppError.forbidden([permission]);
     return entry.changes ?? null;
   }
 
