@@ -5,10 +5,11 @@ import type { ModuleRegistry, ReadRule } from '../kernel/module';
 
 /**
  * Object types that only carry other objects or the answer to the caller's own request: connections, edges,
- * payloads, paging and errors. They are open; what they lead to is checked where it is reached.
+ * payloads, paging and errors, and the platform's value objects (Money), read only as a field of a checked record.
+ * They are open; what they lead to is checked where it is reached.
  */
 export function isStructuralType(name: string): boolean {
-  return ['Query', 'Mutation', 'Subscription', 'PageInfo', 'UserError'].includes(name) || /(Connection|Edge|Payload)$/.test(name);
+  return ['Query', 'Mutation', 'Subscription', 'PageInfo', 'UserError', 'Money'].includes(name) || /(Connection|Edge|Payload)$/.test(name);
 }
 
 /** True when the reader may read this object of a type with this rule. */
