@@ -40,7 +40,7 @@ class BrokenResolver {
     return { n: 1 };
   }
 }
-const brokenModule = defineModule({ name: 'broken', entities: [], resolvers: [BrokenResolver], permissions: [] });
+const brokenModule = defineModule({ name: 'broken', entities: [], resolvers: [BrokenResolver], permissions: [], openTypes: ['Tick'] });
 
 let server: TestServer;
 const logLines: Record<string, any>[] = [];
