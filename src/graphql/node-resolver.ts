@@ -1,5 +1,6 @@
 import { Arg, Authorized, Ctx, ID, Query, Resolver } from 'type-graphql';
 import type { RequestContext } from '../context';
+import { AppError } from './errors';
 import { parseGlobalId } from './global-id';
 import { Node } from './node';
 
