@@ -140,7 +140,19 @@ export function logInternalError(logger: Logger, requestId: string, error: unkno
  * SQL or stack. Its details are logged by the transport with the request id (see internalErrorCause), which adds
  * `extensions.requestId` to the response so that a report can be matched to the log line.
  */
-export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+export function formatError(
+  formatted: GraphQLFormattedError,
+  error: unknown,
+  options: { hideSchemaDetails: boolean },
+): GraphQLFormattedError {
+  const shaped = shapeError(formatted, error);
+  // With introspection off (production), graphql-js's "Did you mean …?" hints would reveal the schema one guess at
+  // a time: field, argument and type names from validation, input fields and enum values from variable coercion.
+  // Apollo's hideSchemaDetailsFromClientErrors covers validation over HTTP only; both transports shape errors here.
+  return options.hideSchemaDetails ? { ...shaped, message: shaped.message.replace(/ ?Did you mean .+\?$/, '') } : shaped;
+}
+
+function shapeError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const classified = classify(error);
   const publicShape = (code: ErrorCode, message: string, extra: Record<string, unknown> = {}) => ({
     message,

@@ -128,7 +128,7 @@ export async function startHttpServer(app: AppServices, schema: GraphQLSchema, p
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
     stopOnTerminationSignals: false, // main.ts owns shutdown and its order
-    formatError,
+    formatError: (formatted, error) => formatError(formatted, error, { hideSchemaDetails: !config.introspection }),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       { async serverWillStart() { return { async drainServer() { await websocket.dispose(); } }; } },

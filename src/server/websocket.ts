@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import { GraphQLError, GraphQLSchema, parse, specifiedRules, validate, type ExecutionArgs } from 'graphql';
+import { GraphQLError, GraphQLSchema, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import WebSocket, { WebSocketServer } from 'ws';
 import { authenticate, bearerToken } from '../auth/authenticate';
@@ -50,7 +50,8 @@ export function startWebSocketServer(
   },
 ): { dispose(): Promise<void> } {
   const { buckets } = options;
-  const rules = [...specifiedRules, ...limitRules(app.config)];
+  // Apollo refuses introspection over HTTP when it is off; operations over the socket are validated here.
+  const rules = [...specifiedRules, ...limitRules(app.config), ...(app.config.introspection ? [] : [NoSchemaIntrospectionCustomRule])];
   const { config, logger } = app;
   const connections = new Set<Connection>();
 
@@ -101,7 +102,7 @@ export function startWebSocketServer(
         // are returned to the client, shaped like HTTP errors but without the HTTP status.
         const refuse = (errors: readonly GraphQLError[]) => {
           const refusals = errors.map((error) => {
-            const shaped = formatError(error.toJSON(), error);
+            const shaped = formatError(error.toJSON(), error, { hideSchemaDetails: !app.config.introspection });
             const { http: _http, ...extensions } = shaped.extensions ?? {};
             return new GraphQLError(shaped.message, { nodes: error.nodes, extensions });
           });
@@ -129,7 +130,7 @@ export function startWebSocketServer(
         const { requestId } = args.contextValue as RequestContext;
         const errors = result.errors.map((error) => {
           logInternalError(logger, requestId, error);
-          const shaped = formatError(error.toJSON(), error);
+          const shaped = formatError(error.toJSON(), error, { hideSchemaDetails: !app.config.introspection });
           if (shaped.extensions?.code === 'INTERNAL_SERVER_ERROR') return { ...shaped, extensions: { ...shaped.extensions, requestId } };
           return shaped;
         });
