@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { Ctx, Field, ObjectType, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Ctx, Field, ObjectType, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { RequestContext } from '../src/context';
 import { defineModule } from '../src/kernel/module';
 import { gql, subscribe } from './support/client';
@@ -35,7 +35,11 @@ class BrokenResolver {
       yield { n: 1 };
     },
   })
-  async brokenTick(@Root() _tick: Tick, @Ctx() ctx: RequestContext): Promise<Tick> {
+  async brokenTick(
+    @Root() _tick: Tick,
+    @Ctx() ctx: RequestContext,
+    @Arg('note', () => String, { nullable: true, description: 'test only: text to check' }) _note?: string,
+  ): Promise<Tick> {
     await ctx.em.getConnection().execute('select * from no_such_table where secret = ?', [SECRET_PARAMETER]);
     return { n: 1 };
   }
@@ -96,6 +100,52 @@ describe('request bodies the server cannot read', () => {
     ]);
     expect(rawLog.join('')).not.toContain(PASSWORD);
     expect(printed).toEqual([]);
+  });
+});
+
+describe('text and dates PostgreSQL cannot store (issue 6, point 4: the cases the fuzz test does not write)', () => {
+  it('refuses a NUL written as an escape in a literal, wherever it is, before anything runs', async () => {
+    const shop = await signUpWorkspace(server.url);
+    const literal = await gql(server.url, 'mutation { tagCreate(input: { name: "a\\u0000b", group: CONSUMPTION }) { userErrors { code } } }', {}, shop.token);
+    expect(literal.status).toBe(400);
+    expect(literal.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', reason: 'INVALID_TEXT' } });
+    expect(literal.errors?.[0].message).toMatch(/line 1, column/);
+    const inQuery = await gql(server.url, '{ customers(filter: { search: "\\u0000" }) { totalCount } }', {}, shop.token);
+    expect(inQuery.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'INVALID_TEXT' });
+    const tags = await gql(server.url, '{ tags(first: 10) { totalCount } }', {}, shop.token);
+    expect(tags.data.tags.totalCount).toBe(0);
+  });
+
+  it('refuses a lone surrogate in a variable or in an object key, naming the variable and path', async () => {
+    const shop = await signUpWorkspace(server.url);
+    const value = await gql(server.url, 'query($s: String) { customers(filter: { search: $s }) { totalCount } }', { s: 'ok\uD800' }, shop.token);
+    expect(value.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'INVALID_TEXT', variable: 's', path: ['s'] });
+    const key = await gql(server.url, 'query($f: CustomerFilter) { customers(filter: $f) { totalCount } }', { f: { ['\uDC00']: 1 } }, shop.token);
+    expect(key.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'INVALID_TEXT', path: ['f', '\uDC00'] });
+  });
+
+  it('refuses a LocalDate of year 0 and a DateTime outside the years 1 to 9999, and accepts their limits', async () => {
+    const shop = await signUpWorkspace(server.url);
+    const create = 'mutation($input: CustomerCreateInput!) { customerCreate(input: $input) { customer { birthday } userErrors { code } } }';
+    const yearZero = await gql(server.url, create, { input: { name: '零年', birthday: '0000-01-01' } }, shop.token);
+    expect(yearZero.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    const first = await gql(server.url, create, { input: { name: '元年', birthday: '0001-01-01' } }, shop.token);
+    expect(first.data.customerCreate).toEqual({ customer: { birthday: '0001-01-01' }, userErrors: [] });
+    const search = 'query($after: DateTime) { customers(filter: { createdAfter: $after }) { totalCount } }';
+    for (const after of ['0000-12-31T23:00:00Z', '0001-01-01T00:00:00+01:00', '9999-12-31T23:59:59-01:00']) {
+      const refused = await gql(server.url, search, { after }, shop.token);
+      expect(refused.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    }
+    const inRange = await gql(server.url, search, { after: '0001-01-01T00:00:00Z' }, shop.token);
+    expect(inRange.data.customers.totalCount).toBe(1);
+  });
+
+  it('over WebSocket too', async () => {
+    const shop = await signUpWorkspace(server.url);
+    const stream = subscribe(server.wsUrl, 'subscription($s: String) { brokenTick(note: $s) { n } }', shop.token, { s: '\u0000' });
+    const event = await stream.next();
+    await stream.close();
+    expect(event.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'INVALID_TEXT' });
   });
 });
 
