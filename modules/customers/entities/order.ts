@@ -4,7 +4,7 @@ import { WorkspaceScopedEntity } from '../../../src/db/base-entity';
 import { Node } from '../../../src/graphql/node';
 import { COST } from '../../../src/graphql/cost';
 import { Money } from '../../../src/graphql/money';
-import { DateTimeScalar, DecimalScalar } from '../../../src/graphql/scalars';
+import { DateTimeScalar } from '../../../src/graphql/scalars';
 import { Customer } from './customer';
 import { OrderStatus } from './enums';
 

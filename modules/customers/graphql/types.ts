@@ -2,7 +2,7 @@ import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { MutationPayload, UserError } from '../../../src/graphql/user-errors';
 import { COST } from '../../../src/graphql/cost';
 import { Money } from '../../../src/graphql/money';
-import { DateTimeScalar, DecimalScalar, LocalDateScalar } from '../../../src/graphql/scalars';
+import { DateTimeScalar, LocalDateScalar } from '../../../src/graphql/scalars';
 import { ConsentRecord, Customer } from '../entities/customer';
 import {
   AssetsBand, BusinessStatus, MembershipLevel, TagGroup,
