@@ -9,6 +9,7 @@ import { Migration20261130080500_AmericanNames } from './Migration20261130080500
 import { Migration20261130081344_LookupIndexes } from './Migration20261130081344_LookupIndexes';
 import { Migration20261130083000_LoginFailuresPerClient } from './Migration20261130083000_LoginFailuresPerClient';
 import { Migration20261130084500_WorkspaceTimeZone } from './Migration20261130084500_WorkspaceTimeZone';
+import { Migration20261130091915_PasswordResets } from './Migration20261130091915_PasswordResets';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so that compiled and test runs load the same set.
@@ -25,4 +26,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261130081344_LookupIndexes', class: Migration20261130081344_LookupIndexes },
   { name: 'Migration20261130083000_LoginFailuresPerClient', class: Migration20261130083000_LoginFailuresPerClient },
   { name: 'Migration20261130084500_WorkspaceTimeZone', class: Migration20261130084500_WorkspaceTimeZone },
+  { name: 'Migration20261130091915_PasswordResets', class: Migration20261130091915_PasswordResets },
 ];

@@ -44,9 +44,14 @@ export function safeEqualHex(a: string, b: string): boolean {
 
 export const SESSION_TOKEN_PREFIX = 'st_';
 export const API_KEY_PREFIX = 'sk_';
+export const PASSWORD_RESET_PREFIX = 'pr_';
 
 export function newSessionToken(): string {
   return SESSION_TOKEN_PREFIX + randomBytes(32).toString('base64url');
+}
+
+export function newPasswordResetToken(): string {
+  return PASSWORD_RESET_PREFIX + randomBytes(32).toString('base64url');
 }
 
 /** `sk_<8 hex: the lookup prefix>_<secret>`; the key row is found by `sk_<8 hex>` and the whole string is hashed. */

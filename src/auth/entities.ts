@@ -75,6 +75,27 @@ export class Session extends WorkspaceScopedEntity {
   lastUsedAt?: Date;
 }
 
+/**
+ * A one-time password reset issued by an OWNER or MANAGER (there is no email to send a link by): the token is shown
+ * once to the one who reset, who hands it to the user; only its keyed hash is stored, like a session token's.
+ */
+@Entity()
+export class PasswordReset extends WorkspaceScopedEntity {
+  @ManyToOne(() => User, { deleteRule: 'cascade' })
+  user!: User;
+
+  @Property({ length: 64 })
+  @Unique()
+  tokenHash!: string;
+
+  @Property({ type: 'timestamptz' })
+  expiresAt!: Date;
+
+  /** Set when redeemed, or when a newer reset for the same user replaced it. */
+  @Property({ type: 'timestamptz', nullable: true })
+  usedAt?: Date;
+}
+
 /** A partner's credential: scopes, optional expiry, revocable. */
 @ObjectType({ implements: Node, description: 'A credential for a partner system (order system, channel connector, marketing tool)' })
 @Entity()

@@ -47,7 +47,7 @@ export class LoginInput {
   password!: string;
 }
 
-@ObjectType({ description: 'Result of signUp and login: a session token for `Authorization: Bearer <token>`' })
+@ObjectType({ description: 'Result of signUp, login and passwordResetComplete: a session token for `Authorization: Bearer <token>`' })
 export class AuthPayload extends MutationPayload {
   @Field(() => String, { nullable: true, description: 'Session token, shown once; revoke it with logout' })
   token?: string | null;
@@ -209,4 +209,55 @@ export class WorkspaceUpdateInput {
 export class WorkspacePayload extends MutationPayload {
   @Field(() => Workspace, { nullable: true, description: 'The workspace as saved; null when userErrors is not empty' })
   workspace?: Workspace | null;
+}
+
+@InputType({ description: 'The current password and the new one' })
+export class PasswordChangeInput {
+  @Field({ description: 'The password in use now' })
+  @MaxLength(200)
+  currentPassword!: string;
+
+  @Field({ description: `The new password, at least ${MIN_PASSWORD_LENGTH} characters` })
+  @MinLength(MIN_PASSWORD_LENGTH, passwordRule)
+  @MaxLength(200)
+  newPassword!: string;
+}
+
+@ObjectType({ description: 'Result of passwordChange' })
+export class PasswordChangePayload extends MutationPayload {
+  @Field(() => User, { nullable: true, description: 'The user; null when userErrors is not empty' })
+  user?: User | null;
+
+  @Field(() => Int, { nullable: true, description: "How many of the user's other sessions were signed out (this one stays)" })
+  revokedSessionCount?: number | null;
+}
+
+@InputType({ description: 'Whose password to reset' })
+export class UserPasswordResetInput {
+  @Field(() => ID, { description: 'The user; not yourself (use passwordChange)' })
+  userId!: string;
+}
+
+@ObjectType({ description: 'Result of userPasswordReset: a one-time token to hand to the user' })
+export class UserPasswordResetPayload extends MutationPayload {
+  @Field(() => User, { nullable: true, description: 'The user whose password was reset; null when userErrors is not empty' })
+  user?: User | null;
+
+  @Field(() => String, { nullable: true, description: 'One-time token, shown only now: give it to the user, who sets a new password with passwordResetComplete' })
+  resetToken?: string | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'After this time the token is refused (PASSWORD_RESET_TTL_HOURS)' })
+  expiresAt?: Date | null;
+}
+
+@InputType({ description: 'A reset token and the new password' })
+export class PasswordResetCompleteInput {
+  @Field({ description: 'The token from userPasswordReset (pr_…)' })
+  @MaxLength(200)
+  token!: string;
+
+  @Field({ description: `The new password, at least ${MIN_PASSWORD_LENGTH} characters` })
+  @MinLength(MIN_PASSWORD_LENGTH, passwordRule)
+  @MaxLength(200)
+  newPassword!: string;
 }

@@ -9,7 +9,8 @@ import { WorkspaceClock } from '../kernel/clock';
 import { ApiKey, User, Workspace } from './entities';
 import {
   ApiKeyCreateInput, ApiKeyCreatePayload, ApiKeyRevokeInput, ApiKeyRevokePayload, AuthPayload, LoginInput,
-  LogoutPayload, Permission, SignUpInput, UserCreateInput, UserPayload, UserUpdateInput, Viewer, ViewerKind, WorkspacePayload,
+  LogoutPayload, PasswordChangeInput, PasswordChangePayload, PasswordResetCompleteInput, Permission, SignUpInput, UserCreateInput,
+  UserPasswordResetInput, UserPasswordResetPayload, UserPayload, UserUpdateInput, Viewer, ViewerKind, WorkspacePayload,
   WorkspaceUpdateInput,
 } from './graphql';
 import { userById, workspaceById } from './loaders';
@@ -55,6 +56,33 @@ export class IdentityResolver {
   @Mutation(() => UserPayload, { description: 'Rename, change the role of, or deactivate a user (OWNER, MANAGER)' })
   userUpdate(@Arg('input', { description: 'The fields of the input type' }) input: UserUpdateInput, @Ctx() ctx: RequestContext): Promise<UserPayload> {
     return mutationPayload(UserPayload, async () => ({ user: await identity.updateUser(ctx, input) }));
+  }
+
+  @Authorized()
+  @Mutation(() => PasswordChangePayload, {
+    description: "Change the signed-in user's password: checks the current one (throttled like login), signs out the user's other sessions, keeps this one",
+    complexity: 2 * COST.PASSWORD_HASH,
+  })
+  passwordChange(@Arg('input', { description: 'The fields of the input type' }) input: PasswordChangeInput, @Ctx() ctx: RequestContext): Promise<PasswordChangePayload> {
+    return mutationPayload(PasswordChangePayload, () => identity.changePassword(ctx, input));
+  }
+
+  @Authorized(IDENTITY_PERMISSIONS.usersWrite)
+  @Mutation(() => UserPasswordResetPayload, {
+    description: "Reset a user's password (OWNER; MANAGER for users who are not OWNERs): signs them out, voids the old password, "
+      + 'and returns a one-time token, expiring, for passwordResetComplete',
+    complexity: COST.PASSWORD_HASH,
+  })
+  userPasswordReset(@Arg('input', { description: 'The fields of the input type' }) input: UserPasswordResetInput, @Ctx() ctx: RequestContext): Promise<UserPasswordResetPayload> {
+    return mutationPayload(UserPasswordResetPayload, () => identity.resetPassword(ctx, input));
+  }
+
+  @Mutation(() => AuthPayload, {
+    description: 'Set a new password with a token from userPasswordReset (once, before it expires), and sign in',
+    complexity: COST.PASSWORD_HASH,
+  })
+  passwordResetComplete(@Arg('input', { description: 'The fields of the input type' }) input: PasswordResetCompleteInput, @Ctx() ctx: RequestContext): Promise<AuthPayload> {
+    return mutationPayload(AuthPayload, () => identity.completePasswordReset(ctx, input));
   }
 
   @Authorized(IDENTITY_PERMISSIONS.workspaceWrite)

@@ -1,11 +1,17 @@
+import { randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { RequestContext } from '../context';
+import { RequestContext, type UnitOfWork } from '../context';
 import { tryFromGlobalId } from '../graphql/global-id';
 import { UserError, UserErrorCode, UserInputFailure, validateInput, assertVersion } from '../graphql/user-errors';
-import { credentialHash, DUMMY_PASSWORD_HASH, hashPassword, newApiKeySecret, newSessionToken, sha256, verifyPassword } from './credentials';
-import { ApiKey, LoginFailure, Session, User, Workspace } from './entities';
+import {
+  credentialHash, DUMMY_PASSWORD_HASH, hashPassword, newApiKeySecret, newPasswordResetToken, newSessionToken, sha256, verifyPassword,
+} from './credentials';
+import { ApiKey, LoginFailure, PasswordReset, Session, User, Workspace } from './entities';
 import { AppError } from '../graphql/errors';
-import type { ApiKeyCreateInput, LoginInput, SignUpInput, UserCreateInput, UserUpdateInput, WorkspaceUpdateInput } from './graphql';
+import type {
+  ApiKeyCreateInput, LoginInput, PasswordChangeInput, PasswordResetCompleteInput, SignUpInput, UserCreateInput, UserPasswordResetInput,
+  UserUpdateInput, WorkspaceUpdateInput,
+} from './graphql';
 import { ACCESS_REVOKED } from './permissions';
 import { Role } from './roles';
 import { normaliseEmail } from '../kernel/text';
@@ -56,16 +62,20 @@ export async function signUp(ctx: RequestContext, input: SignUpInput): Promise<{
 
 export const LOGIN_FAILURE_WINDOW_MINUTES = 15;
 
+/** What a password attempt counts against: failures for this email from this client (hashed, see LoginFailure). */
+type PasswordAttempt = Pick<LoginFailure, 'emailHash' | 'clientHash'>;
+
 /**
- * Checks email and password; a wrong pair gets one message, whichever half was wrong. Failures are counted per
- * (email, client address) and per client address, never per email alone: someone failing on purpose for another
- * person's email from elsewhere cannot lock that person out. After LOGIN_FAILURE_LIMIT failures for one email from
- * one client, or LOGIN_CLIENT_FAILURE_LIMIT from one client (password spraying), that client's attempts are
- * THROTTLED (right password or not) until the oldest failure leaves the window; `extensions.retryAfter` says when.
+ * Counts a password attempt for `email` from the request's client, before the password is checked; login and
+ * passwordChange both go through it, so a password guessed through either counts against the same limits.
+ * Failures are counted per (email, client address) and per client address, never per email alone: someone failing
+ * on purpose for another person's email from elsewhere cannot lock that person out. After LOGIN_FAILURE_LIMIT
+ * failures for one email from one client, or LOGIN_CLIENT_FAILURE_LIMIT from one client (password spraying), that
+ * client's attempts are THROTTLED (right password or not) until the oldest failure leaves the window;
+ * `extensions.retryAfter` says when. A caller whose password proved right deletes the attempt's failures
+ * (`nativeDelete(LoginFailure, attempt)`) in the transaction of what it then does.
  */
-export async function login(ctx: RequestContext, input: LoginInput): Promise<{ token: string; user: User }> {
-  await validateInput(input);
-  const email = normaliseEmail(input.email);
+async function countPasswordAttempt(ctx: RequestContext, email: string): Promise<PasswordAttempt> {
   const { config } = ctx.app;
   const emailHash = sha256(email);
   const clientHash = credentialHash(config.secret, ctx.clientIp ?? 'unknown');
@@ -88,8 +98,16 @@ export async function login(ctx: RequestContext, input: LoginInput): Promise<{ t
   });
   if (refused) {
     const retryAfter = Math.max(1, Math.ceil((new Date(refused.oldest).getTime() + windowMs - Date.now()) / 1000));
-    throw new AppError('THROTTLED', `Too many failed logins ${refused.throttled}; try again in ${Math.ceil(retryAfter / 60)} minutes`, { retryAfter });
+    throw new AppError('THROTTLED', `Too many wrong passwords ${refused.throttled}; try again in ${Math.ceil(retryAfter / 60)} minutes`, { retryAfter });
   }
+  return { emailHash, clientHash };
+}
+
+/** Checks email and password (a wrong pair gets one message, whichever half was wrong), throttled by countPasswordAttempt. */
+export async function login(ctx: RequestContext, input: LoginInput): Promise<{ token: string; user: User }> {
+  await validateInput(input);
+  const email = normaliseEmail(input.email);
+  const attempt = await countPasswordAttempt(ctx, email);
   const user = await ctx.em.findOne(User, { email }, { filters: false });
   const passwordOk = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
   if (!user || !passwordOk) throw UserInputFailure.of(['input'], 'Email or password is wrong', UserErrorCode.CREDENTIALS_INVALID);
@@ -97,7 +115,7 @@ export async function login(ctx: RequestContext, input: LoginInput): Promise<{ t
   const system = RequestContext.forSystem(ctx.app, user.workspace.id);
   return system.transaction(async (uow) => {
     // Signing in clears this client's failures for the email (not its count across emails), this attempt's included.
-    await uow.em.nativeDelete(LoginFailure, { emailHash, clientHash });
+    await uow.em.nativeDelete(LoginFailure, attempt);
     const scopedUser = await uow.em.findOneOrFail(User, user.id, { populate: ['workspace'] });
     return { token: await openSession(ctx, uow.em, scopedUser), user: scopedUser };
   });
@@ -235,5 +253,96 @@ export async function updateWorkspace(ctx: RequestContext, input: WorkspaceUpdat
     if (input.timeZone != null && input.timeZone !== workspace.timeZone) workspace.timeZone = changes.timeZone = input.timeZone;
     if (Object.keys(changes).length) uow.audit({ action: 'platform.workspace.update', subjectType: 'Workspace', subjectId: workspace.id, changes });
     return workspace;
+  });
+}
+
+/**
+ * Revokes the user's live sessions, all but `keepSessionId`, and tells every instance to close their WebSocket
+ * connections (one event per session, so the connections of the session kept and of the user's API keys stay open).
+ */
+async function revokeSessions(uow: UnitOfWork, userId: string, keepSessionId?: string): Promise<number> {
+  const revoked = await uow.em.execute<{ id: string }[]>(
+    `update session set revoked_at = ? where user_id = ? and revoked_at is null and id <> ? returning id`,
+    [new Date(), userId, keepSessionId ?? '00000000-0000-0000-0000-000000000000'],
+  );
+  for (const { id } of revoked) uow.emit(ACCESS_REVOKED, id, { sessionId: id });
+  return revoked.length;
+}
+
+/**
+ * The signed-in user changes their password: the current one is checked (counted and throttled like a login, so a
+ * stolen session cannot be used to guess it), every other session of the user is revoked and the calling one kept,
+ * so the person changing it stays signed in here and whoever else held a session is out. API keys are untouched:
+ * they are revoked on their own.
+ */
+export async function changePassword(ctx: RequestContext, input: PasswordChangeInput): Promise<{ user: User; revokedSessionCount: number }> {
+  await validateInput(input);
+  const { sessionId, userId } = ctx.caller;
+  if (!sessionId) throw UserInputFailure.of([], 'An API key has no password: sign in as the user to change it', UserErrorCode.NOT_ALLOWED);
+  const user = await ctx.em.findOneOrFail(User, userId);
+  const attempt = await countPasswordAttempt(ctx, user.email);
+  if (!(await verifyPassword(input.currentPassword, user.passwordHash))) {
+    throw UserInputFailure.of(['input', 'currentPassword'], 'The current password is wrong', UserErrorCode.CREDENTIALS_INVALID);
+  }
+  const passwordHash = await hashPassword(input.newPassword);
+  return ctx.transaction(async (uow) => {
+    await uow.em.nativeDelete(LoginFailure, attempt);
+    // A native update: the hash is not part of the user record others edit, so it does not move the user's version.
+    await uow.em.nativeUpdate(User, { id: userId }, { passwordHash });
+    const revokedSessionCount = await revokeSessions(uow, userId, sessionId);
+    uow.audit({ action: 'platform.user.passwordChange', subjectType: 'User', subjectId: userId, changes: { revokedSessions: revokedSessionCount } });
+    return { user, revokedSessionCount };
+  });
+}
+
+/**
+ * An OWNER (or a MANAGER, for a user who is not an OWNER: the rule of userUpdate) resets a user's password. There is
+ * no email to send a link by, so the answer carries a one-time token, shown once, that the user redeems with
+ * passwordResetComplete before it expires. The user's sessions are revoked, an older unredeemed reset is void, and
+ * the old password stops working at once: a reset after a leak must not leave the leaked password usable.
+ */
+export async function resetPassword(ctx: RequestContext, input: UserPasswordResetInput): Promise<{ user: User; resetToken: string; expiresAt: Date }> {
+  const resetToken = newPasswordResetToken();
+  // A hash of a random password nobody knows, rather than a marker that matches nothing: a login attempt then costs
+  // the same scrypt as for any user, so timing does not tell that the account is being reset.
+  const unknownPasswordHash = await hashPassword(randomBytes(32).toString('base64url'));
+  return ctx.transaction(async (uow) => {
+    const id = tryFromGlobalId(input.userId, 'User');
+    const user = id ? await uow.em.findOne(User, id) : null;
+    if (!user) throw UserInputFailure.of(['input', 'userId'], 'No such user', UserErrorCode.NOT_FOUND);
+    if (user.id === ctx.caller.userId) {
+      throw UserInputFailure.of(['input', 'userId'], 'Change your own password with passwordChange', UserErrorCode.NOT_ALLOWED);
+    }
+    if (user.role === Role.OWNER && ctx.caller.role !== Role.OWNER) {
+      throw UserInputFailure.of(['input', 'userId'], "Only an OWNER can reset an OWNER's password", UserErrorCode.NOT_ALLOWED);
+    }
+    const now = new Date();
+    await uow.em.nativeUpdate(PasswordReset, { user: user.id, usedAt: null }, { usedAt: now });
+    await uow.em.nativeUpdate(User, { id: user.id }, { passwordHash: unknownPasswordHash });
+    const expiresAt = new Date(now.getTime() + ctx.app.config.passwordResetTtlHours * 3_600_000);
+    uow.em.create(PasswordReset, { user, tokenHash: credentialHash(ctx.app.config.secret, resetToken), expiresAt } as any);
+    const revokedSessions = await revokeSessions(uow, user.id);
+    uow.audit({ action: 'platform.user.passwordReset', subjectType: 'User', subjectId: user.id, changes: { expiresAt: expiresAt.toISOString(), revokedSessions } });
+    return { user, resetToken, expiresAt };
+  });
+}
+
+/** The user redeems a reset token with a new password, once and before it expires, and is signed in. */
+export async function completePasswordReset(ctx: RequestContext, input: PasswordResetCompleteInput): Promise<{ token: string; user: User }> {
+  await validateInput(input);
+  const invalid = () => UserInputFailure.of(['input', 'token'], 'This reset token is unknown, already used or expired: ask for a new reset', UserErrorCode.RESET_TOKEN_INVALID);
+  // Looked up across workspaces, like a session token: the token is how we learn the workspace.
+  const reset = await ctx.em.findOne(PasswordReset, { tokenHash: credentialHash(ctx.app.config.secret, input.token) }, { filters: false });
+  if (!reset || reset.usedAt || reset.expiresAt <= new Date()) throw invalid();
+  const passwordHash = await hashPassword(input.newPassword);
+  return RequestContext.forSystem(ctx.app, reset.workspace.id).transaction(async (uow) => {
+    // Redeemed once: of two redemptions at the same moment only one finds the row still unused.
+    const claimed = await uow.em.nativeUpdate(PasswordReset, { id: reset.id, usedAt: null, expiresAt: { $gt: new Date() } }, { usedAt: new Date() });
+    if (!claimed) throw invalid();
+    const user = await uow.em.findOneOrFail(User, reset.user.id, { populate: ['workspace'] });
+    if (!user.active) throw UserInputFailure.of(['input', 'token'], 'This user has been deactivated', UserErrorCode.USER_DEACTIVATED);
+    await uow.em.nativeUpdate(User, { id: user.id }, { passwordHash });
+    uow.audit({ action: 'platform.user.passwordResetComplete', subjectType: 'User', subjectId: user.id });
+    return { token: await openSession(ctx, uow.em, user), user };
   });
 }

@@ -41,6 +41,8 @@ export interface Config {
   /** Test-only: report the number of SQL statements a request ran in `extensions.sqlStatements`. */
   exposeSqlCount: boolean;
   sessionTtlDays: number;
+  /** How long a password-reset token from userPasswordReset may be redeemed. */
+  passwordResetTtlHours: number;
   /** How often open WebSocket connections have their credential checked again (expiry, missed revocations). */
   wsReauthSeconds: number;
   /** Browser origins (`https://app.example`) allowed to call the API from another origin (src/server/cors.ts). */
@@ -178,6 +180,7 @@ export function loadConfig(env: Env = process.env): Config {
     loginClientFailureLimit: readInteger(env, 'LOGIN_CLIENT_FAILURE_LIMIT', 50, 1, 100_000),
     exposeSqlCount: readBoolean(env, 'EXPOSE_SQL_COUNT', nodeEnv === 'test'),
     sessionTtlDays: readInteger(env, 'SESSION_TTL_DAYS', 30, 1, 365),
+    passwordResetTtlHours: readInteger(env, 'PASSWORD_RESET_TTL_HOURS', 24, 1, 168),
     wsReauthSeconds: readInteger(env, 'WS_REAUTH_SECONDS', 30, 1, 3600),
     corsOrigins,
     corsAllowLocalhost: nodeEnv === 'development' && corsOrigins.length === 0,
