@@ -79,6 +79,11 @@ describe('nodes(ids)', () => {
     // A key that may read customers but not users: the user is null in its place, the rest is answered.
     const key = await createApiKey(server.url, owner.token, ['customers:read']);
     expect(answer(await gql(server.url, NODES, { ids }, key.secret))).toEqual({ data: { nodes: expected.map((n) => (n?.__typename === 'User' ? null : n)) }, errors: undefined });
+
+    // The same read rule as node(id): the key reads its own record without apiKeys:write, not another key's.
+    const otherKey = await createApiKey(server.url, owner.token, ['customers:read']);
+    const keys = await gql(server.url, `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, { ids: [key.id, otherKey.id] }, key.secret);
+    expect(keys.data).toEqual({ nodes: [{ id: key.id }, null] });
   });
 
   it('reads 100 ids of three types in as many SQL statements as 3', async () => {

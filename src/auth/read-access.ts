@@ -19,6 +19,15 @@ function mayRead(ctx: RequestContext, rule: ReadRule, row: unknown): boolean {
 }
 
 /**
+ * The read rule for one object, for a list that leaves a forbidden object out instead of failing (nodes(ids)):
+ * the same answer the schema's check gives, own records included.
+ */
+export function mayReadObject(ctx: RequestContext, typeName: string, row: unknown): boolean {
+  const rule = ctx.app.registry.readRules.get(typeName);
+  return !!rule && mayRead(ctx, rule, row);
+}
+
+/**
  * The one read rule, applied to the built schema: an object of a type with a read rule reaches the response only if
  * the reader holds the type's permission (or it is their own record), whichever field reached it: a root field, a
  * relation such as FollowUp.author or AuditEntry.actor, `node(id)`, a payload or a subscription event. Without it

@@ -1,4 +1,5 @@
 import { Arg, Authorized, Ctx, ID, Query, Resolver } from 'type-graphql';
+import { mayReadObject } from '../auth/read-access';
 import type { RequestContext } from '../context';
 import { AppError } from './errors';
 import { parseGlobalId } from './global-id';
@@ -33,19 +34,16 @@ export class NodeResolver {
   ): Promise<(Node | null)[]> {
     if (ids.length > MAX_NODE_IDS) throw new AppError('BAD_USER_INPUT', `Ask for at most ${MAX_NODE_IDS} ids at a time`, { field: ['ids'] });
     const parsed = ids.map((id) => parseGlobalId(id));
-    // Unlike node(id), a type the caller may not read is a null among the others rather than an error for all.
-    const readable = (typeName: string) => {
-      const nodeType = ctx.app.registry.nodeTypes.get(typeName);
-      return nodeType && ctx.can(nodeType.permission) ? nodeType : undefined;
-    };
     const found = new Map<string, Node>();
     for (const typeName of new Set(parsed.flatMap((p) => (p ? [p.typeName] : [])))) {
-      const nodeType = readable(typeName);
+      const nodeType = ctx.app.registry.nodeTypes.get(typeName);
       if (!nodeType) continue;
       const uuids = [...new Set(parsed.flatMap((p) => (p?.typeName === typeName ? [p.id] : [])))];
       // The workspace filter leaves another workspace's rows out, like missing ones.
       const rows = (await ctx.em.find(nodeType.entity as any, { id: { $in: uuids } } as any)) as Array<Node & { id: string }>;
-      for (const row of rows) found.set(`${typeName}:${row.id}`, row);
+      // Unlike node(id), an object the caller may not read is a null among the others rather than an error for all;
+      // the schema's read rule decides, own records included.
+      for (const row of rows) if (mayReadObject(ctx, typeName, row)) found.set(`${typeName}:${row.id}`, row);
     }
     return parsed.map((p) => (p ? found.get(`${p.typeName}:${p.id}`) ?? null : null));
   }
