@@ -3,7 +3,7 @@ import { AuthChecker, buildSchemaSync } from 'type-graphql';
 import { applyReadRules } from '../auth/read-access';
 import type { RequestContext } from '../context';
 import { AppError } from '../graphql/errors';
-import { NodeResolver } from '../graphql/node-resolver';
+import { NodeResolver } from './node-resolver';
 import { unusedGlobalPubSub } from '../graphql/subscriptions';
 import type { ModuleRegistry } from '../kernel/module';
 

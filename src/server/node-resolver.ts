@@ -1,9 +1,9 @@
 import { Arg, Authorized, Ctx, ID, Query, Resolver } from 'type-graphql';
 import { mayReadObject } from '../auth/read-access';
 import type { RequestContext } from '../context';
-import { AppError } from './errors';
-import { parseGlobalId } from './global-id';
-import { Node } from './node';
+import { AppError } from '../graphql/errors';
+import { parseGlobalId } from '../graphql/global-id';
+import { Node } from '../graphql/node';
 
 export const MAX_NODE_IDS = 100;
 
