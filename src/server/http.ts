@@ -14,10 +14,9 @@ import { migrationsApplied } from '../db/orm';
 import { currentSqlCount, withSqlCounter } from '../db/sql-counter';
 import { AppError, formatError, logInternalError, sentErrorCodes, sentUserErrorCodes } from '../graphql/errors';
 import { corsMiddleware } from './cors';
-import { checkInputText } from './input-text';
-import { checkOperationLimits, limitRules, parseOptions, type OperationCost } from './limits';
+import { admitOperation, limitRules, parseOptions, type OperationCost } from './limits';
 import { playgroundRouter } from './playground';
-import { chargeBudget, CostBuckets } from './rate-limit';
+import { CostBuckets } from './rate-limit';
 import { requestErrorHandler, requireJsonObjectBody } from './request-errors';
 import { startWebSocketServer } from './websocket';
 
@@ -55,9 +54,7 @@ function requestPlugin(app: AppServices, buckets: CostBuckets): ApolloServerPlug
       let cost: OperationCost | undefined;
       return {
         async didResolveOperation({ document, request, operationName, schema }) {
-          checkInputText(document, request.variables);
-          cost = checkOperationLimits(schema, document, request.variables, operationName, config);
-          chargeBudget(buckets, contextValue, cost);
+          cost = admitOperation(schema, document, request.variables, operationName, config, buckets, contextValue);
         },
         async didEncounterErrors({ errors }) {
           for (const error of errors) logInternalError(app.logger, contextValue.requestId, error);

@@ -18,7 +18,10 @@ import { fieldExtensionsEstimator, getComplexity, type ComplexityEstimator } fro
 import type { Config } from '../config';
 import { DEFAULT_PAGE_SIZE } from '../graphql/connection';
 import { COST } from '../graphql/cost';
+import type { Principal } from '../auth/principal';
 import { AppError } from '../graphql/errors';
+import { checkInputText } from './input-text';
+import { chargeBudget, type CostBuckets } from './rate-limit';
 
 
 export interface ThrottleStatus {
@@ -131,7 +134,7 @@ type Limits = Pick<Config, 'maxQueryDepth' | 'maxQueryCost' | 'maxRootFields' | 
  * Prices an operation before it runs (Shopify and GitHub style) and refuses one that is too deep, too wide or
  * too costly with BAD_USER_INPUT, so one request cannot make the server load the whole database.
  */
-export function checkOperationLimits(
+function checkOperationLimits(
   schema: GraphQLSchema,
   document: DocumentNode,
   variables: Record<string, unknown> | undefined,
@@ -172,5 +175,24 @@ export function checkOperationLimits(
   if (cost.requested > config.maxQueryCost) {
     throw refuse('QUERY_TOO_COSTLY', `The query costs ${cost.requested}; the limit is ${config.maxQueryCost}. Ask for fewer items (first) or fewer fields`);
   }
+  return cost;
+}
+
+/**
+ * What every operation passes before it runs, the same over HTTP and WebSocket: its text (no NUL or lone
+ * surrogate), its size and price, then the caller's budget is charged. Returns the cost for `extensions.cost`.
+ */
+export function admitOperation(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Record<string, unknown> | undefined,
+  operationName: string | undefined | null,
+  config: Limits,
+  buckets: CostBuckets,
+  payer: { principal?: Principal; clientIp?: string },
+): OperationCost {
+  checkInputText(document, variables);
+  const cost = checkOperationLimits(schema, document, variables, operationName, config);
+  chargeBudget(buckets, payer, cost);
   return cost;
 }

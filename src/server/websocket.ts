@@ -9,9 +9,8 @@ import { RequestContext, type AppServices } from '../context';
 import { AppError, formatError, logInternalError, sentErrorCodes } from '../graphql/errors';
 import type { DomainEvent } from '../kernel/events';
 import { webSocketOriginAllowed } from './cors';
-import { checkInputText } from './input-text';
-import { checkOperationLimits, limitRules, parseOptions } from './limits';
-import { chargeBudget, type CostBuckets } from './rate-limit';
+import { admitOperation, limitRules, parseOptions } from './limits';
+import type { CostBuckets } from './rate-limit';
 
 /** Close code for a connection whose credential is bad or was revoked (graphql-ws leaves 4400–4499 to servers). */
 export const CLOSE_UNAUTHORIZED = 4401;
@@ -113,9 +112,7 @@ export function startWebSocketServer(
           const document = parse(payload.query, parseOptions(config));
           const invalid = validate(schema, document, rules);
           if (invalid.length) return refuse(invalid);
-          checkInputText(document, payload.variables ?? undefined);
-          const cost = checkOperationLimits(schema, document, payload.variables ?? undefined, payload.operationName, config);
-          chargeBudget(buckets, connection, cost);
+          admitOperation(schema, document, payload.variables ?? undefined, payload.operationName, config, buckets, connection);
           const args: ExecutionArgs = { schema, document, variableValues: payload.variables, operationName: payload.operationName };
           return args;
         } catch (error) {
