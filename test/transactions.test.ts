@@ -23,12 +23,12 @@ it('retries the transaction PostgreSQL chose as the deadlock victim, so both wri
   const attempts = [0, 0];
   const writer = (first: number, second: number) => {
     const ctx = RequestContext.forSystem(server.services);
-    return ctx.transaction(async (uow) => {
+    return ctx.transaction(async (tx) => {
       attempts[first] += 1;
-      await uow.em.nativeUpdate(Workspace, { id: ids[first] }, { name: `写者${first}` }, { filters: false });
+      await tx.em.nativeUpdate(Workspace, { id: ids[first] }, { name: `写者${first}` }, { filters: false });
       if (++arrived === 2) release();
       await bothHoldFirstLock;
-      await uow.em.nativeUpdate(Workspace, { id: ids[second] }, { name: `写者${first}` }, { filters: false });
+      await tx.em.nativeUpdate(Workspace, { id: ids[second] }, { name: `写者${first}` }, { filters: false });
       return first;
     });
   };

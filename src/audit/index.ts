@@ -3,7 +3,7 @@ import { AuditEntry } from './entities';
 import { AUDIT_ENTRY_ADDED, AUDIT_READ, auditPermissions } from './permissions';
 import { AuditResolver } from './resolvers';
 
-/** The audit log: every audited change, queryable and streamed live. Entries are written by `uow.audit`. */
+/** The audit log: every audited change, queryable and streamed live. Entries are written by `tx.audit`. */
 export const auditModule = defineModule({
   name: 'audit',
   entities: [AuditEntry],

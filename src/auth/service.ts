@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { RequestContext, type UnitOfWork } from '../context';
+import { RequestContext, type WriteTransaction } from '../context';
 import { tryFromGlobalId } from '../graphql/global-id';
 import { UserError, UserErrorCode, UserInputFailure, validateInput, assertVersion } from '../graphql/user-errors';
 import {
@@ -48,14 +48,14 @@ export async function signUp(ctx: RequestContext, input: SignUpInput): Promise<{
   workspace.name = input.workspaceName.trim();
   const passwordHash = await hashPassword(input.password);
   const system = RequestContext.forSystem(ctx.app, workspace.id);
-  return system.transaction(async (uow) => {
-    await assertEmailFree(uow.em, email, ['input', 'email']);
-    uow.em.persist(workspace);
-    const user = uow.em.create(User, {
+  return system.transaction(async (tx) => {
+    await assertEmailFree(tx.em, email, ['input', 'email']);
+    tx.em.persist(workspace);
+    const user = tx.em.create(User, {
       workspace, email, displayName: input.displayName.trim(), role: Role.OWNER, passwordHash,
     } as any);
-    const token = await openSession(ctx, uow.em, user);
-    uow.audit({ action: 'platform.workspace.create', subjectType: 'Workspace', subjectId: workspace.id, changes: { name: workspace.name, owner: email } });
+    const token = await openSession(ctx, tx.em, user);
+    tx.audit({ action: 'platform.workspace.create', subjectType: 'Workspace', subjectId: workspace.id, changes: { name: workspace.name, owner: email } });
     return { token, user };
   });
 }
@@ -113,11 +113,11 @@ export async function login(ctx: RequestContext, input: LoginInput): Promise<{ t
   if (!user || !passwordOk) throw UserInputFailure.of(['input'], 'Email or password is wrong', UserErrorCode.CREDENTIALS_INVALID);
   if (!user.active) throw UserInputFailure.of(['input'], 'This user has been deactivated', UserErrorCode.USER_DEACTIVATED);
   const system = RequestContext.forSystem(ctx.app, user.workspace.id);
-  return system.transaction(async (uow) => {
+  return system.transaction(async (tx) => {
     // Signing in clears this client's failures for the email (not its count across emails), this attempt's included.
-    await uow.em.nativeDelete(LoginFailure, attempt);
-    const scopedUser = await uow.em.findOneOrFail(User, user.id, { populate: ['workspace'] });
-    return { token: await openSession(ctx, uow.em, scopedUser), user: scopedUser };
+    await tx.em.nativeDelete(LoginFailure, attempt);
+    const scopedUser = await tx.em.findOneOrFail(User, user.id, { populate: ['workspace'] });
+    return { token: await openSession(ctx, tx.em, scopedUser), user: scopedUser };
   });
 }
 
@@ -125,9 +125,9 @@ export async function login(ctx: RequestContext, input: LoginInput): Promise<{ t
 export async function logout(ctx: RequestContext): Promise<void> {
   const sessionId = ctx.caller.sessionId;
   if (!sessionId) throw UserInputFailure.of([], 'API keys are revoked with apiKeyRevoke, not logout', UserErrorCode.NOT_ALLOWED);
-  await ctx.transaction(async (uow) => {
-    await uow.em.nativeUpdate(Session, { id: sessionId }, { revokedAt: new Date() });
-    uow.emit(ACCESS_REVOKED, sessionId, { sessionId });
+  await ctx.transaction(async (tx) => {
+    await tx.em.nativeUpdate(Session, { id: sessionId }, { revokedAt: new Date() });
+    tx.emit(ACCESS_REVOKED, sessionId, { sessionId });
   });
 }
 
@@ -139,10 +139,10 @@ export async function createUser(ctx: RequestContext, input: UserCreateInput): P
   }
   const email = normaliseEmail(input.email);
   const passwordHash = await hashPassword(input.password);
-  return ctx.transaction(async (uow) => {
-    await assertEmailFree(uow.em, email, ['input', 'email']);
-    const user = uow.em.create(User, { email, displayName: input.displayName.trim(), role: input.role, passwordHash } as any);
-    uow.audit({ action: 'platform.user.create', subjectType: 'User', subjectId: user.id, changes: { email, role: input.role } });
+  return ctx.transaction(async (tx) => {
+    await assertEmailFree(tx.em, email, ['input', 'email']);
+    const user = tx.em.create(User, { email, displayName: input.displayName.trim(), role: input.role, passwordHash } as any);
+    tx.audit({ action: 'platform.user.create', subjectType: 'User', subjectId: user.id, changes: { email, role: input.role } });
     return user;
   });
 }
@@ -150,9 +150,9 @@ export async function createUser(ctx: RequestContext, input: UserCreateInput): P
 /** Changes a user's name, role or active flag, refusing a stale version. */
 export async function updateUser(ctx: RequestContext, input: UserUpdateInput): Promise<User> {
   await validateInput(input);
-  return ctx.transaction(async (uow) => {
+  return ctx.transaction(async (tx) => {
     const id = tryFromGlobalId(input.id, 'User');
-    const user = id ? await uow.em.findOne(User, id) : null;
+    const user = id ? await tx.em.findOne(User, id) : null;
     if (!user) throw UserInputFailure.of(['input', 'id'], 'No such user', UserErrorCode.NOT_FOUND);
     assertVersion(user, input.version, 'user');
     const touchesOwner = user.role === Role.OWNER || input.role === Role.OWNER;
@@ -171,10 +171,10 @@ export async function updateUser(ctx: RequestContext, input: UserUpdateInput): P
     }
     if (changes.active === false) {
       // Deactivation ends the user's sessions for good: reactivating the user later does not revive them.
-      await uow.em.nativeUpdate(Session, { user: user.id, revokedAt: null }, { revokedAt: new Date() });
+      await tx.em.nativeUpdate(Session, { user: user.id, revokedAt: null }, { revokedAt: new Date() });
     }
-    if (changes.active === false || changes.role) uow.emit(ACCESS_REVOKED, user.id, { userId: user.id });
-    uow.audit({ action: 'platform.user.update', subjectType: 'User', subjectId: user.id, changes });
+    if (changes.active === false || changes.role) tx.emit(ACCESS_REVOKED, user.id, { userId: user.id });
+    tx.audit({ action: 'platform.user.update', subjectType: 'User', subjectId: user.id, changes });
     return user;
   });
 }
@@ -196,12 +196,12 @@ export async function createApiKey(ctx: RequestContext, input: ApiKeyCreateInput
   }
   if (problems.length) throw new UserInputFailure(problems);
   const { prefix, secret } = newApiKeySecret();
-  return ctx.transaction(async (uow) => {
-    const apiKey = uow.em.create(ApiKey, {
+  return ctx.transaction(async (tx) => {
+    const apiKey = tx.em.create(ApiKey, {
       name: input.name.trim(), scopes: [...new Set(input.scopes)], prefix, secretHash: credentialHash(ctx.app.config.secret, secret),
       createdBy: ctx.caller.userId, expiresAt: input.expiresAt ?? undefined,
     } as any);
-    uow.audit({ action: 'platform.apiKey.create', subjectType: 'ApiKey', subjectId: apiKey.id, changes: { name: apiKey.name, scopes: apiKey.scopes } });
+    tx.audit({ action: 'platform.apiKey.create', subjectType: 'ApiKey', subjectId: apiKey.id, changes: { name: apiKey.name, scopes: apiKey.scopes } });
     return { apiKey, secret };
   });
 }
@@ -212,17 +212,17 @@ export async function createApiKey(ctx: RequestContext, input: ApiKeyCreateInput
  * non-owners.
  */
 export async function revokeApiKey(ctx: RequestContext, globalId: string): Promise<ApiKey> {
-  return ctx.transaction(async (uow) => {
+  return ctx.transaction(async (tx) => {
     const id = tryFromGlobalId(globalId, 'ApiKey');
-    const apiKey = id ? await uow.em.findOne(ApiKey, id, { populate: ['createdBy'] }) : null;
+    const apiKey = id ? await tx.em.findOne(ApiKey, id, { populate: ['createdBy'] }) : null;
     if (!apiKey) throw UserInputFailure.of(['input', 'id'], 'No such API key', UserErrorCode.NOT_FOUND);
     if (apiKey.createdBy.role === Role.OWNER && ctx.caller.role !== Role.OWNER) {
       throw UserInputFailure.of(['input', 'id'], 'Only an OWNER can revoke a key an OWNER issued', UserErrorCode.NOT_ALLOWED);
     }
     if (apiKey.revokedAt) throw UserInputFailure.of(['input', 'id'], 'This key is already revoked', UserErrorCode.ALREADY_DONE);
     apiKey.revokedAt = new Date();
-    uow.emit(ACCESS_REVOKED, apiKey.id, { apiKeyId: apiKey.id });
-    uow.audit({ action: 'platform.apiKey.revoke', subjectType: 'ApiKey', subjectId: apiKey.id });
+    tx.emit(ACCESS_REVOKED, apiKey.id, { apiKeyId: apiKey.id });
+    tx.audit({ action: 'platform.apiKey.revoke', subjectType: 'ApiKey', subjectId: apiKey.id });
     return apiKey;
   });
 }
@@ -245,13 +245,13 @@ export async function updateWorkspace(ctx: RequestContext, input: WorkspaceUpdat
   if (input.timeZone != null && !(await isKnownTimeZone(ctx.em, input.timeZone))) {
     throw UserInputFailure.of(['input', 'timeZone'], `${input.timeZone} is not an IANA time zone name such as Asia/Shanghai`, UserErrorCode.TIME_ZONE_INVALID);
   }
-  return ctx.transaction(async (uow) => {
-    const workspace = await uow.em.findOneOrFail(Workspace, ctx.workspaceId);
+  return ctx.transaction(async (tx) => {
+    const workspace = await tx.em.findOneOrFail(Workspace, ctx.workspaceId);
     assertVersion(workspace, input.version, 'workspace');
     const changes: Record<string, unknown> = {};
     if (name && name !== workspace.name) workspace.name = changes.name = name;
     if (input.timeZone != null && input.timeZone !== workspace.timeZone) workspace.timeZone = changes.timeZone = input.timeZone;
-    if (Object.keys(changes).length) uow.audit({ action: 'platform.workspace.update', subjectType: 'Workspace', subjectId: workspace.id, changes });
+    if (Object.keys(changes).length) tx.audit({ action: 'platform.workspace.update', subjectType: 'Workspace', subjectId: workspace.id, changes });
     return workspace;
   });
 }
@@ -260,12 +260,12 @@ export async function updateWorkspace(ctx: RequestContext, input: WorkspaceUpdat
  * Revokes the user's live sessions, all but `keepSessionId`, and tells every instance to close their WebSocket
  * connections (one event per session, so the connections of the session kept and of the user's API keys stay open).
  */
-async function revokeSessions(uow: UnitOfWork, userId: string, keepSessionId?: string): Promise<number> {
-  const revoked = await uow.em.execute<{ id: string }[]>(
+async function revokeSessions(tx: WriteTransaction, userId: string, keepSessionId?: string): Promise<number> {
+  const revoked = await tx.em.execute<{ id: string }[]>(
     `update session set revoked_at = ? where user_id = ? and revoked_at is null and id <> ? returning id`,
     [new Date(), userId, keepSessionId ?? '00000000-0000-0000-0000-000000000000'],
   );
-  for (const { id } of revoked) uow.emit(ACCESS_REVOKED, id, { sessionId: id });
+  for (const { id } of revoked) tx.emit(ACCESS_REVOKED, id, { sessionId: id });
   return revoked.length;
 }
 
@@ -285,12 +285,12 @@ export async function changePassword(ctx: RequestContext, input: PasswordChangeI
     throw UserInputFailure.of(['input', 'currentPassword'], 'The current password is wrong', UserErrorCode.CREDENTIALS_INVALID);
   }
   const passwordHash = await hashPassword(input.newPassword);
-  return ctx.transaction(async (uow) => {
-    await uow.em.nativeDelete(LoginFailure, attempt);
+  return ctx.transaction(async (tx) => {
+    await tx.em.nativeDelete(LoginFailure, attempt);
     // A native update: the hash is not part of the user record others edit, so it does not move the user's version.
-    await uow.em.nativeUpdate(User, { id: userId }, { passwordHash });
-    const revokedSessionCount = await revokeSessions(uow, userId, sessionId);
-    uow.audit({ action: 'platform.user.passwordChange', subjectType: 'User', subjectId: userId, changes: { revokedSessions: revokedSessionCount } });
+    await tx.em.nativeUpdate(User, { id: userId }, { passwordHash });
+    const revokedSessionCount = await revokeSessions(tx, userId, sessionId);
+    tx.audit({ action: 'platform.user.passwordChange', subjectType: 'User', subjectId: userId, changes: { revokedSessions: revokedSessionCount } });
     return { user, revokedSessionCount };
   });
 }
@@ -306,9 +306,9 @@ export async function resetPassword(ctx: RequestContext, input: UserPasswordRese
   // A hash of a random password nobody knows, rather than a marker that matches nothing: a login attempt then costs
   // the same scrypt as for any user, so timing does not tell that the account is being reset.
   const unknownPasswordHash = await hashPassword(randomBytes(32).toString('base64url'));
-  return ctx.transaction(async (uow) => {
+  return ctx.transaction(async (tx) => {
     const id = tryFromGlobalId(input.userId, 'User');
-    const user = id ? await uow.em.findOne(User, id) : null;
+    const user = id ? await tx.em.findOne(User, id) : null;
     if (!user) throw UserInputFailure.of(['input', 'userId'], 'No such user', UserErrorCode.NOT_FOUND);
     if (user.id === ctx.caller.userId) {
       throw UserInputFailure.of(['input', 'userId'], 'Change your own password with passwordChange', UserErrorCode.NOT_ALLOWED);
@@ -317,12 +317,12 @@ export async function resetPassword(ctx: RequestContext, input: UserPasswordRese
       throw UserInputFailure.of(['input', 'userId'], "Only an OWNER can reset an OWNER's password", UserErrorCode.NOT_ALLOWED);
     }
     const now = new Date();
-    await uow.em.nativeUpdate(PasswordReset, { user: user.id, usedAt: null }, { usedAt: now });
-    await uow.em.nativeUpdate(User, { id: user.id }, { passwordHash: unknownPasswordHash });
+    await tx.em.nativeUpdate(PasswordReset, { user: user.id, usedAt: null }, { usedAt: now });
+    await tx.em.nativeUpdate(User, { id: user.id }, { passwordHash: unknownPasswordHash });
     const expiresAt = new Date(now.getTime() + ctx.app.config.passwordResetTtlHours * 3_600_000);
-    uow.em.create(PasswordReset, { user, tokenHash: credentialHash(ctx.app.config.secret, resetToken), expiresAt } as any);
-    const revokedSessions = await revokeSessions(uow, user.id);
-    uow.audit({ action: 'platform.user.passwordReset', subjectType: 'User', subjectId: user.id, changes: { expiresAt: expiresAt.toISOString(), revokedSessions } });
+    tx.em.create(PasswordReset, { user, tokenHash: credentialHash(ctx.app.config.secret, resetToken), expiresAt } as any);
+    const revokedSessions = await revokeSessions(tx, user.id);
+    tx.audit({ action: 'platform.user.passwordReset', subjectType: 'User', subjectId: user.id, changes: { expiresAt: expiresAt.toISOString(), revokedSessions } });
     return { user, resetToken, expiresAt };
   });
 }
@@ -335,14 +335,14 @@ export async function completePasswordReset(ctx: RequestContext, input: Password
   const reset = await ctx.em.findOne(PasswordReset, { tokenHash: credentialHash(ctx.app.config.secret, input.token) }, { filters: false });
   if (!reset || reset.usedAt || reset.expiresAt <= new Date()) throw invalid();
   const passwordHash = await hashPassword(input.newPassword);
-  return RequestContext.forSystem(ctx.app, reset.workspace.id).transaction(async (uow) => {
+  return RequestContext.forSystem(ctx.app, reset.workspace.id).transaction(async (tx) => {
     // Redeemed once: of two redemptions at the same moment only one finds the row still unused.
-    const claimed = await uow.em.nativeUpdate(PasswordReset, { id: reset.id, usedAt: null, expiresAt: { $gt: new Date() } }, { usedAt: new Date() });
+    const claimed = await tx.em.nativeUpdate(PasswordReset, { id: reset.id, usedAt: null, expiresAt: { $gt: new Date() } }, { usedAt: new Date() });
     if (!claimed) throw invalid();
-    const user = await uow.em.findOneOrFail(User, reset.user.id, { populate: ['workspace'] });
+    const user = await tx.em.findOneOrFail(User, reset.user.id, { populate: ['workspace'] });
     if (!user.active) throw UserInputFailure.of(['input', 'token'], 'This user has been deactivated', UserErrorCode.USER_DEACTIVATED);
-    await uow.em.nativeUpdate(User, { id: user.id }, { passwordHash });
-    uow.audit({ action: 'platform.user.passwordResetComplete', subjectType: 'User', subjectId: user.id });
-    return { token: await openSession(ctx, uow.em, user), user };
+    await tx.em.nativeUpdate(User, { id: user.id }, { passwordHash });
+    tx.audit({ action: 'platform.user.passwordResetComplete', subjectType: 'User', subjectId: user.id });
+    return { token: await openSession(ctx, tx.em, user), user };
   });
 }

@@ -28,7 +28,7 @@ export function workspaceEvents(topic: string) {
  */
 export const unusedGlobalPubSub: PubSub = {
   publish() {
-    throw new Error('publish domain events with uow.emit inside ctx.transaction');
+    throw new Error('publish domain events with tx.emit inside ctx.transaction');
   },
   subscribe() {
     throw new Error('subscription fields use `subscribe: workspaceEvents(topic)`');

@@ -48,16 +48,16 @@ async function createDemoWorkspace(app: AppServices): Promise<string> {
   const workspace = new Workspace();
   workspace.name = DEMO.workspaceName;
   const passwordHash = await hashPassword(DEMO.password);
-  await RequestContext.forSystem(app, workspace.id).transaction(async (uow) => {
-    uow.em.persist(workspace);
-    const users = DEMO.users.map((u) => uow.em.create(User, { ...u, workspace, passwordHash } as any));
+  await RequestContext.forSystem(app, workspace.id).transaction(async (tx) => {
+    tx.em.persist(workspace);
+    const users = DEMO.users.map((u) => tx.em.create(User, { ...u, workspace, passwordHash } as any));
     const ownerPermissions = app.registry.permissionsOf(Role.OWNER);
     const scopes = [...app.registry.permissions.values()].filter((p) => p.scopable && ownerPermissions.has(p.name)).map((p) => p.name);
-    uow.em.create(ApiKey, {
+    tx.em.create(ApiKey, {
       workspace, name: DEMO.apiKeyName, scopes, prefix: DEMO.apiKeySecret.slice(0, 11),
       secretHash: credentialHash(app.config.secret, DEMO.apiKeySecret), createdBy: users[0],
     } as any);
-    uow.audit({ action: 'platform.workspace.create', subjectType: 'Workspace', subjectId: workspace.id, changes: { demo: true } });
+    tx.audit({ action: 'platform.workspace.create', subjectType: 'Workspace', subjectId: workspace.id, changes: { demo: true } });
   });
   return workspace.id;
 }
@@ -80,11 +80,11 @@ export async function seedDemoWorkspace(app: AppServices): Promise<DemoSummary |
   const seededModules: string[] = [];
   for (const module of app.registry.modules) {
     if (!module.seedDemo) continue;
-    const seeded = await RequestContext.forSystem(app, workspaceId).transaction(async (uow) => {
-      if (await uow.em.count(DemoSeed, { module: module.name })) return false;
+    const seeded = await RequestContext.forSystem(app, workspaceId).transaction(async (tx) => {
+      if (await tx.em.count(DemoSeed, { module: module.name })) return false;
       // the module's own ctx.transaction joins this one (a savepoint), so its rows and the record commit together
-      await module.seedDemo!(uow.context());
-      uow.em.create(DemoSeed, { module: module.name } as any);
+      await module.seedDemo!(tx.context());
+      tx.em.create(DemoSeed, { module: module.name } as any);
       return true;
     });
     if (seeded) seededModules.push(module.name);

@@ -1,6 +1,6 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { RequestContext, UnitOfWork } from '../../../src/context';
+import type { RequestContext, WriteTransaction } from '../../../src/context';
 import { tryFromGlobalId } from '../../../src/graphql/global-id';
 import { UserError, UserErrorCode, UserInputFailure, validateInput, assertVersion } from '../../../src/graphql/user-errors';
 import { ConsentRecord, Customer, CustomerExternalId } from '../entities/customer';
@@ -80,9 +80,9 @@ const externalKey = (e: ExternalIdInput) => ({ platform: normalizeCode(e.platfor
  * by them), so for them a phone or email DUPLICATE names no customer. That the value is taken still shows: refusing
  * it is the rule itself. External ids are not masked and such callers find customers by them, so those name it.
  */
-async function assertNoDuplicates(uow: UnitOfWork, data: ProfileData, externalIds: ExternalIdInput[], selfId?: string) {
-  const em = uow.em;
-  const mayIdentify = uow.ctx.can(CUSTOMER_PERMISSIONS.pii);
+async function assertNoDuplicates(tx: WriteTransaction, data: ProfileData, externalIds: ExternalIdInput[], selfId?: string) {
+  const em = tx.em;
+  const mayIdentify = tx.ctx.can(CUSTOMER_PERMISSIONS.pii);
   const owner = (c: Customer) => (mayIdentify ? describe(c) : 'another customer of this workspace');
   const problems: UserError[] = [];
   const contact = [
@@ -107,10 +107,10 @@ async function assertNoDuplicates(uow: UnitOfWork, data: ProfileData, externalId
   if (problems.length) throw new UserInputFailure(problems);
 }
 
-async function createInTransaction(uow: UnitOfWork, input: CustomerCreateInput): Promise<Customer> {
+async function createInTransaction(tx: WriteTransaction, input: CustomerCreateInput): Promise<Customer> {
   const draft = new Customer();
   const data = profileChanges(draft, input);
-  const problems = profileProblems(draft, input, data, (await uow.context().clock()).today());
+  const problems = profileProblems(draft, input, data, (await tx.context().clock()).today());
   const keys = input.externalIds.map(externalKey);
   keys.forEach((key, i) => {
     if (keys.findIndex((k) => k.platform === key.platform && k.externalId === key.externalId) < i) {
@@ -118,30 +118,30 @@ async function createInTransaction(uow: UnitOfWork, input: CustomerCreateInput):
     }
   });
   if (problems.length) throw new UserInputFailure(problems);
-  await assertNoDuplicates(uow, data, input.externalIds);
-  const [customerNo] = await issueCustomerNumbers(uow, 1);
-  const customer = uow.em.assign(draft, { ...data, customerNo } as any);
+  await assertNoDuplicates(tx, data, input.externalIds);
+  const [customerNo] = await issueCustomerNumbers(tx, 1);
+  const customer = tx.em.assign(draft, { ...data, customerNo } as any);
   customer.searchText = searchTextOf(customer, keys.map((k) => k.externalId));
-  uow.em.persist(customer);
-  for (const key of keys) uow.em.persist(uow.em.create(CustomerExternalId, { customer, ...key } as any));
-  uow.audit({ action: 'customers.customer.create', subjectType: 'Customer', subjectId: customer.id, changes: { customerNo, kind: customer.kind } });
-  uow.emit(CUSTOMER_EVENTS.created, customer.id);
+  tx.em.persist(customer);
+  for (const key of keys) tx.em.persist(tx.em.create(CustomerExternalId, { customer, ...key } as any));
+  tx.audit({ action: 'customers.customer.create', subjectType: 'Customer', subjectId: customer.id, changes: { customerNo, kind: customer.kind } });
+  tx.emit(CUSTOMER_EVENTS.created, customer.id);
   return customer;
 }
 
 /** Applies corrections; audited with the names of the changed fields only, so the log holds no personal data. */
-async function updateInTransaction(uow: UnitOfWork, customer: Customer, input: CustomerUpdateInput | CustomerUpsertInput): Promise<Customer> {
+async function updateInTransaction(tx: WriteTransaction, customer: Customer, input: CustomerUpdateInput | CustomerUpsertInput): Promise<Customer> {
   const data = profileChanges(customer, input);
-  const problems = profileProblems(customer, input, data, (await uow.context().clock()).today());
+  const problems = profileProblems(customer, input, data, (await tx.context().clock()).today());
   if (problems.length) throw new UserInputFailure(problems);
-  await assertNoDuplicates(uow, data, [], customer.id);
-  const externalIds = await uow.em.find(CustomerExternalId, { customer: customer.id });
-  uow.em.assign(customer, data as any);
+  await assertNoDuplicates(tx, data, [], customer.id);
+  const externalIds = await tx.em.find(CustomerExternalId, { customer: customer.id });
+  tx.em.assign(customer, data as any);
   customer.searchText = searchTextOf(customer, externalIds.map((e) => e.externalId));
   const fields = Object.keys(data).filter((key) => key !== 'birthdayMonthDay');
   if (fields.length) {
-    uow.audit({ action: 'customers.customer.update', subjectType: 'Customer', subjectId: customer.id, changes: { fields } });
-    uow.emit(CUSTOMER_EVENTS.updated, customer.id);
+    tx.audit({ action: 'customers.customer.update', subjectType: 'Customer', subjectId: customer.id, changes: { fields } });
+    tx.emit(CUSTOMER_EVENTS.updated, customer.id);
   }
   return customer;
 }
@@ -149,17 +149,17 @@ async function updateInTransaction(uow: UnitOfWork, customer: Customer, input: C
 /** Creates a customer with the next customer number, refusing duplicates. */
 export async function createCustomer(ctx: RequestContext, input: CustomerCreateInput): Promise<Customer> {
   await validateInput(input);
-  return ctx.transaction((uow) => createInTransaction(uow, input));
+  return ctx.transaction((tx) => createInTransaction(tx, input));
 }
 
 /** Corrects a customer, refusing a stale version with VERSION_CONFLICT. */
 export async function updateCustomer(ctx: RequestContext, input: CustomerUpdateInput): Promise<Customer> {
   await validateInput(input);
-  return ctx.transaction(async (uow) => {
-    const customer = await customerForInput(uow.em, input.id, ['input', 'id']);
+  return ctx.transaction(async (tx) => {
+    const customer = await customerForInput(tx.em, input.id, ['input', 'id']);
     assertNotErased(customer, ['input', 'id']);
     assertVersion(customer, input.version, 'customer');
-    return updateInTransaction(uow, customer, input);
+    return updateInTransaction(tx, customer, input);
   });
 }
 
@@ -171,12 +171,12 @@ export async function updateCustomer(ctx: RequestContext, input: CustomerUpdateI
  */
 export async function upsertCustomer(ctx: RequestContext, input: CustomerUpsertInput): Promise<{ customer: Customer; created: boolean }> {
   await validateInput(input);
-  return ctx.transaction(async (uow) => {
-    const link = await uow.em.findOne(CustomerExternalId, externalKey(input.externalId), { populate: ['customer'] });
-    if (link) return { customer: await updateInTransaction(uow, link.customer, input), created: false };
+  return ctx.transaction(async (tx) => {
+    const link = await tx.em.findOne(CustomerExternalId, externalKey(input.externalId), { populate: ['customer'] });
+    if (link) return { customer: await updateInTransaction(tx, link.customer, input), created: false };
     // kind only at creation (INDIVIDUAL when not sent); updateInTransaction above applies it only when sent.
     const customer = await createInTransaction(
-      uow, Object.assign(input, { externalIds: [input.externalId], kind: input.kind ?? CustomerKind.INDIVIDUAL }) as CustomerCreateInput,
+      tx, Object.assign(input, { externalIds: [input.externalId], kind: input.kind ?? CustomerKind.INDIVIDUAL }) as CustomerCreateInput,
     );
     return { customer, created: true };
   });
@@ -188,11 +188,11 @@ function personalDataHandlers(ctx: RequestContext): PersonalDataHandler[] {
 
 /** Folds mergeId into keepId through every module's merge handler, then deletes mergeId. */
 export async function mergeCustomers(ctx: RequestContext, input: CustomerMergeInput): Promise<Customer> {
-  return ctx.transaction(async (uow) => {
+  return ctx.transaction(async (tx) => {
     // Both rows locked FOR UPDATE before anything moves: a write attaching rows to either customer (they lock it
     // too) has committed before this point, so its rows move with the rest, or waits and finds mergeId gone.
     const [keepId, mergeId] = [tryFromGlobalId(input.keepId, 'Customer'), tryFromGlobalId(input.mergeId, 'Customer')];
-    const locked = await lockCustomers(uow.em, [keepId, mergeId].filter((id): id is string => !!id), 'update');
+    const locked = await lockCustomers(tx.em, [keepId, mergeId].filter((id): id is string => !!id), 'update');
     const keep = locked.find((c) => c.id === keepId);
     const merged = locked.find((c) => c.id === mergeId);
     if (!keep) throw UserInputFailure.of(['input', 'keepId'], 'No such customer', UserErrorCode.NOT_FOUND);
@@ -200,29 +200,29 @@ export async function mergeCustomers(ctx: RequestContext, input: CustomerMergeIn
     if (keep.id === merged.id) throw UserInputFailure.of(['input', 'mergeId'], 'A customer cannot be merged into itself', UserErrorCode.MERGE_SAME_CUSTOMER);
     assertNotErased(keep, ['input', 'keepId']);
     assertNotErased(merged, ['input', 'mergeId']);
-    for (const handler of personalDataHandlers(ctx)) await handler.merge(uow, keep.id, merged.id);
-    await uow.em.nativeDelete(Customer, { id: merged.id });
-    uow.em.getUnitOfWork().unsetIdentity(merged);
-    await refreshLastOrderAt(uow, [keep.id]);
-    uow.audit({
+    for (const handler of personalDataHandlers(ctx)) await handler.merge(tx, keep.id, merged.id);
+    await tx.em.nativeDelete(Customer, { id: merged.id });
+    tx.em.getUnitOfWork().unsetIdentity(merged);
+    await refreshLastOrderAt(tx, [keep.id]);
+    tx.audit({
       action: 'customers.customer.merge', subjectType: 'Customer', subjectId: keep.id,
       changes: { mergedId: merged.id, mergedCustomerNo: merged.customerNo },
     });
-    uow.emit(CUSTOMER_EVENTS.merged, keep.id, { mergedId: merged.id });
+    tx.emit(CUSTOMER_EVENTS.merged, keep.id, { mergedId: merged.id });
     return keep;
   });
 }
 
 /** Irreversibly replaces the customer's personal data in every module; audited. Erasing twice is ALREADY_DONE. */
 export async function eraseCustomer(ctx: RequestContext, globalId: string): Promise<Customer> {
-  return ctx.transaction(async (uow) => {
+  return ctx.transaction(async (tx) => {
     // FOR UPDATE: writes attaching rows to the customer lock it too (FOR SHARE), so each has committed before
     // this point (and is erased below) or waits and then sees erasedAt.
-    const customer = await customerForInput(uow.em, globalId, ['input', 'id'], 'update');
+    const customer = await customerForInput(tx.em, globalId, ['input', 'id'], 'update');
     if (customer.erasedAt) throw UserInputFailure.of(['input', 'id'], `Customer ${customer.customerNo} was already erased`, UserErrorCode.ALREADY_DONE);
-    for (const handler of personalDataHandlers(ctx)) await handler.erase(uow, customer.id);
-    uow.audit({ action: 'customers.customer.erase', subjectType: 'Customer', subjectId: customer.id, changes: { customerNo: customer.customerNo } });
-    uow.emit(CUSTOMER_EVENTS.erased, customer.id);
+    for (const handler of personalDataHandlers(ctx)) await handler.erase(tx, customer.id);
+    tx.audit({ action: 'customers.customer.erase', subjectType: 'Customer', subjectId: customer.id, changes: { customerNo: customer.customerNo } });
+    tx.emit(CUSTOMER_EVENTS.erased, customer.id);
     return customer;
   });
 }
@@ -233,8 +233,8 @@ export async function exportCustomerData(ctx: RequestContext, globalId: string):
   if (!customer) return null;
   const sections: Record<string, unknown> = {};
   for (const handler of personalDataHandlers(ctx)) Object.assign(sections, await handler.export(ctx, customer.id));
-  await ctx.transaction(async (uow) => {
-    uow.audit({ action: 'customers.customer.export', subjectType: 'Customer', subjectId: customer.id, changes: { customerNo: customer.customerNo } });
+  await ctx.transaction(async (tx) => {
+    tx.audit({ action: 'customers.customer.export', subjectType: 'Customer', subjectId: customer.id, changes: { customerNo: customer.customerNo } });
   });
   return { exportedAt: new Date().toISOString(), ...sections };
 }
@@ -242,15 +242,15 @@ export async function exportCustomerData(ctx: RequestContext, globalId: string):
 /** Records a consent the customer gave (policy version, marketing yes or no, channel). */
 export async function recordConsent(ctx: RequestContext, input: ConsentRecordInput): Promise<ConsentRecord> {
   await validateInput(input);
-  return ctx.transaction(async (uow) => {
-    const customer = await customerForInput(uow.em, input.customerId, ['input', 'customerId'], 'share');
+  return ctx.transaction(async (tx) => {
+    const customer = await customerForInput(tx.em, input.customerId, ['input', 'customerId'], 'share');
     assertNotErased(customer, ['input', 'customerId']);
     const consentedAt = input.consentedAt ?? new Date();
     if (consentedAt.getTime() > Date.now() + 60_000) throw UserInputFailure.of(['input', 'consentedAt'], 'consentedAt cannot be in the future', UserErrorCode.DATE_IN_FUTURE);
-    const consent = uow.em.create(ConsentRecord, {
+    const consent = tx.em.create(ConsentRecord, {
       customer, policyVersion: input.policyVersion.trim(), marketingConsent: input.marketingConsent, channel: normalizeCode(input.channel), consentedAt,
     } as any);
-    uow.audit({
+    tx.audit({
       action: 'customers.consent.record', subjectType: 'Customer', subjectId: customer.id,
       changes: { policyVersion: consent.policyVersion, marketingConsent: consent.marketingConsent, channel: consent.channel },
     });

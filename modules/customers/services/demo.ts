@@ -47,10 +47,10 @@ export async function seedCustomersDemo(ctx: RequestContext): Promise<void> {
   const random = seeded(20250101);
   const day = 86_400_000;
   const authorUserId = await firstUserId(ctx);
-  await ctx.transaction(async (uow) => {
-    const em = uow.em;
+  await ctx.transaction(async (tx) => {
+    const em = tx.em;
     const tags = TAGS.map((t) => em.create(Tag, { ...t, description: `演示标签：${t.name}` } as any));
-    const numbers = await issueCustomerNumbers(uow, 50);
+    const numbers = await issueCustomerNumbers(tx, 50);
     const customers: Customer[] = [];
     for (const [i, customerNo] of numbers.entries()) {
       const merchant = i % 10 === 9;
@@ -91,7 +91,7 @@ export async function seedCustomersDemo(ctx: RequestContext): Promise<void> {
       }
       customers.push(customer);
     }
-    const today = (await uow.context().clock()).today();
+    const today = (await tx.context().clock()).today();
     for (const [i, customer] of customers.slice(0, 6).entries()) {
       em.create(FollowUp, {
         customer, authorUserId, method: [FollowUpMethod.PHONE, FollowUpMethod.WECHAT, FollowUpMethod.SMS][i % 3],
@@ -100,7 +100,7 @@ export async function seedCustomersDemo(ctx: RequestContext): Promise<void> {
       } as any);
     }
     await em.flush();
-    await refreshLastOrderAt(uow, customers.map((c) => c.id));
+    await refreshLastOrderAt(tx, customers.map((c) => c.id));
   });
 }
 

@@ -11,23 +11,23 @@ import { assertNotErased, customerForInput } from './customers';
  */
 export async function createFollowUp(ctx: RequestContext, input: FollowUpCreateInput): Promise<FollowUp> {
   await validateInput(input);
-  return ctx.transaction(async (uow) => {
+  return ctx.transaction(async (tx) => {
     // Locked until commit, so a concurrent erase or merge runs wholly before or after this follow-up.
-    const customer = await customerForInput(uow.em, input.customerId, ['input', 'customerId'], 'share');
+    const customer = await customerForInput(tx.em, input.customerId, ['input', 'customerId'], 'share');
     assertNotErased(customer, ['input', 'customerId']);
     const happenedAt = input.happenedAt ?? new Date();
     if (happenedAt.getTime() > Date.now() + 60_000) throw UserInputFailure.of(['input', 'happenedAt'], 'happenedAt cannot be in the future', UserErrorCode.DATE_IN_FUTURE);
     if (input.nextFollowUpOn && input.nextFollowUpOn < (await ctx.clock()).dateOf(happenedAt)) {
       throw UserInputFailure.of(['input', 'nextFollowUpOn'], 'nextFollowUpOn cannot be before the follow-up itself', UserErrorCode.DATE_OUT_OF_ORDER);
     }
-    await uow.em.nativeUpdate(FollowUp, { customer: customer.id, pending: true }, { pending: false });
-    const followUp = uow.em.create(FollowUp, {
+    await tx.em.nativeUpdate(FollowUp, { customer: customer.id, pending: true }, { pending: false });
+    const followUp = tx.em.create(FollowUp, {
       customer, authorUserId: ctx.caller.userId, method: input.method, content: input.content.trim(),
       outcome: input.outcome?.trim() || undefined, happenedAt, nextFollowUpOn: input.nextFollowUpOn ?? undefined,
       pending: Boolean(input.nextFollowUpOn),
     } as any);
-    uow.audit({ action: 'customers.followUp.create', subjectType: 'FollowUp', subjectId: followUp.id, changes: { customerNo: customer.customerNo, method: input.method } });
-    uow.emit(CUSTOMER_EVENTS.followUpCreated, followUp.id, { customerId: customer.id });
+    tx.audit({ action: 'customers.followUp.create', subjectType: 'FollowUp', subjectId: followUp.id, changes: { customerNo: customer.customerNo, method: input.method } });
+    tx.emit(CUSTOMER_EVENTS.followUpCreated, followUp.id, { customerId: customer.id });
     return followUp;
   });
 }

@@ -1,4 +1,4 @@
-import type { UnitOfWork } from '../../../src/context';
+import type { WriteTransaction } from '../../../src/context';
 
 export const formatCustomerNo = (n: number) => `C${String(n).padStart(6, '0')}`;
 
@@ -7,14 +7,14 @@ export const formatCustomerNo = (n: number) => `C${String(n).padStart(6, '0')}`;
  * the caller's transaction: concurrent creators queue on the row lock until the holder commits, and a rolled-back
  * transaction takes its increment with it, so a number is never issued twice.
  */
-export async function issueCustomerNumbers(uow: UnitOfWork, count: number): Promise<string[]> {
-  const [row] = await uow.em.getConnection().execute<{ value: string }[]>(
+export async function issueCustomerNumbers(tx: WriteTransaction, count: number): Promise<string[]> {
+  const [row] = await tx.em.getConnection().execute<{ value: string }[]>(
     `insert into customer_number_counter (workspace_id, value) values (?, ?)
      on conflict (workspace_id) do update set value = customer_number_counter.value + excluded.value
      returning value`,
-    [uow.ctx.workspaceId, count],
+    [tx.ctx.workspaceId, count],
     'all',
-    uow.em.getTransactionContext(),
+    tx.em.getTransactionContext(),
   );
   const last = Number(row.value);
   return Array.from({ length: count }, (_, i) => formatCustomerNo(last - count + 1 + i));

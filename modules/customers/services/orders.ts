@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { RequestContext, UnitOfWork } from '../../../src/context';
+import type { RequestContext, WriteTransaction } from '../../../src/context';
 import { tryFromGlobalId } from '../../../src/graphql/global-id';
 import { fromCents, isMoney, toCents } from '../../../src/graphql/scalars';
 import { UserError, UserErrorCode, UserInputFailure, userErrorsFrom, validateInput } from '../../../src/graphql/user-errors';
@@ -71,10 +71,10 @@ export interface OrdersWritten {
  * Writes the valid rows and reports the others: validation, customers by id or by external id (creating the
  * unknown ones), the order upsert by (platform, externalId), its items, and the customers' last purchase.
  */
-async function writeOrders(uow: UnitOfWork, rows: OrderInput[], pathOf: (index: number) => string[]): Promise<OrdersWritten> {
+async function writeOrders(tx: WriteTransaction, rows: OrderInput[], pathOf: (index: number) => string[]): Promise<OrdersWritten> {
   const sql = <T = any>(text: string, params: unknown[]) =>
-    uow.em.getConnection().execute<T[]>(text, params, 'all', uow.em.getTransactionContext());
-  const workspaceId = uow.ctx.workspaceId;
+    tx.em.getConnection().execute<T[]>(text, params, 'all', tx.em.getTransactionContext());
+  const workspaceId = tx.ctx.workspaceId;
   // created_at / updated_at of every row written here, from the application rather than now(): millisecond
   // precision like the ORM's own timestamps. Keyset cursors hold milliseconds, so rows created by one call at the
   // same microsecond instant (now() is fixed per transaction) would fall between two cursors and never be listed.
@@ -130,7 +130,7 @@ async function writeOrders(uow: UnitOfWork, rows: OrderInput[], pathOf: (index: 
     unknown = await lookUp(unknown);
     const newCustomers = [...new Map(unknown.map((v) => [externalKey(v), v])).values()];
     if (newCustomers.length) {
-      const numbers = await issueCustomerNumbers(uow, newCustomers.length);
+      const numbers = await issueCustomerNumbers(tx, newCustomers.length);
       const created = newCustomers.map((v, i) => {
         const externalId = v.row.customerExternalId!.trim();
         const name = v.row.customerName?.trim() || externalId;
@@ -273,23 +273,23 @@ async function writeOrders(uow: UnitOfWork, rows: OrderInput[], pathOf: (index: 
     affected.add(v.customerId!);
     if (w.previous_customer_id) affected.add(w.previous_customer_id);
   }
-  await refreshLastOrderAt(uow, affected);
+  await refreshLastOrderAt(tx, affected);
   return { results, createdCustomers, errors: errors.sort(byRow) };
 }
 
 /** Creates or updates one order, idempotent by (platform, externalId). */
 export async function upsertOrder(ctx: RequestContext, input: OrderInput): Promise<{ order: Order; created: boolean }> {
-  return ctx.transaction(async (uow) => {
-    const { results, errors } = await writeOrders(uow, [input], () => ['input']);
+  return ctx.transaction(async (tx) => {
+    const { results, errors } = await writeOrders(tx, [input], () => ['input']);
     if (errors.length) throw new UserInputFailure(errors.map((e) => UserError.of(e.field, e.message, e.code)));
     const { orderId, customerId, created } = results[0]!;
     // refresh: the order was written in raw SQL, and an earlier mutation of the document may have loaded it.
-    const order = await uow.em.findOneOrFail(Order, orderId, { refresh: true });
-    uow.audit({
+    const order = await tx.em.findOneOrFail(Order, orderId, { refresh: true });
+    tx.audit({
       action: 'customers.order.upsert', subjectType: 'Order', subjectId: order.id,
       changes: { platform: order.platform, externalId: order.externalId, status: order.status, totalAmount: order.totalAmount, currency: order.currency, created },
     });
-    uow.emit(CUSTOMER_EVENTS.orderUpserted, order.id, { customerId });
+    tx.emit(CUSTOMER_EVENTS.orderUpserted, order.id, { customerId });
     return { order, created };
   });
 }
@@ -302,16 +302,16 @@ export async function importOrders(ctx: RequestContext, input: OrdersImportInput
   const payload = new OrdersImportPayload();
   try {
     await validateInput(input);
-    return await ctx.transaction(async (uow) => {
-      const { results, createdCustomers, errors } = await writeOrders(uow, input.orders, (i) => ['input', 'orders', String(i)]);
+    return await ctx.transaction(async (tx) => {
+      const { results, createdCustomers, errors } = await writeOrders(tx, input.orders, (i) => ['input', 'orders', String(i)]);
       payload.importedCount = results.filter(Boolean).length;
       payload.createdCustomers = createdCustomers;
       payload.userErrors = errors;
-      const entry = uow.audit({
+      const entry = tx.audit({
         action: 'customers.order.import', subjectType: 'Workspace', subjectId: ctx.workspaceId,
         changes: { importedCount: payload.importedCount, createdCustomers, refusedRows: new Set(errors.map((e) => e.index)).size },
       });
-      uow.emit(CUSTOMER_EVENTS.ordersImported, entry.id, { count: String(payload.importedCount) });
+      tx.emit(CUSTOMER_EVENTS.ordersImported, entry.id, { count: String(payload.importedCount) });
       return payload;
     });
   } catch (error) {

@@ -1,4 +1,4 @@
-import type { RequestContext, UnitOfWork } from '../../../src/context';
+import type { RequestContext, WriteTransaction } from '../../../src/context';
 import { Customer, ConsentRecord, CustomerExternalId } from '../entities/customer';
 import { FollowUp } from '../entities/follow-up';
 import { Order, OrderItem } from '../entities/order';
@@ -17,9 +17,9 @@ export interface PersonalDataHandler {
   /** Everything the module holds about the customer, as JSON, under keys (sections) unique to the module. */
   export(ctx: RequestContext, customerId: string): Promise<Record<string, unknown>>;
   /** Replaces the customer's personal data with placeholders, irreversibly; anonymous facts may stay. */
-  erase(uow: UnitOfWork, customerId: string): Promise<void>;
+  erase(tx: WriteTransaction, customerId: string): Promise<void>;
   /** Moves what belongs to `mergeId` onto `keepId`; runs before the merged customer is deleted. */
-  merge(uow: UnitOfWork, keepId: string, mergeId: string): Promise<void>;
+  merge(tx: WriteTransaction, keepId: string, mergeId: string): Promise<void>;
 }
 
 export const ERASED_NAME = '已删除客户';
@@ -63,8 +63,8 @@ export const customersPersonalData: PersonalDataHandler = {
     };
   },
 
-  async erase(uow, customerId) {
-    const em = uow.em;
+  async erase(tx, customerId) {
+    const em = tx.em;
     const customer = await em.findOneOrFail(Customer, customerId);
     // The portrait (tags) and ids on other platforms identify the person; order amounts stay, now anonymous.
     await em.nativeDelete(CustomerExternalId, { customer: customerId });
@@ -76,14 +76,14 @@ export const customersPersonalData: PersonalDataHandler = {
     em.assign(customer, placeholders);
   },
 
-  async merge(uow, keepId, mergeId) {
-    const em = uow.em;
+  async merge(tx, keepId, mergeId) {
+    const em = tx.em;
     const [keep, merged] = await Promise.all([em.findOneOrFail(Customer, keepId), em.findOneOrFail(Customer, mergeId)]);
     for (const entity of [Order, FollowUp, ConsentRecord, CustomerExternalId] as const) {
       await em.nativeUpdate(entity as typeof Order, { customer: mergeId }, { customer: keepId } as any);
     }
     const connection = em.getConnection();
-    const tx = em.getTransactionContext();
+    const knexTransaction = em.getTransactionContext();
     // Raw SQL: copy the tags the kept customer lacks in one statement; the merged customer's rows go with it.
     // Timestamps from the application (milliseconds, like the ORM's), not now(): see services/orders.ts.
     const stamp = new Date().toISOString();
@@ -91,13 +91,13 @@ export const customersPersonalData: PersonalDataHandler = {
       `insert into customer_tag (id, created_at, updated_at, workspace_id, customer_id, tag_id)
        select gen_random_uuid(), ?::timestamptz, ?::timestamptz, workspace_id, ?, tag_id from customer_tag where workspace_id = ? and customer_id = ?
        on conflict (customer_id, tag_id) do nothing`,
-      [stamp, stamp, keepId, uow.ctx.workspaceId, mergeId], 'run', tx,
+      [stamp, stamp, keepId, tx.ctx.workspaceId, mergeId], 'run', knexTransaction,
     );
     // Only the latest follow-up of the merged history may still be waiting for its next contact.
     await connection.execute(
       `update follow_up set pending = false where workspace_id = ? and customer_id = ? and pending
        and id <> (select id from follow_up where customer_id = ? order by happened_at desc, id desc limit 1)`,
-      [uow.ctx.workspaceId, keepId, keepId], 'run', tx,
+      [tx.ctx.workspaceId, keepId, keepId], 'run', knexTransaction,
     );
     const gaps: Record<string, unknown> = {};
     for (const key of PERSONAL_FIELDS) if (keep[key] == null && merged[key] != null) gaps[key] = merged[key];

@@ -1,5 +1,5 @@
 import { wrap } from '@mikro-orm/core';
-import type { UnitOfWork } from '../../../src/context';
+import type { WriteTransaction } from '../../../src/context';
 import { Customer } from '../entities/customer';
 import { NON_PURCHASE_STATUSES } from '../entities/enums';
 
@@ -16,22 +16,22 @@ export const NON_PURCHASE_SQL = NON_PURCHASE_STATUSES.map((s) => `'${s}'`).join(
  * document read) are read again afterwards, as the ORM cannot see a raw update: a payload returns them, and would
  * show the old last purchase. Their pending changes are flushed first so that the refresh does not drop them.
  */
-export async function refreshLastOrderAt(uow: UnitOfWork, customerIds: Iterable<string>): Promise<void> {
+export async function refreshLastOrderAt(tx: WriteTransaction, customerIds: Iterable<string>): Promise<void> {
   const ids = [...new Set(customerIds)];
   if (!ids.length) return;
-  await uow.em.getConnection().execute(
+  await tx.em.getConnection().execute(
     `update customer c set last_order_at = (
        select max(o.placed_at) from customer_order o
        where o.customer_id = c.id and o.status not in (${NON_PURCHASE_SQL}))
      where c.workspace_id = ? and c.id in (select value::uuid from jsonb_array_elements_text(?::jsonb))`,
-    [uow.ctx.workspaceId, JSON.stringify(ids)],
+    [tx.ctx.workspaceId, JSON.stringify(ids)],
     'run',
-    uow.em.getTransactionContext(),
+    tx.em.getTransactionContext(),
   );
   const loaded = ids
-    .map((id) => uow.em.getUnitOfWork().getById<Customer>(Customer.name, id))
+    .map((id) => tx.em.getUnitOfWork().getById<Customer>(Customer.name, id))
     .filter((c): c is Customer => !!c && wrap(c).isInitialized());
   if (!loaded.length) return;
-  await uow.em.flush();
-  for (const customer of loaded) await uow.em.refresh(customer);
+  await tx.em.flush();
+  for (const customer of loaded) await tx.em.refresh(customer);
 }

@@ -21,13 +21,13 @@ async function tagForInput(em: RequestContext['em'], globalId: string): Promise<
 /** Defines a tag of the workspace; names are unique. */
 export async function createTag(ctx: RequestContext, input: TagCreateInput): Promise<Tag> {
   await validateInput(input);
-  return ctx.transaction(async (uow) => {
+  return ctx.transaction(async (tx) => {
     const name = input.name.trim();
-    await assertNameFree(uow.em, name);
-    const tag = uow.em.create(Tag, {
+    await assertNameFree(tx.em, name);
+    const tag = tx.em.create(Tag, {
       name, color: input.color.toUpperCase(), group: input.group, kind: input.kind, description: input.description?.trim() || undefined,
     } as any);
-    uow.audit({ action: 'customers.tag.create', subjectType: 'Tag', subjectId: tag.id, changes: { name, group: tag.group, kind: tag.kind } });
+    tx.audit({ action: 'customers.tag.create', subjectType: 'Tag', subjectId: tag.id, changes: { name, group: tag.group, kind: tag.kind } });
     return tag;
   });
 }
@@ -35,27 +35,27 @@ export async function createTag(ctx: RequestContext, input: TagCreateInput): Pro
 /** Renames, recolors, regroups or redescribes a tag, refusing a stale version with VERSION_CONFLICT. */
 export async function updateTag(ctx: RequestContext, input: TagUpdateInput): Promise<Tag> {
   await validateInput(input);
-  return ctx.transaction(async (uow) => {
-    const tag = await tagForInput(uow.em, input.id);
+  return ctx.transaction(async (tx) => {
+    const tag = await tagForInput(tx.em, input.id);
     assertVersion(tag, input.version, 'tag');
     const changes: Record<string, unknown> = {};
     if (input.name) changes.name = input.name.trim();
     if (input.color) changes.color = input.color.toUpperCase();
     if (input.group) changes.group = input.group;
     if (input.description !== undefined) changes.description = input.description?.trim() || null;
-    if (changes.name) await assertNameFree(uow.em, changes.name as string, tag.id);
-    uow.em.assign(tag, changes as any);
-    uow.audit({ action: 'customers.tag.update', subjectType: 'Tag', subjectId: tag.id, changes });
+    if (changes.name) await assertNameFree(tx.em, changes.name as string, tag.id);
+    tx.em.assign(tag, changes as any);
+    tx.audit({ action: 'customers.tag.update', subjectType: 'Tag', subjectId: tag.id, changes });
     return tag;
   });
 }
 
 /** Deletes a tag definition; the database takes it off every customer (cascade). */
 export async function deleteTag(ctx: RequestContext, globalId: string): Promise<string> {
-  return ctx.transaction(async (uow) => {
-    const tag = await tagForInput(uow.em, globalId);
-    uow.em.remove(tag);
-    uow.audit({ action: 'customers.tag.delete', subjectType: 'Tag', subjectId: tag.id, changes: { name: tag.name } });
+  return ctx.transaction(async (tx) => {
+    const tag = await tagForInput(tx.em, globalId);
+    tx.em.remove(tag);
+    tx.audit({ action: 'customers.tag.delete', subjectType: 'Tag', subjectId: tag.id, changes: { name: tag.name } });
     return tag.globalId;
   });
 }
@@ -66,13 +66,13 @@ export async function deleteTag(ctx: RequestContext, globalId: string): Promise<
  */
 export async function changeCustomerTags(ctx: RequestContext, input: CustomerTagsInput, add: boolean): Promise<Customer[]> {
   await validateInput(input);
-  return ctx.transaction(async (uow) => {
+  return ctx.transaction(async (tx) => {
     const customerIds = input.customerIds.map((id) => tryFromGlobalId(id, 'Customer'));
     const tagIds = input.tagIds.map((id) => tryFromGlobalId(id, 'Tag'));
     const knownIds = customerIds.filter((id): id is string => !!id);
     // Tagging locks the customers (FOR SHARE) so a concurrent erase or merge runs wholly before or after it.
-    const customers = add ? await lockCustomers(uow.em, knownIds, 'share') : await uow.em.find(Customer, { id: { $in: knownIds } });
-    const tags = await uow.em.find(Tag, { id: { $in: tagIds.filter((id): id is string => !!id) } });
+    const customers = add ? await lockCustomers(tx.em, knownIds, 'share') : await tx.em.find(Customer, { id: { $in: knownIds } });
+    const tags = await tx.em.find(Tag, { id: { $in: tagIds.filter((id): id is string => !!id) } });
     const problems: UserError[] = [];
     const check = (ids: (string | undefined)[], known: { id: string }[], field: string, label: string) =>
       ids.forEach((id, i) => {
@@ -100,8 +100,8 @@ export async function changeCustomerTags(ctx: RequestContext, input: CustomerTag
     // Timestamps from the application (milliseconds, like the ORM's), not now(): see services/orders.ts.
     const stamp = new Date().toISOString();
     const params = add ? [stamp, stamp, ctx.workspaceId, JSON.stringify(pairs)] : [JSON.stringify(pairs), ctx.workspaceId];
-    await uow.em.getConnection().execute(statement, params, 'run', uow.em.getTransactionContext());
-    uow.audit({
+    await tx.em.getConnection().execute(statement, params, 'run', tx.em.getTransactionContext());
+    tx.audit({
       action: add ? 'customers.customer.tag' : 'customers.customer.untag', subjectType: 'Workspace', subjectId: ctx.workspaceId,
       changes: { customers: customers.map((c) => c.customerNo), tags: tags.map((t) => t.name) },
     });

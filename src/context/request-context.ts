@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import { DeadlockException } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type DataLoader from 'dataloader';
+import { workspaceById } from '../auth/loaders';
+import type { Principal } from '../auth/principal';
+import { WORKSPACE_FILTER } from '../db/tenancy';
+import { AppError } from '../graphql/errors';
+import { encodeEvent, EVENTS_CHANNEL } from '../kernel/events';
+import { WorkspaceClock } from '../kernel/clock';
+import type { AppServices } from './services';
+import { WriteTransaction } from './write-transaction';
+
+/** A transaction that PostgreSQL aborted to break a deadlock (or a serialization failure) runs again, this often in all. */
+const TRANSACTION_ATTEMPTS = 3;
+
+/** Failures that mean "the same work, run again, will probably succeed": nothing was written. */
+function isRetryable(error: unknown): boolean {
+  const code = (error as { code?: string } | undefined)?.code;
+  return error instanceof DeadlockException || code === '40P01' || code === '40001';
+}
+
+/**
+ * Everything one request (or one subscription, or one job) works with: its own EntityManager fork confined to the
+ * principal's workspace, its own DataLoaders, the principal, and the app's services. Services take it first.
+ */
+export class RequestContext {
+  readonly loaders = new Map<string, DataLoader<any, any>>();
+  private readonly scopedWorkspaceId?: string;
+
+  constructor(
+    readonly app: AppServices,
+    readonly em: EntityManager,
+    readonly principal: Principal | undefined,
+    readonly requestId: string = randomUUID(),
+    workspaceId?: string,
+    /** The client's address (X-Forwarded-For only as TRUST_PROXY allows); rate limits and login throttling key on it. */
+    readonly clientIp?: string,
+  ) {
+    this.scopedWorkspaceId = principal?.workspaceId ?? workspaceId;
+    if (this.scopedWorkspaceId) em.setFilterParams(WORKSPACE_FILTER, { id: this.scopedWorkspaceId });
+  }
+
+  /** A context for a request: a fresh EntityManager fork scoped to the principal's workspace. */
+  static forRequest(app: AppServices, principal: Principal | undefined, requestId?: string, clientIp?: string): RequestContext {
+    return new RequestContext(app, app.orm.em.fork() as EntityManager, principal, requestId, undefined, clientIp);
+  }
+
+  /** A principal-less context inside one workspace, for jobs and demo data; its audit entries say SYSTEM. */
+  static forSystem(app: AppServices, workspaceId?: string): RequestContext {
+    return new RequestContext(app, app.orm.em.fork() as EntityManager, undefined, randomUUID(), workspaceId);
+  }
+
+  get workspaceId(): string {
+    if (!this.scopedWorkspaceId) throw AppError.unauthenticated();
+    return this.scopedWorkspaceId;
+  }
+
+  /** The principal, or UNAUTHENTICATED. */
+  get caller(): Principal {
+    if (!this.principal) throw AppError.unauthenticated();
+    return this.principal;
+  }
+
+  can(permission: string): boolean {
+    return this.principal?.permissions.has(permission) ?? false;
+  }
+
+  /** The workspace's clock: every date rule asks it what "today" is (src/kernel/clock.ts). */
+  async clock(): Promise<WorkspaceClock> {
+    // Through the request's loader: the fields of a whole list ask at once, and one statement answers them all.
+    const workspace = await workspaceById(this).load(this.workspaceId);
+    return new WorkspaceClock(workspace!.timeZone);
+  }
+
+  private signedIn?: Principal;
+
+  /**
+   * Whose rights decide which objects the response may show (src/auth/read-access.ts): the principal, or in an
+   * anonymous request whose login or signUp succeeded, the session it opened, whose payload that user receives.
+   */
+  get reader(): Principal | undefined {
+    return this.principal ?? this.signedIn;
+  }
+
+  /** Called by login and signUp: the rest of this response is read with the new session's rights. */
+  readAs(principal: Principal): void {
+    this.signedIn = principal;
+  }
+
+  /**
+   * Forgets what this context has read (DataLoader caches and the EntityManager's identity map), so what is read
+   * next comes from the database: after a transaction commits, and before each event of a subscription.
+   */
+  forgetReads(): void {
+    this.loaders.clear();
+    this.em.clear();
+  }
+
+  /**
+   * Runs `work` in one transaction; its events are sent only if it commits. On any throw nothing is written; a
+   * transaction PostgreSQL aborted for a deadlock or a serialization failure runs `work` again (fresh WriteTransaction),
+   * so `work` must keep its effects inside the transaction.
+   * After it commits, the request's DataLoader caches are dropped: a mutation payload, or the next mutation of the
+   * same document, must not see a batch loaded before the change. Entities the request already holds stay as they
+   * are; a service that changes rows with raw SQL re-reads the entities it returns.
+   */
+  async transaction<T>(work: (tx: WriteTransaction) => Promise<T>): Promise<T> {
+    // Only the outermost transaction retries: a deadlock aborts all of it, savepoints included.
+    const attempts = this.em.isInTransaction() ? 1 : TRANSACTION_ATTEMPTS;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await this.em.transactional(async (em) => {
+          const tx = new WriteTransaction(this, em as EntityManager);
+          const result = await work(tx);
+          await em.flush();
+          // NOTIFY inside the transaction: PostgreSQL delivers it at commit and drops it on rollback.
+          for (const event of tx.events) {
+            await em.getConnection().execute('select pg_notify(?, ?)', [EVENTS_CHANNEL, encodeEvent(event)], 'run', em.getTransactionContext());
+          }
+          return result;
+        });
+        this.loaders.clear();
+        return result;
+      } catch (error) {
+        if (attempt >= attempts || !isRetryable(error)) throw error;
+        this.app.logger.warn({ requestId: this.requestId, attempt, code: (error as { code?: string }).code }, 'transaction retried');
+      }
+    }
+  }
+
+}

@@ -1,0 +1,16 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config';
+import type { Orm } from '../db/orm';
+import type { EventBus } from '../kernel/events';
+import type { JobQueue } from '../kernel/jobs';
+import type { ModuleRegistry } from '../kernel/module';
+
+/** The long-lived parts of one server instance, shared by all its requests. */
+export interface AppServices {
+  config: Config;
+  orm: Orm;
+  registry: ModuleRegistry;
+  events: EventBus;
+  jobs: JobQueue;
+  logger: Logger;
+}
