@@ -9,6 +9,7 @@ import { Migration20261130080500_AmericanNames } from './Migration20261130080500
 import { Migration20261130081344_LookupIndexes } from './Migration20261130081344_LookupIndexes';
 import { Migration20261130083000_LoginFailuresPerClient } from './Migration20261130083000_LoginFailuresPerClient';
 import { Migration20261130084500_WorkspaceTimeZone } from './Migration20261130084500_WorkspaceTimeZone';
+import { Migration20261130110000_EventLog } from './Migration20261130110000_EventLog';
 import { Migration20261130091915_PasswordResets } from './Migration20261130091915_PasswordResets';
 
 /**
@@ -27,4 +28,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261130083000_LoginFailuresPerClient', class: Migration20261130083000_LoginFailuresPerClient },
   { name: 'Migration20261130084500_WorkspaceTimeZone', class: Migration20261130084500_WorkspaceTimeZone },
   { name: 'Migration20261130091915_PasswordResets', class: Migration20261130091915_PasswordResets },
+  { name: 'Migration20261130110000_EventLog', class: Migration20261130110000_EventLog },
 ];

@@ -3,7 +3,7 @@ import type { Config } from './config';
 import type { AppServices } from './context';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres';
 import { migrate, openOrm, withStartupLock } from './db/orm';
-import { EventBus } from './kernel/events';
+import { EventLog } from './kernel/event-log';
 import { JobQueue } from './kernel/jobs';
 import type { ModuleDefinition } from './kernel/module';
 import { createRegistry } from './kernel/registry';
@@ -52,14 +52,11 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
     const registry = createRegistry(options.extraModules);
     const orm = await openOrm(databaseUrl, registry.entities, config.dbPoolSize, logger);
     cleanups.push({ name: 'database connections', run: () => orm.close(true) });
-    const events = new EventBus(databaseUrl, logger);
-    await events.start();
-    cleanups.push({ name: 'event listener', run: () => events.close() });
-
-    const jobs = new JobQueue(databaseUrl, registry.jobs, logger, {
+    const jobs = new JobQueue(databaseUrl, registry, logger, {
       workers: config.jobWorkers,
       pollingIntervalSeconds: options.jobPollingIntervalSeconds,
     });
+    const events = new EventLog(orm, databaseUrl, logger, config.eventPollMs);
     const services: AppServices = { config, orm, registry, events, jobs, logger };
     cleanups.push({ name: 'job queue', run: () => jobs.stop() });
     // Schema changes, queue creation and demo data: one instance at a time, so instances may start together.
@@ -69,6 +66,9 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
       await jobs.start(services);
       return config.demoData ? await seedDemoWorkspace(services) : undefined;
     });
+    // After the migrations: it reads the log's table.
+    await events.start();
+    cleanups.push({ name: 'event log reader', run: () => events.close() });
 
     const schema = buildAppSchema(registry);
     const http = await startHttpServer(services, schema, config.port);

@@ -1,12 +1,14 @@
 import { createClient } from 'graphql-ws';
+import pg from 'pg';
 import WebSocket from 'ws';
-import { EVENTS_LISTENER_NAME } from '../src/kernel/events';
+import { parseGlobalId } from '../src/graphql/global-id';
+import { EVENTS_LISTENER_NAME } from '../src/kernel/event-log';
 import { dataOf, gql, subscribe } from './support/client';
 import { adminQuery, waitForEventListeners } from './support/database';
 import { createUserWithRole, PASSWORD, signUpWorkspace, type SignedUp } from './support/fixtures';
 import { startTestServer, type TestServer } from './support/server';
 
-/** Two server instances on one database: live updates travel between them through PostgreSQL NOTIFY. */
+/** Two server instances on one database: live updates travel between them through the event log (src/kernel/event-log.ts). */
 let instanceA: TestServer;
 let instanceB: TestServer;
 let shop: SignedUp;
@@ -21,7 +23,7 @@ afterAll(async () => {
   await instanceA?.stop();
 });
 
-const AUDIT_STREAM = `subscription { auditEntryAdded { id action subjectType subjectId actorKind actor { id } changes } }`;
+const AUDIT_STREAM = `subscription($after: String) { auditEntryAdded(after: $after) { position topic entry { id action subjectType subjectId actorKind actor { id } changes } } }`;
 const USER_CREATE = `mutation($input: UserCreateInput!) { userCreate(input: $input) { user { id } userErrors { code } } }`;
 
 it('delivers an audit entry committed on instance A to a subscriber on instance B', async () => {
@@ -31,7 +33,8 @@ it('delivers an audit entry committed on instance A to a subscriber on instance 
     const created = dataOf(await gql(instanceA.url, USER_CREATE, { input: { email: 'live@shop.example', password: PASSWORD, displayName: '小李', role: 'AGENT' } }, shop.token));
     const event = await stream.next();
     expect(event.errors).toBeUndefined();
-    expect(event.data.auditEntryAdded).toMatchObject({
+    expect(event.data.auditEntryAdded).toMatchObject({ topic: 'audit.entryAdded', position: expect.stringMatching(/^[1-9][0-9]*$/) });
+    expect(event.data.auditEntryAdded.entry).toMatchObject({
       action: 'platform.user.create',
       subjectType: 'User',
       subjectId: created.userCreate.user.id,
@@ -55,7 +58,7 @@ it('sends nothing for a mutation that failed and rolled back, and nothing from o
     dataOf(await gql(instanceA.url, USER_CREATE, { input: { email: 'second@shop.example', password: PASSWORD, displayName: 'x', role: 'AGENT' } }, shop.token));
     // the first event to arrive is the successful create in our workspace
     const event = await stream.next();
-    expect(event.data.auditEntryAdded.changes.email).toBe('second@shop.example');
+    expect(event.data.auditEntryAdded.entry.changes.email).toBe('second@shop.example');
   } finally {
     await stream.close();
   }
@@ -63,54 +66,117 @@ it('sends nothing for a mutation that failed and rolled back, and nothing from o
 
 it('resolves each event afresh: a subscription does not serve what it read for an earlier event', async () => {
   const owner = await signUpWorkspace(instanceA.url, '新鲜度小店');
-  const stream = subscribe(instanceB.wsUrl, `subscription { auditEntryAdded { action actor { displayName } } }`, owner.token);
+  const stream = subscribe(instanceB.wsUrl, `subscription { auditEntryAdded { entry { action actor { displayName } } } }`, owner.token);
   const rename = `mutation($input: UserUpdateInput!) { userUpdate(input: $input) { userErrors { code } } }`;
   try {
     await new Promise((r) => setTimeout(r, 300));
     dataOf(await gql(instanceA.url, rename, { input: { id: owner.userId, version: 1, displayName: '老名字' } }, owner.token));
-    expect((await stream.next()).data.auditEntryAdded.actor.displayName).toBe('老名字');
+    expect((await stream.next()).data.auditEntryAdded.entry.actor.displayName).toBe('老名字');
     dataOf(await gql(instanceA.url, rename, { input: { id: owner.userId, version: 2, displayName: '新名字' } }, owner.token));
-    expect((await stream.next()).data.auditEntryAdded.actor.displayName).toBe('新名字');
+    expect((await stream.next()).data.auditEntryAdded.entry.actor.displayName).toBe('新名字');
   } finally {
     await stream.close();
   }
 });
 
-it('tells open subscriptions EVENTS_INTERRUPTED when the listening connection drops, refuses new ones until it is back, then delivers again', async () => {
-  const stream = subscribe(instanceB.wsUrl, AUDIT_STREAM, shop.token);
+const uuid = (globalId: string) => parseGlobalId(globalId)!.id;
+const createUser = (email: string) =>
+  gql(instanceA.url, USER_CREATE, { input: { email, password: PASSWORD, displayName: 'x', role: 'AGENT' } }, shop.token).then(dataOf);
+const emailOf = (event: { data?: any }) => event.data.auditEntryAdded.entry.changes.email as string;
+
+it('loses nothing when the listening connections are terminated while the other instance commits: every subscriber gets every event, in order, once', async () => {
+  const subscribers = [subscribe(instanceB.wsUrl, AUDIT_STREAM, shop.token), subscribe(instanceB.wsUrl, AUDIT_STREAM, shop.token)];
   const db = instanceA.databaseName;
   try {
     await new Promise((r) => setTimeout(r, 300));
-    // The listeners (instance A's and B's) lose their connections and cannot reconnect: no new connections are
-    // allowed. The connections already in the ORM pools stay, so requests are still authenticated.
-    await adminQuery(`alter database ${db} allow_connections false`);
-    try {
-      const terminated = await adminQuery(
-        `select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and application_name = $2 and query = 'LISTEN domain_events'`,
-        'postgres',
-        [db, EVENTS_LISTENER_NAME],
-      );
-      expect(terminated.rowCount).toBe(2);
-      const told = await stream.next();
-      expect(told.errors?.[0]).toMatchObject({ message: expect.stringContaining('subscribe again, then refetch'), extensions: { code: 'EVENTS_INTERRUPTED' } });
-      const meanwhile = subscribe(instanceB.wsUrl, AUDIT_STREAM, shop.token);
-      expect((await meanwhile.next()).errors?.[0]?.extensions?.code).toBe('EVENTS_INTERRUPTED');
-      await meanwhile.close();
-    } finally {
-      await adminQuery(`alter database ${db} allow_connections true`);
+    const emails = Array.from({ length: 12 }, (_, i) => `burst-${i}@shop.example`);
+    const writing = (async () => {
+      for (const email of emails) await createUser(email);
+    })();
+    // Kill the LISTEN connections of both instances, repeatedly, while instance A writes.
+    for (let round = 0; round < 3; round++) {
+      await new Promise((r) => setTimeout(r, 60));
+      await adminQuery(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and application_name = $2`, 'postgres', [db, EVENTS_LISTENER_NAME]);
+    }
+    await writing;
+    for (const stream of subscribers) {
+      const received: string[] = [];
+      for (let i = 0; i < emails.length; i++) received.push(emailOf(await stream.next(10_000)));
+      expect(received).toEqual(emails);
+      await expect(stream.next(1500)).rejects.toThrow(/no subscription event/); // and none twice
     }
   } finally {
-    await stream.close();
+    await Promise.all(subscribers.map((s) => s.close()));
   }
-
   await waitForEventListeners(db, 2);
-  const again = subscribe(instanceB.wsUrl, AUDIT_STREAM, shop.token);
+});
+
+it('resumes a subscription from the last position it saw: what was committed while it was away comes first, then live events', async () => {
+  const first = subscribe(instanceB.wsUrl, AUDIT_STREAM, shop.token);
+  let lastSeen: string;
   try {
     await new Promise((r) => setTimeout(r, 300));
-    dataOf(await gql(instanceA.url, USER_CREATE, { input: { email: 'after-outage@shop.example', password: PASSWORD, displayName: 'x', role: 'AGENT' } }, shop.token));
-    expect((await again.next()).data.auditEntryAdded.changes.email).toBe('after-outage@shop.example');
+    await createUser('seen@shop.example');
+    const seen = await first.next();
+    expect(emailOf(seen)).toBe('seen@shop.example');
+    lastSeen = seen.data.auditEntryAdded.position;
   } finally {
-    await again.close();
+    await first.close(); // the widget's network drops
+  }
+  await createUser('missed-1@shop.example');
+  await createUser('missed-2@shop.example');
+  const resumed = subscribe(instanceB.wsUrl, AUDIT_STREAM, shop.token, { after: lastSeen });
+  try {
+    const firstResumed = await resumed.next();
+    expect(emailOf(firstResumed)).toBe('missed-1@shop.example');
+    expect(emailOf(await resumed.next())).toBe('missed-2@shop.example');
+    await createUser('live@after.example');
+    expect(emailOf(await resumed.next())).toBe('live@after.example');
+    await expect(resumed.next(1000)).rejects.toThrow(/no subscription event/);
+  } finally {
+    await resumed.close();
+  }
+});
+
+it('refuses to resume from a position that is not in the log (pruned, forged, or another workspace\'s) with EVENTS_EXPIRED, and a malformed one with BAD_USER_INPUT', async () => {
+  const other = await signUpWorkspace(instanceA.url, '别家店');
+  const theirs = await gql(instanceA.url, `{ auditLog(first: 1) { nodes { id } } }`, {}, other.token);
+  expect(theirs.errors).toBeUndefined();
+  const [{ position: theirPosition }] = (await adminQuery(`select position::text from domain_event where workspace_id = $1 limit 1`, instanceA.databaseName, [uuid(other.workspaceId)])).rows;
+  for (const after of [theirPosition, '999999999999']) {
+    const stream = subscribe(instanceB.wsUrl, AUDIT_STREAM, shop.token, { after });
+    expect((await stream.next()).errors?.[0]?.extensions?.code).toBe('EVENTS_EXPIRED');
+    await stream.close();
+  }
+  const malformed = subscribe(instanceB.wsUrl, AUDIT_STREAM, shop.token, { after: '12; drop table' });
+  expect((await malformed.next()).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+  await malformed.close();
+});
+
+it('never steps past an event that a slower transaction still holds: it waits, then delivers both in log order', async () => {
+  const stream = subscribe(instanceB.wsUrl, AUDIT_STREAM, shop.token);
+  const slow = new pg.Client({ connectionString: instanceA.databaseUrl });
+  await slow.connect();
+  try {
+    await new Promise((r) => setTimeout(r, 300));
+    await createUser('before-slow@shop.example');
+    const entryId = (await stream.next()).data.auditEntryAdded.entry.id;
+    // A transaction takes a position and stays open; a later one commits a higher position meanwhile.
+    await slow.query('begin');
+    const [{ position: slowPosition }] = (await slow.query(
+      `insert into domain_event (workspace_id, topic, subject_id, actor_kind) values ($1, 'audit.entryAdded', $2, 'SYSTEM') returning position::text`,
+      [uuid(shop.workspaceId), uuid(entryId)],
+    )).rows;
+    await createUser('during-slow@shop.example');
+    await expect(stream.next(1500)).rejects.toThrow(/no subscription event/); // held back, not skipped
+    await slow.query('commit');
+    const a = await stream.next(10_000);
+    const b = await stream.next(10_000);
+    expect(a.data.auditEntryAdded.position).toBe(slowPosition);
+    expect(emailOf(b)).toBe('during-slow@shop.example');
+  } finally {
+    await slow.end();
+    await stream.close();
   }
 });
 
@@ -149,7 +215,7 @@ describe('WebSocket authentication', () => {
       dataOf(await gql(instanceA.url, `mutation($input: UserUpdateInput!) { userUpdate(input: $input) { userErrors { code } } }`, { input: { id: manager.userId, version: 1, active: false } }, shop.token));
       expect((await viaManager.closed).code).toBe(4401);
       // the owner's own connection still receives events (here: the audit entries of those changes)
-      expect((await untouched.next()).data.auditEntryAdded.action).toBe('platform.apiKey.revoke');
+      expect((await untouched.next()).data.auditEntryAdded.entry.action).toBe('platform.apiKey.revoke');
     } finally {
       await Promise.all([viaKey, viaSession, viaManager, untouched].map((s) => s.close()));
     }
@@ -198,7 +264,7 @@ describe('WebSocket authentication', () => {
     try {
       await new Promise((r) => setTimeout(r, 300));
       dataOf(await gql(instanceA.url, USER_CREATE, { input: { email: 'via-key@shop.example', password: PASSWORD, displayName: 'x', role: 'ANALYST' } }, shop.token));
-      expect((await stream.next()).data.auditEntryAdded.changes.email).toBe('via-key@shop.example');
+      expect((await stream.next()).data.auditEntryAdded.entry.changes.email).toBe('via-key@shop.example');
     } finally {
       await stream.close();
     }

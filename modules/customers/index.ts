@@ -3,7 +3,8 @@ import { ConsentRecord, Customer, CustomerExternalId, CustomerNumberCounter } fr
 import { FollowUp } from './entities/follow-up';
 import { Order, OrderItem } from './entities/order';
 import { CustomerTag, Tag } from './entities/tag';
-import { CUSTOMER_EVENTS, CUSTOMER_PERMISSIONS, customerPermissions } from './permissions';
+import { CUSTOMER_EVENTS } from './events';
+import { CUSTOMER_PERMISSIONS, customerPermissions } from './permissions';
 import { CustomerPortraitResolver, CustomerResolver, MerchantProfileResolver, OrderStatsResolver } from './resolvers/customer';
 import { FollowUpResolver } from './resolvers/follow-up';
 import { OrderItemResolver, OrderResolver } from './resolvers/order';
@@ -39,6 +40,7 @@ export const customersModule = defineModule({
 
 export { Customer } from './entities/customer';
 export { Order } from './entities/order';
-export { CUSTOMER_EVENTS, CUSTOMER_PERMISSIONS } from './permissions';
+export { CUSTOMER_EVENTS } from './events';
+export { CUSTOMER_PERMISSIONS } from './permissions';
 export { PERSONAL_DATA, type PersonalDataHandler } from './services/personal-data';
 export { customerById } from './loaders';

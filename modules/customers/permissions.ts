@@ -37,18 +37,3 @@ export const customerPermissions: PermissionDefinition[] = [
     implies: [CUSTOMER_PERMISSIONS.read],
   },
 ];
-
-/** Domain events this module publishes after commit; each carries the customer's (or order's) uuid. */
-export const CUSTOMER_EVENTS = {
-  created: 'customers.customerCreated',
-  updated: 'customers.customerUpdated',
-  /** subject: the kept customer; refs.mergedId: the customer that was folded in and deleted. */
-  merged: 'customers.customerMerged',
-  erased: 'customers.customerErased',
-  /** subject: the order; refs.customerId. */
-  orderUpserted: 'customers.orderUpserted',
-  /** subject: the audit entry of the import call; refs.count. */
-  ordersImported: 'customers.ordersImported',
-  /** subject: the follow-up; refs.customerId. */
-  followUpCreated: 'customers.followUpCreated',
-} as const;

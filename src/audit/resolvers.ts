@@ -5,12 +5,13 @@ import type { RequestContext } from '../context';
 import { Connection, defineSort, paginate, SortDirection } from '../graphql/connection';
 import { AppError } from '../graphql/errors';
 import { parseGlobalId, toGlobalId } from '../graphql/global-id';
-import { workspaceEvents } from '../graphql/subscriptions';
+import { LiveEvent, SubscriptionArgs, workspaceEvents } from '../graphql/subscriptions';
 import { User } from '../auth/entities';
 import { userById } from '../auth/loaders';
 import type { DomainEvent } from '../kernel/events';
 import { AuditEntry } from './entities';
-import { AUDIT_ENTRY_ADDED, AUDIT_READ } from './permissions';
+import { AUDIT_ENTRY_ADDED } from './events';
+import { AUDIT_READ } from './permissions';
 
 const AuditEntryConnection = Connection(AuditEntry);
 
@@ -29,6 +30,12 @@ class AuditLogArgs extends AUDIT_ENTRY_SORT.Args {
   action?: string;
 }
 
+@ObjectType({ implements: LiveEvent, description: 'An audit entry as it was written (auditEntryAdded)' })
+export class AuditEntryEvent extends LiveEvent {
+  @Field(() => AuditEntry, { description: 'The entry' })
+  entry!: AuditEntry;
+}
+
 @Resolver(() => AuditEntry)
 export class AuditResolver {
   @Authorized(AUDIT_READ)
@@ -45,13 +52,13 @@ export class AuditResolver {
   }
 
   @Authorized(AUDIT_READ)
-  @Subscription(() => AuditEntry, {
-    description: 'Audit entries as their changes commit, on any server instance',
+  @Subscription(() => AuditEntryEvent, {
+    description: 'Audit entries as their changes commit, on any server instance; pass `after` to resume without a gap',
     subscribe: workspaceEvents(AUDIT_ENTRY_ADDED),
   })
-  async auditEntryAdded(@Root() event: DomainEvent, @Ctx() ctx: RequestContext): Promise<AuditEntry> {
+  async auditEntryAdded(@Root() event: DomainEvent, @Args() _args: SubscriptionArgs, @Ctx() ctx: RequestContext): Promise<AuditEntryEvent> {
     // Events carry ids: the entry is read afresh (workspaceEvents cleared the subscription's cached reads).
-    return ctx.em.findOneOrFail(AuditEntry, event.subjectId);
+    return { position: event.position, topic: event.topic, entry: await ctx.em.findOneOrFail(AuditEntry, event.subjectId) };
   }
 
   @FieldResolver(() => ID, { description: 'Global id of the changed record' })

@@ -1,6 +1,7 @@
 import { defineModule } from '../kernel/module';
 import { ApiKey, LoginFailure, PasswordReset, Session, User, Workspace } from './entities';
-import { ACCESS_REVOKED, IDENTITY_PERMISSIONS, identityPermissions } from './permissions';
+import { ACCESS_REVOKED } from './events';
+import { IDENTITY_PERMISSIONS, identityPermissions } from './permissions';
 import { ApiKeyFieldsResolver, IdentityResolver, UserFieldsResolver, WorkspaceFieldsResolver } from './resolvers';
 import { purgeSessionsJob } from './jobs';
 

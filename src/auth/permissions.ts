@@ -18,9 +18,3 @@ export const identityPermissions: PermissionDefinition[] = [
   { name: 'apiKeys:write', description: 'Issue, list and revoke API keys', roles: ADMIN_ROLES, scopable: false },
 ];
 
-/**
- * Emitted when a credential stops being valid or changes its rights: logout and session revocation (refs.sessionId),
- * apiKeyRevoke (refs.apiKeyId), deactivation or role change of a user (refs.userId). Every instance closes the
- * WebSocket connections opened with it, since those authenticated once, when they connected.
- */
-export const ACCESS_REVOKED = 'identity.accessRevoked';

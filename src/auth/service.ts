@@ -12,7 +12,7 @@ import type {
   ApiKeyCreateInput, LoginInput, PasswordChangeInput, PasswordResetCompleteInput, SignUpInput, UserCreateInput, UserPasswordResetInput,
   UserUpdateInput, WorkspaceUpdateInput,
 } from './graphql';
-import { ACCESS_REVOKED } from './permissions';
+import { ACCESS_REVOKED } from './events';
 import { Role } from './roles';
 import { normaliseEmail } from '../kernel/text';
 import { isTimeZoneName } from '../kernel/clock';

@@ -45,6 +45,10 @@ export interface Config {
   passwordResetTtlHours: number;
   /** How often open WebSocket connections have their credential checked again (expiry, missed revocations). */
   wsReauthSeconds: number;
+  /** Domain events older than this are pruned from the event log; a subscriber can resume within it. */
+  eventRetentionDays: number;
+  /** How often each instance reads the event log besides being woken by NOTIFY (the fallback while LISTEN is down). */
+  eventPollMs: number;
   /** Browser origins (`https://app.example`) allowed to call the API from another origin (src/server/cors.ts). */
   corsOrigins: string[];
   /** Development without CORS_ORIGINS: any http://localhost or http://127.0.0.1 origin, on any port, is allowed. */
@@ -182,6 +186,8 @@ export function loadConfig(env: Env = process.env): Config {
     sessionTtlDays: readInteger(env, 'SESSION_TTL_DAYS', 30, 1, 365),
     passwordResetTtlHours: readInteger(env, 'PASSWORD_RESET_TTL_HOURS', 24, 1, 168),
     wsReauthSeconds: readInteger(env, 'WS_REAUTH_SECONDS', 30, 1, 3600),
+    eventRetentionDays: readInteger(env, 'EVENT_RETENTION_DAYS', 7, 1, 365),
+    eventPollMs: readInteger(env, 'EVENT_POLL_MS', 1000, 50, 60_000),
     corsOrigins,
     corsAllowLocalhost: nodeEnv === 'development' && corsOrigins.length === 0,
   };

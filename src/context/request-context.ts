@@ -6,7 +6,6 @@ import { workspaceById } from '../auth/loaders';
 import type { Principal } from '../auth/principal';
 import { WORKSPACE_FILTER } from '../db/tenancy';
 import { AppError } from '../graphql/errors';
-import { encodeEvent, EVENTS_CHANNEL } from '../kernel/events';
 import { WorkspaceClock } from '../kernel/clock';
 import type { AppServices } from './services';
 import { WriteTransaction } from './write-transaction';
@@ -98,7 +97,7 @@ export class RequestContext {
   }
 
   /**
-   * Runs `work` in one transaction; its events are sent only if it commits. On any throw nothing is written; a
+   * Runs `work` in one transaction; its events and jobs are written with it (WriteTransaction.finish). On any throw nothing is written; a
    * transaction PostgreSQL aborted for a deadlock or a serialization failure runs `work` again (fresh WriteTransaction),
    * so `work` must keep its effects inside the transaction.
    * After it commits, the request's DataLoader caches are dropped: a mutation payload, or the next mutation of the
@@ -114,10 +113,7 @@ export class RequestContext {
           const tx = new WriteTransaction(this, em as EntityManager);
           const result = await work(tx);
           await em.flush();
-          // NOTIFY inside the transaction: PostgreSQL delivers it at commit and drops it on rollback.
-          for (const event of tx.events) {
-            await em.getConnection().execute('select pg_notify(?, ?)', [EVENTS_CHANNEL, encodeEvent(event)], 'run', em.getTransactionContext());
-          }
+          await tx.finish();
           return result;
         });
         this.loaders.clear();

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { Orm } from '../db/orm';
-import type { EventBus } from '../kernel/events';
+import type { EventLog } from '../kernel/event-log';
 import type { JobQueue } from '../kernel/jobs';
 import type { ModuleRegistry } from '../kernel/module';
 
@@ -10,7 +10,7 @@ export interface AppServices {
   config: Config;
   orm: Orm;
   registry: ModuleRegistry;
-  events: EventBus;
+  events: EventLog;
   jobs: JobQueue;
   logger: Logger;
 }

@@ -1,7 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ActorKind, AuditEntry } from '../audit/entities';
-import { AUDIT_ENTRY_ADDED } from '../audit/permissions';
-import type { DomainEvent } from '../kernel/events';
+import { AUDIT_ENTRY_ADDED } from '../audit/events';
+import { appendEvents } from '../kernel/event-log';
+import type { EventRefs, EventType, PendingEvent, RefsArgument } from '../kernel/events';
+import type { JobDefinition } from '../kernel/module';
+import type { JobSendOptions } from '../kernel/jobs';
 import { RequestContext } from './request-context';
 
 /** What an audit entry records about a change. */
@@ -12,9 +15,13 @@ export interface AuditRecord {
   changes?: Record<string, unknown>;
 }
 
-/** Inside `ctx.transaction`: the transaction's EntityManager, plus events and audit entries that commit with it. */
+/**
+ * Inside `ctx.transaction`: the transaction's EntityManager, plus what commits with it or not at all: audit
+ * entries, domain events (written to the event log, which also starts the modules' reactions) and jobs.
+ */
 export class WriteTransaction {
-  readonly events: DomainEvent[] = [];
+  private readonly events: PendingEvent[] = [];
+  private readonly jobs: Array<{ name: string; data: object; options: JobSendOptions }> = [];
 
   constructor(
     readonly ctx: RequestContext,
@@ -26,9 +33,40 @@ export class WriteTransaction {
     return new RequestContext(this.ctx.app, this.em, this.ctx.principal, this.ctx.requestId, this.ctx.workspaceId, this.ctx.clientIp);
   }
 
-  /** Publishes an event to every instance if, and only if, the transaction commits. */
-  emit(topic: string, subjectId: string, refs?: Record<string, string>): void {
-    this.events.push({ topic, workspaceId: this.ctx.workspaceId, subjectId, refs });
+  /**
+   * Writes the event to the log with the change: subscribers on every instance, the modules' reactions and the
+   * partners' webhooks hear of it if, and only if, the transaction commits.
+   */
+  emit<Refs extends EventRefs>(event: EventType<Refs>, subjectId: string, ...[refs]: RefsArgument<Refs>): void {
+    const principal = this.ctx.principal;
+    this.events.push({
+      topic: event.topic,
+      workspaceId: this.ctx.workspaceId,
+      subjectId,
+      refs: (refs ?? {}) as EventRefs,
+      actorKind: principal?.kind ?? 'SYSTEM',
+      actorId: principal?.userId ?? principal?.apiKeyId ?? null,
+    });
+  }
+
+  /** Queues a background job that runs after, and only if, the transaction commits. */
+  enqueue<Data extends object>(job: JobDefinition<Data>, data: Data, options: JobSendOptions = {}): void {
+    this.jobs.push({ name: job.name, data, options });
+  }
+
+  /**
+   * Called by ctx.transaction once `work` is done and flushed: writes the events to the log and the jobs to the
+   * queue, a reaction job for each event and each module that reacts to it, all inside the transaction.
+   */
+  async finish(): Promise<void> {
+    const { jobs: queue, registry } = this.ctx.app;
+    if (this.events.length) {
+      const written = await appendEvents(this.em, this.events);
+      for (const event of written) {
+        for (const reaction of registry.reactionsTo(event.topic)) await queue.sendReaction(this.em, reaction, event);
+      }
+    }
+    for (const job of this.jobs) await queue.send(job.name, job.data, job.options, this.em);
   }
 
   /** Records who changed what; the audit stream subscription hears of it after commit. */

@@ -41,6 +41,8 @@ export function ormOptions(databaseUrl: string, entities: Function[], poolSize =
       emit: 'ts',
       silent: true,
     },
+    // Tables written with SQL only, without an entity: the schema diff must not drop them.
+    schemaGenerator: { skipTables: ['domain_event'] },
     allowGlobalContext: false,
     ensureDatabase: false,
     debug: false,

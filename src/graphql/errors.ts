@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'BAD_USER_INPUT'
   | 'THROTTLED'
   | 'EVENTS_INTERRUPTED'
+  | 'EVENTS_EXPIRED'
   | 'INTERNAL_SERVER_ERROR';
 
 const OUR_CODES = new Set<string>(['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'THROTTLED']);

@@ -1,12 +1,50 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
 import PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import { RequestContext, type AppServices } from '../context';
-import type { JobDefinition } from './module';
+import type { DomainEvent } from './events';
+import type { ModuleRegistry, RegisteredReaction } from './module';
+
+/** The queue every module reaction runs on: one poller per instance whatever the number of reactions. */
+export const REACTIONS_QUEUE = 'module-reactions';
+/** How often a reaction is tried in all, and the first retry's delay (doubling each time): about 17 minutes. */
+const REACTION_RETRY = { limit: 8, delaySeconds: 4 };
+/** Reactions run at once per instance. */
+const REACTION_WORKERS = 4;
+/** Failed jobs stay listed (failedJobs) this long before pg-boss archives them. */
+const FAILED_JOBS_KEPT_SECONDS = 7 * 24 * 3600;
+
+export type JobSendOptions = Pick<PgBoss.SendOptions, 'startAfter' | 'retryLimit' | 'retryDelay' | 'retryBackoff' | 'singletonKey'>;
+
+/** What a reaction job carries: which reaction, and the event (its position is the reaction's idempotency key). */
+interface ReactionJob {
+  reaction: string;
+  workspaceId: string;
+  event: Omit<DomainEvent, 'occurredAt'> & { occurredAt: string };
+}
+
+/** A job that failed for good: listed for its workspace's OWNER, who may run it again. */
+export interface FailedJob {
+  id: string;
+  name: string;
+  /** For a reaction: `<module>.<reaction name>`. */
+  reaction: string | null;
+  eventTopic: string | null;
+  eventPosition: string | null;
+  error: string;
+  attempts: number;
+  createdAt: Date;
+  failedAt: Date;
+}
 
 /**
  * Background and scheduled work on pg-boss, in the `pgboss` schema of the same database, so that jobs survive
  * restarts and each job runs once whichever instance picks it up. Every instance can enqueue; only instances
  * started with JOB_WORKERS=true (the default) run handlers. pg-boss makes sure a cron schedule fires once.
+ *
+ * Jobs and reactions of a change are enqueued inside its transaction (WriteTransaction.enqueue and emit): pg-boss
+ * takes a `db` to run its insert on, and we give it the transaction's connection, so nothing is queued for a change
+ * that rolled back and nothing is lost for one that committed.
  */
 export class JobQueue {
   private readonly boss: PgBoss;
@@ -14,11 +52,14 @@ export class JobQueue {
 
   constructor(
     databaseUrl: string,
-    private readonly definitions: JobDefinition[],
+    private readonly registry: ModuleRegistry,
     private readonly logger: Logger,
     private readonly options: { workers: boolean; pollingIntervalSeconds?: number },
   ) {
-    this.boss = new PgBoss({ connectionString: databaseUrl, schema: 'pgboss', max: 4, application_name: 'service-desk-jobs' });
+    this.boss = new PgBoss({
+      connectionString: databaseUrl, schema: 'pgboss', max: 4, application_name: 'service-desk-jobs',
+      archiveFailedAfterSeconds: FAILED_JOBS_KEPT_SECONDS,
+    });
     // pg-boss reports connection trouble here; without a listener an 'error' event would crash the process.
     this.boss.on('error', (error) => this.logger.warn({ err: error.message }, 'job queue error'));
   }
@@ -26,25 +67,76 @@ export class JobQueue {
   async start(app: AppServices): Promise<void> {
     await this.boss.start();
     this.started = true;
-    for (const job of this.definitions) {
+    const polling = { pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 2 };
+    for (const job of this.registry.jobs) {
       await this.boss.createQueue(job.name);
       if (job.schedule) await this.boss.schedule(job.name, job.schedule, {}, { tz: 'UTC' });
-      if (this.options.workers) {
-        await this.boss.work(job.name, { pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 2 }, async (batch) => {
-          for (const item of batch) {
-            const ctx = RequestContext.forSystem(app);
-            this.logger.info({ job: job.name, jobId: item.id }, 'job started');
-            await job.handler(ctx, item.data as object);
-          }
-        });
-      }
+      if (!this.options.workers) continue;
+      await this.boss.work(job.name, polling, async ([item]) => {
+        this.logger.info({ job: job.name, jobId: item.id }, 'job started');
+        const data = item.data as { workspaceId?: string };
+        await job.handler(RequestContext.forSystem(app, data.workspaceId), item.data as object);
+      });
+    }
+    await this.boss.createQueue(REACTIONS_QUEUE);
+    if (!this.options.workers) return;
+    for (let worker = 0; worker < REACTION_WORKERS; worker++) {
+      await this.boss.work<ReactionJob>(REACTIONS_QUEUE, polling, async ([item]) => {
+        const reaction = this.registry.reaction(item.data.reaction);
+        if (!reaction) throw new Error(`no reaction ${item.data.reaction} in this server's modules`);
+        const event: DomainEvent = { ...item.data.event, occurredAt: new Date(item.data.event.occurredAt) };
+        await reaction.handler(RequestContext.forSystem(app, item.data.workspaceId), event);
+      });
     }
   }
 
-  /** Enqueues a job; returns its id. */
-  async send(name: string, data: object = {}, options: PgBoss.SendOptions = {}): Promise<string | null> {
-    if (!this.definitions.some((d) => d.name === name)) throw new Error(`unknown job ${name}`);
-    return this.boss.send(name, data, options);
+  /**
+   * Enqueues a job; returns its id. With `em` (a transaction's EntityManager) the job is written in that transaction.
+   * A job about one workspace carries `workspaceId` in its data: it then runs in that workspace, and an OWNER
+   * sees it if it fails.
+   */
+  async send(name: string, data: object = {}, options: JobSendOptions = {}, em?: EntityManager): Promise<string | null> {
+    if (!this.registry.jobs.some((d) => d.name === name)) throw new Error(`unknown job ${name}`);
+    return this.boss.send(name, data, { ...options, db: em ? transactionDb(em) : undefined });
+  }
+
+  /** Enqueues one reaction to one event, in the transaction that wrote the event. */
+  async sendReaction(em: EntityManager, reaction: RegisteredReaction, event: DomainEvent): Promise<void> {
+    const retry = reaction.retry ?? REACTION_RETRY;
+    const data: ReactionJob = { reaction: reaction.key, workspaceId: event.workspaceId, event: { ...event, occurredAt: event.occurredAt.toISOString() } };
+    await this.boss.send(REACTIONS_QUEUE, data, {
+      retryLimit: retry.limit, retryDelay: retry.delaySeconds, retryBackoff: true, db: transactionDb(em),
+    });
+  }
+
+  /** The workspace's jobs that failed after their last retry, newest first. */
+  async failedJobs(em: EntityManager, workspaceId: string, limit: number): Promise<FailedJob[]> {
+    const rows = await em.getConnection().execute(
+      `select id::text, name, data, output, retry_count, created_on, completed_on from pgboss.job
+       where state = 'failed' and data->>'workspaceId' = ? order by completed_on desc, id limit ?`,
+      [workspaceId, limit], 'all',
+    );
+    return rows.map((row: any) => ({
+      id: row.id,
+      name: row.name,
+      reaction: row.name === REACTIONS_QUEUE ? row.data.reaction : null,
+      eventTopic: row.data.event?.topic ?? null,
+      eventPosition: row.data.event?.position ?? null,
+      error: String(row.output?.message ?? row.output?.value ?? JSON.stringify(row.output ?? null)).slice(0, 2000),
+      attempts: row.retry_count + 1,
+      createdAt: row.created_on,
+      failedAt: row.completed_on,
+    }));
+  }
+
+  /** Runs a failed job again (with one more try); false when it is not a failed job of this workspace. */
+  async retryFailed(em: EntityManager, workspaceId: string, id: string): Promise<boolean> {
+    const [row] = await em.getConnection().execute(
+      `select name from pgboss.job where id = ?::uuid and state = 'failed' and data->>'workspaceId' = ?`, [id, workspaceId], 'all',
+    );
+    if (!row) return false;
+    await this.boss.retry(row.name, id);
+    return true;
   }
 
   async stop(): Promise<void> {
@@ -52,4 +144,20 @@ export class JobQueue {
     this.started = false;
     await this.boss.stop({ graceful: true, wait: true, timeout: 10_000 });
   }
+}
+
+/**
+ * pg-boss runs its statements through `db.executeSql(text, values)` with `$1` placeholders. MikroORM's `execute`
+ * goes through knex, which wants `?`, so we reach the transaction's own pg connection, which knex hands out from
+ * the transaction (its `client.acquireConnection()` returns the connection the transaction runs on).
+ */
+function transactionDb(em: EntityManager): PgBoss.Db {
+  const knexTransaction = em.getTransactionContext();
+  if (!knexTransaction) throw new Error('a job sent with an EntityManager must be sent inside its transaction');
+  return {
+    async executeSql(text, values) {
+      const connection = await knexTransaction.client.acquireConnection();
+      return connection.query(text, values);
+    },
+  };
 }

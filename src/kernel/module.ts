@@ -2,6 +2,7 @@ import type { NonEmptyArray } from 'type-graphql';
 import type { Principal } from '../auth/principal';
 import type { Role } from '../auth/roles';
 import type { RequestContext } from '../context';
+import type { DomainEvent, EventRefs, EventType } from './events';
 
 /** A permission a module declares: which roles hold it, and whether partners may ask for it as an API-key scope. */
 export interface PermissionDefinition {
@@ -24,6 +25,32 @@ export interface JobDefinition<Data extends object = any> {
   schedule?: string;
   /** Runs with a system context of no workspace; a handler working in one uses `RequestContext.forSystem(ctx.app, workspaceId)`. */
   handler(ctx: RequestContext, data: Data): Promise<void>;
+}
+
+/**
+ * What a module does when another module's (or its own) event is written: run as a background job after the
+ * change committed, at least once, retried with backoff (`retry`, default 8 tries from 4 s, doubling), in a
+ * system context inside the event's workspace. At least once means twice now and then: a handler is idempotent,
+ * keyed by `event.position` (unique per event). Jobs that fail for good are listed by `failedJobs`.
+ */
+export interface Reaction<Refs extends EventRefs = EventRefs> {
+  event: EventType<Refs>;
+  /** Unique within the module; the job is named `<module>.<name>` (keep it stable: queued jobs refer to it). */
+  name: string;
+  handler(ctx: RequestContext, event: DomainEvent<Refs>): Promise<void>;
+  retry?: { limit: number; delaySeconds: number };
+}
+
+/** Declares a reaction with its handler typed by the event's refs. */
+export function onEvent<Refs extends EventRefs>(
+  event: EventType<Refs>, name: string, handler: Reaction<Refs>['handler'], retry?: Reaction<Refs>['retry'],
+): Reaction<Refs> {
+  return { event, name, handler, retry };
+}
+
+export interface RegisteredReaction extends Reaction<any> {
+  /** `<module>.<name>`. */
+  key: string;
 }
 
 /**
@@ -61,8 +88,10 @@ export interface ModuleDefinition {
    */
   openTypes?: string[];
   jobs?: JobDefinition[];
-  /** Event topics this module publishes (documentation and a check that no two modules share one). */
-  events?: string[];
+  /** The events this module emits (from its events.ts); no two modules may declare the same topic. */
+  events?: EventType<any>[];
+  /** Reactions to events of this or other modules (declared by some module of the server). */
+  on?: Reaction<any>[];
   seedDemo?: DemoSeeder;
   /**
    * Contributions to other modules' extension points, keyed by the point's name. The module that owns a point
@@ -85,9 +114,11 @@ export class ModuleRegistry {
   readonly readRules = new Map<string, ReadRule>();
   readonly openTypes = new Set<string>();
   readonly jobs: JobDefinition[] = [];
+  private readonly topics = new Set<string>();
+  private readonly reactions = new Map<string, RegisteredReaction>();
 
   constructor(readonly modules: ModuleDefinition[]) {
-    const topics = new Set<string>();
+    const topics = this.topics;
     for (const module of modules) {
       for (const permission of module.permissions) {
         if (this.permissions.has(permission.name)) throw new Error(`permission ${permission.name} declared twice`);
@@ -110,12 +141,35 @@ export class ModuleRegistry {
         if (this.readRules.has(name) || this.openTypes.has(name)) throw new Error(`read rule of GraphQL type ${name} declared twice`);
         this.openTypes.add(name);
       }
-      for (const topic of module.events ?? []) {
-        if (topics.has(topic)) throw new Error(`event topic ${topic} declared by two modules`);
+      for (const { topic } of module.events ?? []) {
+        if (!topic.startsWith(`${module.name}.`)) throw new Error(`event topic ${topic} of module ${module.name} must start with "${module.name}."`);
+        if (topics.has(topic)) throw new Error(`event topic ${topic} declared twice`);
         topics.add(topic);
       }
       this.jobs.push(...(module.jobs ?? []));
     }
+    for (const module of modules) {
+      for (const reaction of module.on ?? []) {
+        const key = `${module.name}.${reaction.name}`;
+        if (!topics.has(reaction.event.topic)) throw new Error(`reaction ${key} listens to ${reaction.event.topic}, which no module declares`);
+        if (this.reactions.has(key)) throw new Error(`reaction ${key} declared twice`);
+        this.reactions.set(key, { ...reaction, key });
+      }
+    }
+  }
+
+  /** The reactions to a topic, in registry order. */
+  reactionsTo(topic: string): RegisteredReaction[] {
+    return [...this.reactions.values()].filter((r) => r.event.topic === topic);
+  }
+
+  reaction(key: string): RegisteredReaction | undefined {
+    return this.reactions.get(key);
+  }
+
+  /** Whether some module declares the topic. */
+  declares(topic: string): boolean {
+    return this.topics.has(topic);
   }
 
   get entities(): Function[] {

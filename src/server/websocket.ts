@@ -3,11 +3,11 @@ import { GraphQLError, GraphQLSchema, NoSchemaIntrospectionCustomRule, parse, sp
 import { useServer } from 'graphql-ws/use/ws';
 import WebSocket, { WebSocketServer } from 'ws';
 import { authenticate, bearerToken } from '../auth/authenticate';
-import { ACCESS_REVOKED } from '../auth/permissions';
+import { ACCESS_REVOKED } from '../auth/events';
 import type { Principal } from '../auth/principal';
 import { RequestContext, type AppServices } from '../context';
 import { AppError, formatError, logInternalError, sentErrorCodes } from '../graphql/errors';
-import type { DomainEvent } from '../kernel/events';
+import type { EventRefs } from '../kernel/events';
 import { webSocketOriginAllowed } from './cors';
 import { admitOperation, limitRules, parseOptions } from './limits';
 import type { CostBuckets } from './rate-limit';
@@ -23,7 +23,7 @@ interface Connection {
   principal?: Principal;
 }
 
-function matchesRevocation(principal: Principal | undefined, refs: Record<string, string> = {}): boolean {
+function matchesRevocation(principal: Principal | undefined, refs: EventRefs = {}): boolean {
   if (!principal) return false;
   return (
     (refs.sessionId !== undefined && refs.sessionId === principal.sessionId) ||
@@ -138,17 +138,13 @@ export function startWebSocketServer(
     wsServer,
   );
 
-  const revocations = app.events.subscribeAllWorkspaces(ACCESS_REVOKED)[Symbol.asyncIterator]();
-  void (async () => {
-    for (let next = await revocations.next(); !next.done; next = await revocations.next()) {
-      const event = next.value as DomainEvent;
-      for (const connection of connections) {
-        if (matchesRevocation(connection.principal, event.refs)) {
-          connection.socket.close(CLOSE_UNAUTHORIZED, 'Unauthorized: the credential was revoked or its rights changed; reconnect');
-        }
+  const stopRevocations = app.events.subscribeAllWorkspaces(ACCESS_REVOKED.topic, (event) => {
+    for (const connection of connections) {
+      if (matchesRevocation(connection.principal, event.refs)) {
+        connection.socket.close(CLOSE_UNAUTHORIZED, 'Unauthorized: the credential was revoked or its rights changed; reconnect');
       }
     }
-  })();
+  });
 
   const sweep = setInterval(() => {
     for (const connection of connections) {
@@ -160,7 +156,7 @@ export function startWebSocketServer(
   return {
     async dispose() {
       clearInterval(sweep);
-      await revocations.return?.();
+      stopRevocations();
       await cleanup.dispose();
     },
   };

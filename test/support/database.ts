@@ -3,7 +3,8 @@ import pg from 'pg';
 import pino from 'pino';
 import { withDatabase } from '../../src/db/embedded-postgres';
 import { migrate, openOrm } from '../../src/db/orm';
-import { EVENTS_CHANNEL, EVENTS_LISTENER_NAME } from '../../src/kernel/events';
+import { EVENTS_CHANNEL, EVENTS_LISTENER_NAME } from '../../src/kernel/event-log';
+import { ModuleRegistry } from '../../src/kernel/module';
 import { JobQueue } from '../../src/kernel/jobs';
 import { createRegistry } from '../../src/kernel/registry';
 
@@ -49,7 +50,7 @@ async function buildTemplate(): Promise<void> {
   const orm = await openOrm(url, createRegistry().entities, 2);
   await migrate(orm);
   await orm.close(true);
-  const jobs = new JobQueue(url, [], pino({ level: 'silent' }), { workers: false });
+  const jobs = new JobQueue(url, new ModuleRegistry([]), pino({ level: 'silent' }), { workers: false });
   await jobs.start({} as any);
   await jobs.stop();
 }

@@ -8,7 +8,8 @@ import { CustomerKind } from '../entities/enums';
 import type {
   ConsentRecordInput, CustomerCreateInput, CustomerMergeInput, CustomerUpdateInput, CustomerUpsertInput, ExternalIdInput,
 } from '../graphql/inputs';
-import { CUSTOMER_EVENTS, CUSTOMER_PERMISSIONS } from '../permissions';
+import { CUSTOMER_EVENTS } from '../events';
+import { CUSTOMER_PERMISSIONS } from '../permissions';
 import { normalizeCode } from './codes';
 import { issueCustomerNumbers } from './numbers';
 import { PERSONAL_DATA, type PersonalDataHandler } from './personal-data';

@@ -2,7 +2,7 @@ import type { RequestContext } from '../../../src/context';
 import { UserErrorCode, UserInputFailure, validateInput } from '../../../src/graphql/user-errors';
 import { FollowUp } from '../entities/follow-up';
 import type { FollowUpCreateInput } from '../graphql/inputs';
-import { CUSTOMER_EVENTS } from '../permissions';
+import { CUSTOMER_EVENTS } from '../events';
 import { assertNotErased, customerForInput } from './customers';
 
 /**

@@ -7,7 +7,7 @@ import { CustomerKind } from '../entities/enums';
 import { Order } from '../entities/order';
 import type { OrderInput, OrdersImportInput } from '../graphql/inputs';
 import { ImportUserError, OrdersImportPayload } from '../graphql/types';
-import { CUSTOMER_EVENTS } from '../permissions';
+import { CUSTOMER_EVENTS } from '../events';
 import { erasedCustomerError } from './customers';
 import { normalizeCode } from './codes';
 import { issueCustomerNumbers } from './numbers';

@@ -1,0 +1,378 @@
+import { Repeater } from '@graphql-yoga/subscription';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { Orm } from '../db/orm';
+import { AppError } from '../graphql/errors';
+import { MAX_REFS_BYTES, type DomainEvent, type PendingEvent } from './events';
+
+/*
+ * The durable domain-event log: the table `domain_event`, written in the same transaction as the change it
+ * describes, and read by every instance (subscriptions), by the webhook dispatcher and by anyone resuming.
+ *
+ * Order and visibility. Positions come from an identity sequence and are handed out before commit, so position
+ * order is not commit order: a reader that stepped past position 7 while a slower transaction still held
+ * position 6 would never see 6. So the log is read in the order (transaction id, position), and only events of
+ * transactions older than the oldest transaction still running (`pg_snapshot_xmin(pg_current_snapshot())`):
+ * no transaction can ever again write an event below that line, so a reader that moves past an event never
+ * misses one before it. The price: one long transaction anywhere in the cluster holds delivery back until it ends.
+ * Within one transaction, events keep the order they were emitted in; transactions that change the same row take
+ * their transaction ids in the order they lock it (every service locks the subject first), so one subject's
+ * events are read in the order they happened.
+ *
+ * NOTIFY (from a statement trigger on the table, see the migration EventLog) only wakes the readers; each
+ * instance also reads on a timer, so a listening connection that drops loses nothing, it only delays.
+ */
+
+export const EVENTS_CHANNEL = 'domain_events';
+/** The `application_name` of each instance's LISTEN connection, to find it in pg_stat_activity. */
+export const EVENTS_LISTENER_NAME = 'service-desk events';
+
+/** Where a reader stands in the log: everything at or before it has been read. */
+export interface LogCursor {
+  transactionId: string;
+  position: string;
+}
+
+const compare = (a: LogCursor, b: LogCursor): number => {
+  const byTransaction = BigInt(a.transactionId) - BigInt(b.transactionId);
+  if (byTransaction !== 0n) return byTransaction < 0n ? -1 : 1;
+  const byPosition = BigInt(a.position) - BigInt(b.position);
+  return byPosition === 0n ? 0 : byPosition < 0n ? -1 : 1;
+};
+
+export const cursorOf = (event: DomainEvent): LogCursor => ({ transactionId: event.transactionId, position: event.position });
+
+const EVENT_COLUMNS = `position::text, transaction_id::text, workspace_id, topic, subject_id, refs, actor_kind, actor_id, occurred_at`;
+
+interface EventRow {
+  position: string;
+  transaction_id: string;
+  workspace_id: string;
+  topic: string;
+  subject_id: string;
+  refs: Record<string, string>;
+  actor_kind: DomainEvent['actorKind'];
+  actor_id: string | null;
+  occurred_at: Date;
+}
+
+const eventOf = (row: EventRow): DomainEvent => ({
+  position: row.position,
+  transactionId: row.transaction_id,
+  topic: row.topic,
+  workspaceId: row.workspace_id,
+  subjectId: row.subject_id,
+  refs: row.refs,
+  actorKind: row.actor_kind,
+  actorId: row.actor_id,
+  occurredAt: new Date(row.occurred_at),
+});
+
+/** Writes a transaction's events to the log, in the order they were emitted; returns them with their positions. */
+export async function appendEvents(em: EntityManager, events: PendingEvent[]): Promise<DomainEvent[]> {
+  for (const event of events) {
+    if (Buffer.byteLength(JSON.stringify(event.refs)) > MAX_REFS_BYTES) throw new Error(`event ${event.topic} carries too much: send ids, not bodies`);
+  }
+  const rows = events.map((e, index) => ({
+    n: index, workspace_id: e.workspaceId, topic: e.topic, subject_id: e.subjectId, refs: e.refs, actor_kind: e.actorKind, actor_id: e.actorId,
+  }));
+  // One statement for all of them; positions are drawn in `n` order, so sorting by position restores it.
+  const written: EventRow[] = await em.getConnection().execute(
+    `insert into domain_event (workspace_id, topic, subject_id, refs, actor_kind, actor_id)
+     select workspace_id, topic, subject_id, refs, actor_kind, actor_id
+     from jsonb_to_recordset(?::jsonb) as e(n int, workspace_id uuid, topic text, subject_id uuid, refs jsonb, actor_kind text, actor_id uuid)
+     order by n
+     returning ${EVENT_COLUMNS}`,
+    [JSON.stringify(rows)], 'all', em.getTransactionContext(),
+  );
+  return written.map(eventOf).sort((a, b) => compare(cursorOf(a), cursorOf(b)));
+}
+
+type Execute = (sql: string, params: unknown[]) => Promise<EventRow[]>;
+
+const executorOf = (orm: Orm): Execute => (sql, params) => orm.em.getConnection().execute(sql, params, 'all');
+
+/** The cursor from which a new reader hears only what commits from now on. */
+export async function logHead(orm: Orm): Promise<LogCursor> {
+  const [row] = await orm.em.getConnection().execute(`select pg_snapshot_xmin(pg_current_snapshot())::text as xmin`, [], 'all');
+  return { transactionId: row.xmin, position: '0' };
+}
+
+export interface LogFilter {
+  workspaceId?: string;
+  topics?: string[];
+  /** Read no further than this cursor (inclusive). */
+  until?: LogCursor;
+}
+
+/** Committed events after `after`, in log order, that no running transaction can still precede. */
+export async function readEvents(orm: Orm, after: LogCursor, limit: number, filter: LogFilter = {}): Promise<DomainEvent[]> {
+  const where: string[] = [];
+  const params: unknown[] = [after.transactionId, after.position];
+  if (filter.workspaceId) {
+    where.push('and workspace_id = ?');
+    params.push(filter.workspaceId);
+  }
+  if (filter.topics) {
+    where.push('and topic in (select jsonb_array_elements_text(?::jsonb))');
+    params.push(JSON.stringify(filter.topics));
+  }
+  if (filter.until) {
+    where.push('and (transaction_id, position) <= (?::xid8, ?::bigint)');
+    params.push(filter.until.transactionId, filter.until.position);
+  }
+  params.push(limit);
+  const rows = await executorOf(orm)(
+    `select ${EVENT_COLUMNS} from domain_event
+     where (transaction_id, position) > (?::xid8, ?::bigint)
+       and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+       ${where.join(' ')}
+     order by transaction_id, position
+     limit ?`,
+    params,
+  );
+  return rows.map(eventOf);
+}
+
+/** The cursor of a workspace's event at `position`, or null when it is not (or no longer) in the log. */
+export async function cursorAt(orm: Orm, workspaceId: string, position: string): Promise<LogCursor | null> {
+  if (!/^[1-9][0-9]{0,18}$/.test(position)) return null;
+  const [row] = await executorOf(orm)(
+    `select position::text, transaction_id::text from domain_event where workspace_id = ? and position = ?::bigint`,
+    [workspaceId, position],
+  );
+  return row ? { transactionId: row.transaction_id, position: row.position } : null;
+}
+
+/** Deletes events older than `before` (the retention job); returns how many. */
+export async function pruneEvents(orm: Orm, before: Date): Promise<number> {
+  const [row] = await orm.em.getConnection().execute(
+    `with pruned as (delete from domain_event where occurred_at < ? returning 1) select count(*)::int as count from pruned`,
+    [before], 'all',
+  );
+  return row.count;
+}
+
+/** Events read per statement. */
+const READ_BATCH = 500;
+/** Events a subscriber may fall behind by before it is told to resume (it would otherwise hold them all in memory). */
+const SUBSCRIBER_BACKLOG = 5000;
+
+export interface SubscribeOptions {
+  workspaceId: string;
+  topics: string[];
+  /** Resume after the event at this position (one the subscriber saw): first what it missed, then live events. */
+  after?: string | null;
+}
+
+/**
+ * One instance's reader of the log: it follows the log from the moment the instance started, woken by NOTIFY and
+ * by a timer, and hands each event to this instance's subscribers (GraphQL subscriptions and the server's own
+ * listeners). A subscriber that passes `after` first gets what it missed from the table itself.
+ */
+export class EventLog {
+  private cursor: LogCursor = { transactionId: '0', position: '0' };
+  private readonly subscribers = new Set<(event: DomainEvent) => void>();
+  private listener?: pg.Client;
+  private closed = false;
+  private reading?: Promise<void>;
+  private readAgain = false;
+  private pollTimer?: NodeJS.Timeout;
+  private retryTimer?: NodeJS.Timeout;
+  private failing = false;
+
+  constructor(
+    private readonly orm: Orm,
+    private readonly databaseUrl: string,
+    private readonly logger: Logger,
+    private readonly pollIntervalMs: number,
+  ) {}
+
+  /** Resolves once the reader stands at the head of the log and listens, so nothing committed after it is missed. */
+  async start(): Promise<void> {
+    this.cursor = await logHead(this.orm);
+    await this.listen(0);
+    this.pollTimer = setInterval(() => this.wake(), this.pollIntervalMs);
+  }
+
+  private async listen(attempt: number): Promise<void> {
+    const client = new pg.Client({ connectionString: this.databaseUrl, application_name: EVENTS_LISTENER_NAME });
+    client.on('notification', () => this.wake());
+    client.on('error', (error) => {
+      this.logger.warn({ err: error.message }, 'event listener connection lost; reading the log on the timer until it is back');
+      this.relisten(client);
+    });
+    client.on('end', () => this.relisten(client));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+      this.listener = client;
+      if (attempt > 0) this.logger.info('event listener reconnected');
+      this.wake(); // what committed while it was away
+    } catch (error) {
+      client.removeAllListeners('end');
+      await client.end().catch(() => undefined);
+      if (this.closed) return;
+      if (attempt === 0) throw error;
+      this.retryTimer = setTimeout(() => void this.listen(attempt + 1), Math.min(5000, 100 * 2 ** attempt));
+    }
+  }
+
+  private relisten(client: pg.Client) {
+    if (this.closed || this.listener !== client) return;
+    this.listener = undefined;
+    client.removeAllListeners('end');
+    client.end().catch(() => undefined);
+    this.retryTimer = setTimeout(() => void this.listen(1), 100);
+  }
+
+  /** Reads what is new, once at a time: a wake-up during a read makes it read again afterwards. */
+  private wake(): void {
+    if (this.closed) return;
+    if (this.reading) {
+      this.readAgain = true;
+      return;
+    }
+    this.reading = this.readNew().finally(() => {
+      this.reading = undefined;
+      if (this.readAgain) {
+        this.readAgain = false;
+        this.wake();
+      }
+    });
+  }
+
+  private async readNew(): Promise<void> {
+    try {
+      for (;;) {
+        const events = await readEvents(this.orm, this.cursor, READ_BATCH);
+        for (const event of events) {
+          this.cursor = cursorOf(event);
+          for (const subscriber of this.subscribers) subscriber(event);
+        }
+        if (this.failing) this.logger.info('event log readable again');
+        this.failing = false;
+        if (events.length < READ_BATCH || this.closed) return;
+      }
+    } catch (error) {
+      // The database is away: the timer tries again, and the cursor has not moved, so nothing is lost.
+      if (!this.failing) this.logger.warn({ err: (error as Error).message }, 'reading the event log failed; retrying');
+      this.failing = true;
+    }
+  }
+
+  /**
+   * A workspace's events of some topics as they commit on any instance, for client subscriptions; with `after`,
+   * first those it missed since then. Ends with EVENTS_EXPIRED when `after` is not in the log (pruned by retention,
+   * or never this workspace's), and with EVENTS_INTERRUPTED when the subscriber falls far behind: both tell the
+   * client to refetch (or resume) rather than miss events silently.
+   */
+  subscribe({ workspaceId, topics, after }: SubscribeOptions): AsyncIterable<DomainEvent> {
+    return new Repeater<DomainEvent>(async (push, stop) => {
+      // Events wait here until the client takes them; `push` resolves only then, so a slow client is never sent
+      // more than it reads, and one that falls SUBSCRIBER_BACKLOG behind is ended rather than held in memory.
+      const queue: DomainEvent[] = [];
+      let wakePump: (() => void) | undefined;
+      let delivered: LogCursor | undefined;
+      const enqueue = (event: DomainEvent) => {
+        if (delivered && compare(cursorOf(event), delivered) <= 0) return; // given by the replay and the reader both
+        delivered = cursorOf(event);
+        queue.push(event);
+        wakePump?.();
+      };
+      let replaying = Boolean(after);
+      const arrivedDuringReplay: DomainEvent[] = [];
+      const subscriber = (event: DomainEvent) => {
+        if (event.workspaceId !== workspaceId || !topics.includes(event.topic)) return;
+        if (replaying) arrivedDuringReplay.push(event);
+        else if (queue.length >= SUBSCRIBER_BACKLOG) stop(fellBehind(delivered));
+        else enqueue(event);
+      };
+      this.subscribers.add(subscriber);
+      let stopped = false;
+      void stop.then(() => {
+        stopped = true;
+        this.subscribers.delete(subscriber);
+        wakePump?.();
+      });
+      const pump = async () => {
+        while (!stopped) {
+          const event = queue.shift();
+          if (event) await push(event);
+          else await new Promise<void>((resolve) => (wakePump = resolve));
+        }
+      };
+      const pumping = pump();
+
+      if (after) {
+        try {
+          await this.replay(workspaceId, topics, after, enqueue, () => queue.length > 0 && !stopped);
+        } catch (error) {
+          const expired = error instanceof AppError;
+          if (!expired) this.logger.error({ err: (error as Error).message }, 'replaying the event log failed');
+          stop(expired ? error : new AppError('INTERNAL_SERVER_ERROR', 'Internal server error: subscribe again with the same `after`'));
+          return;
+        }
+        arrivedDuringReplay.splice(0).forEach(enqueue);
+        replaying = false;
+      }
+      await pumping;
+    });
+  }
+
+  /**
+   * Hands a subscriber the events it missed after `after`, up to where this instance's reader stands now (what the
+   * reader hands out from there on waits for it meanwhile), one page at a time as the client reads them.
+   */
+  private async replay(
+    workspaceId: string, topics: string[], after: string, enqueue: (event: DomainEvent) => void, clientBusy: () => boolean,
+  ): Promise<void> {
+    const from = await cursorAt(this.orm, workspaceId, after);
+    if (!from) {
+      throw new AppError('EVENTS_EXPIRED', `Position ${after} is not in this workspace's event log (or no longer: events are kept for a limited time): refetch what you show, then subscribe without \`after\``);
+    }
+    const until = this.cursor;
+    for (let cursor = from; ;) {
+      const missed = await readEvents(this.orm, cursor, READ_BATCH, { workspaceId, topics, until });
+      missed.forEach(enqueue);
+      if (missed.length < READ_BATCH) return;
+      cursor = cursorOf(missed[missed.length - 1]);
+      while (clientBusy()) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  /**
+   * Every workspace's events of one topic, for the server's own machinery (closing revoked connections), never for
+   * client subscriptions.
+   */
+  subscribeAllWorkspaces(topic: string, handle: (event: DomainEvent) => void): () => void {
+    const subscriber = (event: DomainEvent) => {
+      if (event.topic === topic) handle(event);
+    };
+    this.subscribers.add(subscriber);
+    return () => this.subscribers.delete(subscriber);
+  }
+
+  /** Whether this instance's LISTEN connection is up (events still arrive without it, on the timer). */
+  get listening(): boolean {
+    return Boolean(this.listener);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.pollTimer);
+    clearTimeout(this.retryTimer);
+    await this.reading;
+    const listener = this.listener;
+    this.listener = undefined;
+    await listener?.end().catch(() => undefined);
+  }
+}
+
+function fellBehind(delivered: LogCursor | undefined): AppError {
+  return new AppError(
+    'EVENTS_INTERRUPTED',
+    `This subscription fell too far behind the live events and was ended: subscribe again with after: "${delivered?.position ?? ''}" to receive the rest`,
+  );
+}
