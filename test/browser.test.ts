@@ -110,7 +110,7 @@ describeInChromium(title, () => {
 
       // auditEntryAdded needs the owner's rights: an event arriving proves connectionParams.authorization was sent
       const sockets = requested.filter((url) => url.startsWith('ws:')).length;
-      await run('Audit', 'subscription Audit { auditEntryAdded { action subjectType } }');
+      await run('Audit', 'subscription Audit { auditEntryAdded { position entry { action subjectType } } }');
       let received = false;
       // The subscription starts asynchronously on the server: create customers until one arrives (bounded).
       for (let attempt = 0; attempt < 40 && !received; attempt++) {

@@ -52,7 +52,7 @@ describe('FORBIDDEN names the missing permission', () => {
   it('over WebSocket: a subscription refused at its start', async () => {
     const owner = await signUpWorkspace(server.url);
     const agent = await createUserWithRole(server.url, owner.token, 'AGENT');
-    const stream = subscribe(server.wsUrl, `subscription Audit { auditEntryAdded { id } }`, agent.token);
+    const stream = subscribe(server.wsUrl, `subscription Audit { auditEntryAdded { position } }`, agent.token);
     try {
       const refused = await stream.next();
       expect(refused.errors?.[0].extensions).toEqual({ code: 'FORBIDDEN', requiredPermissions: ['audit:read'], missingPermissions: ['audit:read'] });

@@ -153,6 +153,28 @@ it('refuses to resume from a position that is not in the log (pruned, forged, or
   await malformed.close();
 });
 
+it('prunes events older than EVENT_RETENTION_DAYS (the hourly events.prune job); resuming from a pruned position is EVENTS_EXPIRED', async () => {
+  const first = subscribe(instanceB.wsUrl, AUDIT_STREAM, shop.token);
+  await new Promise((r) => setTimeout(r, 300));
+  await createUser('old-news@shop.example');
+  const oldPosition = (await first.next()).data.auditEntryAdded.position;
+  await first.close();
+  await createUser('recent@shop.example');
+  const db = instanceA.databaseName;
+  await adminQuery(`update domain_event set occurred_at = now() - interval '8 days' where position <= $1`, db, [oldPosition]);
+  await instanceA.services.jobs.send('events.prune');
+  for (let i = 0; i < 100; i++) {
+    const left = await adminQuery(`select count(*)::int as n from domain_event where position <= $1`, db, [oldPosition]);
+    if (left.rows[0].n === 0) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  expect((await adminQuery(`select count(*)::int as n from domain_event where position <= $1`, db, [oldPosition])).rows[0].n).toBe(0);
+  expect((await adminQuery(`select count(*)::int as n from domain_event where position > $1`, db, [oldPosition])).rows[0].n).toBeGreaterThan(0);
+  const stale = subscribe(instanceB.wsUrl, AUDIT_STREAM, shop.token, { after: oldPosition });
+  expect((await stale.next()).errors?.[0]?.extensions?.code).toBe('EVENTS_EXPIRED');
+  await stale.close();
+});
+
 it('never steps past an event that a slower transaction still holds: it waits, then delivers both in log order', async () => {
   const stream = subscribe(instanceB.wsUrl, AUDIT_STREAM, shop.token);
   const slow = new pg.Client({ connectionString: instanceA.databaseUrl });

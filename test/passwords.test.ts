@@ -15,7 +15,7 @@ afterAll(async () => {
 });
 
 const ME = `{ me { id } }`;
-const AUDIT_STREAM = `subscription { auditEntryAdded { action } }`;
+const AUDIT_STREAM = `subscription { auditEntryAdded { entry { action } } }`;
 const LOGIN = `mutation($input: LoginInput!) { login(input: $input) { token userErrors { code } } }`;
 const PASSWORD_CHANGE = `mutation($input: PasswordChangeInput!) {
   passwordChange(input: $input) { user { id } revokedSessionCount userErrors { field message code } } }`;

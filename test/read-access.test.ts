@@ -186,13 +186,13 @@ describe('API keys reaching other permissions\' data through relations (end to e
     expect(response.data!.auditLog.nodes).toEqual([{ action: expect.any(String), actor: null }]);
     expect(response.errors).toEqual([forbidden(['auditLog', 'nodes', 0, 'actor'], 'users:read')]);
 
-    const stream = subscribe(server.wsUrl, `subscription { auditEntryAdded { action actor { email } } }`, key.secret);
+    const stream = subscribe(server.wsUrl, `subscription { auditEntryAdded { entry { action actor { email } } } }`, key.secret);
     try {
       await new Promise((resolve) => setTimeout(resolve, 300)); // let the subscription start before the change
       await createCustomer(server.url, owner.token, { name: '李四' });
       const event = await stream.next(10_000);
-      expect(event.data).toEqual({ auditEntryAdded: { action: 'customers.customer.create', actor: null } });
-      expect(event.errors).toEqual([forbidden(['auditEntryAdded', 'actor'], 'users:read')]);
+      expect(event.data).toEqual({ auditEntryAdded: { entry: { action: 'customers.customer.create', actor: null } } });
+      expect(event.errors).toEqual([forbidden(['auditEntryAdded', 'entry', 'actor'], 'users:read')]);
     } finally {
       await stream.close();
     }

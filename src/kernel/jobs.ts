@@ -124,8 +124,8 @@ export class JobQueue {
       eventPosition: row.data.event?.position ?? null,
       error: String(row.output?.message ?? row.output?.value ?? JSON.stringify(row.output ?? null)).slice(0, 2000),
       attempts: row.retry_count + 1,
-      createdAt: row.created_on,
-      failedAt: row.completed_on,
+      createdAt: new Date(row.created_on),
+      failedAt: new Date(row.completed_on),
     }));
   }
 

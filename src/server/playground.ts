@@ -50,7 +50,7 @@ const WELCOME = `# The service desk API's playground: GraphiQL served by this
 #    Queries and mutations send it as an HTTP header; subscriptions
 #    send it as connectionParams.authorization over graphql-ws.
 # 3. Try  { viewer { kind permissions } }
-#    or    subscription { auditEntryAdded { action subjectType } }
+#    or    subscription { auditEntryAdded { position entry { action subjectType } } }
 
 mutation Login {
   login(input: { email: "owner@xiaolu.example", password: "demo12345" }) {
