@@ -10,6 +10,7 @@ import { Migration20261130081344_LookupIndexes } from './Migration20261130081344
 import { Migration20261130083000_LoginFailuresPerClient } from './Migration20261130083000_LoginFailuresPerClient';
 import { Migration20261130084500_WorkspaceTimeZone } from './Migration20261130084500_WorkspaceTimeZone';
 import { Migration20261130110000_EventLog } from './Migration20261130110000_EventLog';
+import { Migration20261130110500_Webhooks } from './Migration20261130110500_Webhooks';
 import { Migration20261130091915_PasswordResets } from './Migration20261130091915_PasswordResets';
 
 /**
@@ -29,4 +30,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261130084500_WorkspaceTimeZone', class: Migration20261130084500_WorkspaceTimeZone },
   { name: 'Migration20261130091915_PasswordResets', class: Migration20261130091915_PasswordResets },
   { name: 'Migration20261130110000_EventLog', class: Migration20261130110000_EventLog },
+  { name: 'Migration20261130110500_Webhooks', class: Migration20261130110500_Webhooks },
 ];

@@ -70,6 +70,15 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
     await events.start();
     cleanups.push({ name: 'event log reader', run: () => events.close() });
 
+    if (config.jobWorkers) {
+      for (const module of registry.modules) {
+        if (!module.background) continue;
+        const work = module.background(services);
+        await work.start();
+        cleanups.push({ name: `${module.name} background work`, run: () => work.stop() });
+      }
+    }
+
     const schema = buildAppSchema(registry);
     const http = await startHttpServer(services, schema, config.port);
     cleanups.push({ name: 'http and websocket server', run: () => http.stop() });

@@ -49,6 +49,12 @@ export interface Config {
   eventRetentionDays: number;
   /** How often each instance reads the event log besides being woken by NOTIFY (the fallback while LISTEN is down). */
   eventPollMs: number;
+  /** Webhook endpoints may be http and on private or loopback addresses (development and tests only). */
+  webhookAllowLocal: boolean;
+  /** A webhook delivery is retried this long; an endpoint failing this long is disabled. */
+  webhookRetryWindowSeconds: number;
+  /** The first retry of a webhook delivery waits this long, each next one twice as long (at most an hour). */
+  webhookRetryBaseMs: number;
   /** Browser origins (`https://app.example`) allowed to call the API from another origin (src/server/cors.ts). */
   corsOrigins: string[];
   /** Development without CORS_ORIGINS: any http://localhost or http://127.0.0.1 origin, on any port, is allowed. */
@@ -188,6 +194,9 @@ export function loadConfig(env: Env = process.env): Config {
     wsReauthSeconds: readInteger(env, 'WS_REAUTH_SECONDS', 30, 1, 3600),
     eventRetentionDays: readInteger(env, 'EVENT_RETENTION_DAYS', 7, 1, 365),
     eventPollMs: readInteger(env, 'EVENT_POLL_MS', 1000, 50, 60_000),
+    webhookAllowLocal: readBoolean(env, 'WEBHOOK_ALLOW_LOCAL', nodeEnv !== 'production'),
+    webhookRetryWindowSeconds: readInteger(env, 'WEBHOOK_RETRY_WINDOW_SECONDS', 86_400, 1, 30 * 86_400),
+    webhookRetryBaseMs: readInteger(env, 'WEBHOOK_RETRY_BASE_MS', 30_000, 100, 3_600_000),
     corsOrigins,
     corsAllowLocalhost: nodeEnv === 'development' && corsOrigins.length === 0,
   };

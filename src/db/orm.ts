@@ -42,7 +42,7 @@ export function ormOptions(databaseUrl: string, entities: Function[], poolSize =
       silent: true,
     },
     // Tables written with SQL only, without an entity: the schema diff must not drop them.
-    schemaGenerator: { skipTables: ['domain_event'] },
+    schemaGenerator: { skipTables: ['domain_event', 'event_log_consumer'] },
     allowGlobalContext: false,
     ensureDatabase: false,
     debug: false,

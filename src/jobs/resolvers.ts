@@ -1,5 +1,6 @@
 import { Arg, Authorized, Ctx, Field, ID, Int, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
 import type { RequestContext } from '../context';
+import { DateTimeScalar } from '../graphql/scalars';
 import { mutationPayload, MutationPayload, UserErrorCode, UserInputFailure } from '../graphql/user-errors';
 import { JOBS_MANAGE } from './permissions';
 
@@ -26,10 +27,10 @@ export class FailedJob {
   @Field(() => Int, { description: 'How often it was tried' })
   attempts!: number;
 
-  @Field({ description: 'When it was queued' })
+  @Field(() => DateTimeScalar, { description: 'When it was queued' })
   createdAt!: Date;
 
-  @Field({ description: 'When it failed for the last time' })
+  @Field(() => DateTimeScalar, { description: 'When it failed for the last time' })
   failedAt!: Date;
 }
 

@@ -192,11 +192,11 @@ export class EventLog {
   /** Resolves once the reader stands at the head of the log and listens, so nothing committed after it is missed. */
   async start(): Promise<void> {
     this.cursor = await logHead(this.orm);
-    await this.listen(0);
+    await this.connectListener(0);
     this.pollTimer = setInterval(() => this.wake(), this.pollIntervalMs);
   }
 
-  private async listen(attempt: number): Promise<void> {
+  private async connectListener(attempt: number): Promise<void> {
     const client = new pg.Client({ connectionString: this.databaseUrl, application_name: EVENTS_LISTENER_NAME });
     client.on('notification', () => this.wake());
     client.on('error', (error) => {
@@ -215,7 +215,7 @@ export class EventLog {
       await client.end().catch(() => undefined);
       if (this.closed) return;
       if (attempt === 0) throw error;
-      this.retryTimer = setTimeout(() => void this.listen(attempt + 1), Math.min(5000, 100 * 2 ** attempt));
+      this.retryTimer = setTimeout(() => void this.connectListener(attempt + 1), Math.min(5000, 100 * 2 ** attempt));
     }
   }
 
@@ -224,7 +224,7 @@ export class EventLog {
     this.listener = undefined;
     client.removeAllListeners('end');
     client.end().catch(() => undefined);
-    this.retryTimer = setTimeout(() => void this.listen(1), 100);
+    this.retryTimer = setTimeout(() => void this.connectListener(1), 100);
   }
 
   /** Reads what is new, once at a time: a wake-up during a read makes it read again afterwards. */
@@ -343,15 +343,12 @@ export class EventLog {
   }
 
   /**
-   * Every workspace's events of one topic, for the server's own machinery (closing revoked connections), never for
-   * client subscriptions.
+   * Every event of every workspace as this instance reads it, for the server's own machinery (closing revoked
+   * connections, waking the webhook sender), never for client subscriptions. Returns the way to stop listening.
    */
-  subscribeAllWorkspaces(topic: string, handle: (event: DomainEvent) => void): () => void {
-    const subscriber = (event: DomainEvent) => {
-      if (event.topic === topic) handle(event);
-    };
-    this.subscribers.add(subscriber);
-    return () => this.subscribers.delete(subscriber);
+  listen(handle: (event: DomainEvent) => void): () => void {
+    this.subscribers.add(handle);
+    return () => this.subscribers.delete(handle);
   }
 
   /** Whether this instance's LISTEN connection is up (events still arrive without it, on the timer). */

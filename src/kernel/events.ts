@@ -2,7 +2,7 @@
  * Domain events: what happened, in which workspace, to which record. A module declares its events once, in its
  * `events.ts`, with the refs they carry:
  *
- *   export const CUSTOMER_MERGED = defineEvent<{ mergedId: string }>('customers.customerMerged');
+ *   export const CUSTOMER_MERGED = defineEvent<{ mergedId: string }>('customers.customerMerged', { subjectType: 'Customer' });
  *
  * and emits them inside a write transaction with `tx.emit(CUSTOMER_MERGED, keep.id, { mergedId })`; the refs are
  * type-checked there, in reactions (`onEvent`) and in subscriptions. Events carry ids only: a reader re-reads the
@@ -10,6 +10,11 @@
  */
 export interface EventType<Refs extends EventRefs = EventRefs> {
   readonly topic: string;
+  /**
+   * The GraphQL type of the subject, for events partners may receive by webhook (the payload names the subject by
+   * its global id); events without one are internal to the server.
+   */
+  readonly subjectType?: string;
   /** Only carries the refs' type; never set. */
   readonly refsType?: Refs;
 }
@@ -17,9 +22,9 @@ export interface EventType<Refs extends EventRefs = EventRefs> {
 /** Further ids of an event, small and flat (an optional one may be absent). */
 export type EventRefs = Record<string, string | undefined>;
 
-export function defineEvent<Refs extends EventRefs = Record<never, string>>(topic: string): EventType<Refs> {
+export function defineEvent<Refs extends EventRefs = Record<never, string>>(topic: string, options: { subjectType?: string } = {}): EventType<Refs> {
   if (!/^[a-z][a-zA-Z]*(\.[a-z][a-zA-Z]*)+$/.test(topic)) throw new Error(`event topic "${topic}" is not <module>.<camelCaseName>`);
-  return { topic };
+  return { topic, subjectType: options.subjectType };
 }
 
 /** The refs argument of `emit`: required when the event declares refs, absent when it declares none. */

@@ -1,7 +1,7 @@
 import type { NonEmptyArray } from 'type-graphql';
 import type { Principal } from '../auth/principal';
 import type { Role } from '../auth/roles';
-import type { RequestContext } from '../context';
+import type { AppServices, RequestContext } from '../context';
 import type { DomainEvent, EventRefs, EventType } from './events';
 
 /** A permission a module declares: which roles hold it, and whether partners may ask for it as an API-key scope. */
@@ -92,6 +92,11 @@ export interface ModuleDefinition {
   events?: EventType<any>[];
   /** Reactions to events of this or other modules (declared by some module of the server). */
   on?: Reaction<any>[];
+  /**
+   * Long-running work of the module (e.g. the webhook sender), started on instances with JOB_WORKERS once the
+   * server is up, and stopped before the database closes.
+   */
+  background?: (app: AppServices) => BackgroundWork;
   seedDemo?: DemoSeeder;
   /**
    * Contributions to other modules' extension points, keyed by the point's name. The module that owns a point
@@ -99,6 +104,11 @@ export interface ModuleDefinition {
    * customers module collects every module's handling of a customer's personal data (export, erase, merge).
    */
   contributes?: Record<string, unknown>;
+}
+
+export interface BackgroundWork {
+  start(): Promise<void>;
+  stop(): Promise<void>;
 }
 
 /** Declares a module; a function rather than a bare object so that the shape is checked where it is written. */
@@ -114,7 +124,7 @@ export class ModuleRegistry {
   readonly readRules = new Map<string, ReadRule>();
   readonly openTypes = new Set<string>();
   readonly jobs: JobDefinition[] = [];
-  private readonly topics = new Set<string>();
+  private readonly topics = new Map<string, EventType<any>>();
   private readonly reactions = new Map<string, RegisteredReaction>();
 
   constructor(readonly modules: ModuleDefinition[]) {
@@ -141,10 +151,11 @@ export class ModuleRegistry {
         if (this.readRules.has(name) || this.openTypes.has(name)) throw new Error(`read rule of GraphQL type ${name} declared twice`);
         this.openTypes.add(name);
       }
-      for (const { topic } of module.events ?? []) {
+      for (const event of module.events ?? []) {
+        const topic = event.topic;
         if (!topic.startsWith(`${module.name}.`)) throw new Error(`event topic ${topic} of module ${module.name} must start with "${module.name}."`);
         if (topics.has(topic)) throw new Error(`event topic ${topic} declared twice`);
-        topics.add(topic);
+        topics.set(topic, event);
       }
       this.jobs.push(...(module.jobs ?? []));
     }
@@ -170,6 +181,16 @@ export class ModuleRegistry {
   /** Whether some module declares the topic. */
   declares(topic: string): boolean {
     return this.topics.has(topic);
+  }
+
+  /** The declared event of a topic. */
+  eventType(topic: string): EventType<any> | undefined {
+    return this.topics.get(topic);
+  }
+
+  /** Every declared event, in registry order. */
+  get eventTypes(): EventType<any>[] {
+    return [...this.topics.values()];
   }
 
   get entities(): Function[] {

@@ -138,7 +138,8 @@ export function startWebSocketServer(
     wsServer,
   );
 
-  const stopRevocations = app.events.subscribeAllWorkspaces(ACCESS_REVOKED.topic, (event) => {
+  const stopRevocations = app.events.listen((event) => {
+    if (event.topic !== ACCESS_REVOKED.topic) return;
     for (const connection of connections) {
       if (matchesRevocation(connection.principal, event.refs)) {
         connection.socket.close(CLOSE_UNAUTHORIZED, 'Unauthorized: the credential was revoked or its rights changed; reconnect');
