@@ -72,7 +72,7 @@ export async function changeCustomerTags(ctx: RequestContext, input: CustomerTag
     const tagIds = input.tagIds.map((id) => tryFromGlobalId(id, 'Tag'));
     const knownIds = customerIds.filter((id): id is string => !!id);
     // Tagging locks the customers (FOR SHARE) so a concurrent erase or merge runs wholly before or after it.
-    const customers = add ? await lockCustomers(tx.em, knownIds, 'share') : await tx.em.find(Customer, { id: { $in: knownIds } });
+    const customers = add ? await lockCustomers(tx, knownIds, 'share') : await tx.em.find(Customer, { id: { $in: knownIds } });
     const tags = await tx.em.find(Tag, { id: { $in: tagIds.filter((id): id is string => !!id) } });
     const problems: UserError[] = [];
     const check = (ids: (string | undefined)[], known: { id: string }[], field: string, label: string) =>
