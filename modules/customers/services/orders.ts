@@ -153,7 +153,9 @@ async function writeOrders(tx: WriteTransaction, rows: OrderInput[], pathOf: (in
    * is recomputed), in one statement in id order: FOR NO KEY UPDATE, since refreshLastOrderAt updates these rows.
    * A merge or erase holding one of them makes us wait, and we then read it as it is now: gone (merged away) or
    * erased. customerMerge and customerErase lock the same rows, so an order never lands on a customer that is
-   * being deleted or erased. Customers created above are ours until commit and need no lock.
+   * being deleted or erased. Customers created above are ours until commit and need no lock. Not lockCustomers
+   * (the lock other writers and modules take): it loads entities, and refreshLastOrderAt reads every loaded
+   * customer again one by one, a thousand statements for a large import; this reads the two columns it needs.
    */
   const lockAndRead = async (ids: string[], orderKeys: { platform: string; external_id: string }[]) => {
     const rowsRead = ids.length || orderKeys.length
