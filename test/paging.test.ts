@@ -214,16 +214,18 @@ describe('nested orders of a customer list', () => {
   it.each(['DESC', 'ASC'])('pages several customers\' orders %s from the batched first and last pages, each cursor continuing both ways', async (direction) => {
     const sort = { field: 'PLACED_AT', direction };
     const both = `query($sort: OrderSort) { customers(first: 50) { nodes { id
-      earliest: orders(first: 2, sort: $sort) { ${CONNECTION} } latest: orders(last: 2, sort: $sort) { ${CONNECTION} } } } }`;
+      earliest: orders(first: 2, sort: $sort) { ${CONNECTION} } latest: orders(last: 2, sort: $sort) { ${CONNECTION} }
+      oldestOne: orders(first: 1, sort: $sort) { nodes { id } } } } }`;
     const onlyLatest = `query($sort: OrderSort) { customers(first: 50) { nodes { id latest: orders(last: 2, sort: $sort) { ${CONNECTION} } } } }`;
     const response = await gql(server.url, both, { sort }, owner.token);
-    // Both ends of every customer's list come from one statement (and one grouped count), as one end does.
+    // Both ends of every customer's list, in two sizes, come from one statement (and one grouped count), as one end does.
     expect(response.extensions!.sqlStatements).toBe((await gql(server.url, onlyLatest, { sort }, owner.token)).extensions!.sqlStatements);
     const customers = dataOf(response).customers.nodes.filter((c: { latest: Page }) => c.latest.totalCount > 0);
     expect(customers.length).toBeGreaterThanOrEqual(5);
     for (const customer of customers) {
       const all = await expected('Order', `select id from customer_order where workspace_id = $1 and customer_id = $2 order by placed_at ${direction}, id ${direction}`, [uuidOf(customer.id)]);
-      const { earliest, latest } = customer as { earliest: Page; latest: Page };
+      const { earliest, latest, oldestOne } = customer as { earliest: Page; latest: Page; oldestOne: { nodes: Array<{ id: string }> } };
+      expect(ids(oldestOne.nodes)).toEqual(all.slice(0, 1));
       expect({ ids: ids(latest.edges.map((e) => e.node)), totalCount: latest.totalCount, hasNextPage: latest.pageInfo.hasNextPage, hasPreviousPage: latest.pageInfo.hasPreviousPage })
         .toEqual({ ids: all.slice(-2), totalCount: all.length, hasNextPage: false, hasPreviousPage: all.length > 2 });
       expect({ ids: ids(earliest.edges.map((e) => e.node)), totalCount: earliest.totalCount, hasNextPage: earliest.pageInfo.hasNextPage, hasPreviousPage: earliest.pageInfo.hasPreviousPage })
