@@ -191,6 +191,57 @@ describe('nested orders of a customer list', () => {
     }
   });
 
+  /**
+   * Pages of 2 through one customer's orders from `start` (a page of the batched list), each next page through
+   * that customer's own `orders(after | before)`; returns every id read, in list order.
+   */
+  async function continueFrom(customerId: string, sort: Record<string, unknown>, start: Page, backward: boolean): Promise<string[]> {
+    const query = `query($id: ID!, ${PAGE_VARS}, $sort: OrderSort) { customer(id: $id) { orders(${PAGE_ARGS}, sort: $sort) { ${CONNECTION} } } }`;
+    let read = ids(start.edges.map((e) => e.node));
+    let current = start;
+    while (backward ? current.pageInfo.hasPreviousPage : current.pageInfo.hasNextPage) {
+      const paging = backward ? { last: 2, before: current.pageInfo.startCursor } : { first: 2, after: current.pageInfo.endCursor };
+      current = dataOf(await gql(server.url, query, { id: customerId, sort, ...paging }, owner.token)).customer.orders;
+      const got = ids(current.edges.map((e) => e.node));
+      expect(got.length).toBeGreaterThan(0);
+      // The side the walk came from goes on.
+      expect(backward ? current.pageInfo.hasNextPage : current.pageInfo.hasPreviousPage).toBe(true);
+      read = backward ? [...got, ...read] : [...read, ...got];
+    }
+    return read;
+  }
+
+  it.each(['DESC', 'ASC'])('pages several customers\' orders %s from the batched first and last pages, each cursor continuing both ways', async (direction) => {
+    const sort = { field: 'PLACED_AT', direction };
+    const both = `query($sort: OrderSort) { customers(first: 50) { nodes { id
+      earliest: orders(first: 2, sort: $sort) { ${CONNECTION} } latest: orders(last: 2, sort: $sort) { ${CONNECTION} }
+      oldestOne: orders(first: 1, sort: $sort) { nodes { id } } } } }`;
+    const onlyLatest = `query($sort: OrderSort) { customers(first: 50) { nodes { id latest: orders(last: 2, sort: $sort) { ${CONNECTION} } } } }`;
+    const response = await gql(server.url, both, { sort }, owner.token);
+    // Both ends of every customer's list, in two sizes, come from one statement (and one grouped count), as one end does.
+    expect(response.extensions!.sqlStatements).toBe((await gql(server.url, onlyLatest, { sort }, owner.token)).extensions!.sqlStatements);
+    const customers = dataOf(response).customers.nodes.filter((c: { latest: Page }) => c.latest.totalCount > 0);
+    expect(customers.length).toBeGreaterThanOrEqual(5);
+    for (const customer of customers) {
+      const all = await expected('Order', `select id from customer_order where workspace_id = $1 and customer_id = $2 order by placed_at ${direction}, id ${direction}`, [uuidOf(customer.id)]);
+      const { earliest, latest, oldestOne } = customer as { earliest: Page; latest: Page; oldestOne: { nodes: Array<{ id: string }> } };
+      expect(ids(oldestOne.nodes)).toEqual(all.slice(0, 1));
+      expect({ ids: ids(latest.edges.map((e) => e.node)), totalCount: latest.totalCount, hasNextPage: latest.pageInfo.hasNextPage, hasPreviousPage: latest.pageInfo.hasPreviousPage })
+        .toEqual({ ids: all.slice(-2), totalCount: all.length, hasNextPage: false, hasPreviousPage: all.length > 2 });
+      expect({ ids: ids(earliest.edges.map((e) => e.node)), totalCount: earliest.totalCount, hasNextPage: earliest.pageInfo.hasNextPage, hasPreviousPage: earliest.pageInfo.hasPreviousPage })
+        .toEqual({ ids: all.slice(0, 2), totalCount: all.length, hasNextPage: all.length > 2, hasPreviousPage: false });
+      // Backwards from the last page to the start, forwards from the first to the end: the whole list each way.
+      expect(await continueFrom(customer.id, sort, latest, true)).toEqual(all);
+      expect(await continueFrom(customer.id, sort, earliest, false)).toEqual(all);
+      // And the other way from each batched page: forwards after the last page is nothing, backwards before the first too.
+      const query = `query($id: ID!, ${PAGE_VARS}, $sort: OrderSort) { customer(id: $id) { orders(${PAGE_ARGS}, sort: $sort) { ${CONNECTION} } } }`;
+      const beyondLast = dataOf(await gql(server.url, query, { id: customer.id, sort, first: 2, after: latest.pageInfo.endCursor }, owner.token)).customer.orders;
+      expect({ ids: beyondLast.edges, hasPreviousPage: beyondLast.pageInfo.hasPreviousPage }).toEqual({ ids: [], hasPreviousPage: true });
+      const beforeFirst = dataOf(await gql(server.url, query, { id: customer.id, sort, last: 2, before: earliest.pageInfo.startCursor }, owner.token)).customer.orders;
+      expect({ ids: beforeFirst.edges, hasNextPage: beforeFirst.pageInfo.hasNextPage }).toEqual({ ids: [], hasNextPage: true });
+    }
+  });
+
   it.each(['DESC', 'ASC'])('walks one customer\'s orders %s forwards and backwards, a batched page joining the cursor pages', async (direction) => {
     const all = await expected('Order', `select id from customer_order where workspace_id = $1 and customer_id = $2 order by placed_at ${direction}, id ${direction}`, [uuidOf(buyerWithOrders)]);
     expect(all).toHaveLength(5);

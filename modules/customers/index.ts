@@ -44,3 +44,4 @@ export { CUSTOMER_EVENTS } from './events';
 export { CUSTOMER_PERMISSIONS } from './permissions';
 export { PERSONAL_DATA, type PersonalDataHandler } from './services/personal-data';
 export { customerById } from './loaders';
+export { lockCustomers } from './services/customers';

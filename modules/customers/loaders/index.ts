@@ -1,8 +1,8 @@
 import { wrap } from '@mikro-orm/core';
 import type { RequestContext } from '../../../src/context';
 import { byKey, defineLoader, groupByKey } from '../../../src/context/loaders';
+import { WORKSPACE, workspaceSql } from '../../../src/db/workspace-sql';
 import { ConsentRecord, Customer, CustomerExternalId } from '../entities/customer';
-import { FollowUp } from '../entities/follow-up';
 import { Order, OrderItem } from '../entities/order';
 import { CustomerTag, Tag } from '../entities/tag';
 import { OrderStats } from '../graphql/types';
@@ -45,16 +45,12 @@ export const itemsOfOrder = defineLoader<string, OrderItem[]>('customers.itemsOf
  * Amounts are summed per currency; the customer's main currency (most purchases) is the one reported.
  */
 export const orderStatsOfCustomer = defineLoader<string, OrderStats>('customers.orderStatsOfCustomer', async (ids, ctx) => {
-  const rows = await ctx.em.getConnection().execute<
-    { customer_id: string; currency: string; n: number; total: string; first: Date; last: Date }[]
-  >(
-    `select customer_id, currency, count(*)::int as n, sum(total_amount)::text as total, min(placed_at) as first, max(placed_at) as last
-     from customer_order
-     where workspace_id = ? and customer_id in (select value::uuid from jsonb_array_elements_text(?::jsonb))
-       and status not in (${NON_PURCHASE_SQL})
-     group by customer_id, currency`,
-    [ctx.workspaceId, JSON.stringify(ids)],
-  );
+  const rows = await workspaceSql(ctx)<{ customer_id: string; currency: string; n: number; total: string; first: Date; last: Date }>`
+    select customer_id, currency, count(*)::int as n, sum(total_amount)::text as total, min(placed_at) as first, max(placed_at) as last
+    from customer_order
+    where workspace_id = ${WORKSPACE} and customer_id in (select value::uuid from jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb))
+      and status not in (${NON_PURCHASE_SQL})
+    group by customer_id, currency`;
   return groupByKey(ids, rows, (r) => r.customer_id).map((groups, i) => {
     const stats = Object.assign(new OrderStats(), {
       customerId: ids[i], orderCount: 0, totalSpent: Money.of('0.00', DEFAULT_CURRENCY), averageOrderValue: null, firstPurchaseAt: null, lastPurchaseAt: null,
@@ -78,10 +74,11 @@ export const orderStatsOfCustomer = defineLoader<string, OrderStats>('customers.
 export const favoritesOfCustomer = defineLoader<string, { category: string | null; brand: string | null }>(
   'customers.favoritesOfCustomer',
   async (ids, ctx) => {
-    const rows = await ctx.em.getConnection().execute<{ customer_id: string; dimension: string; value: string }[]>(
-      `with bought as (
-         select o.customer_id, i.category, i.brand, i.quantity from order_item i join customer_order o on o.id = i.order_id
-         where o.workspace_id = ? and o.customer_id in (select value::uuid from jsonb_array_elements_text(?::jsonb))
+    const rows = await workspaceSql(ctx)<{ customer_id: string; dimension: string; value: string }>`
+      with bought as (
+         select o.customer_id, i.category, i.brand, i.quantity from order_item i
+         join customer_order o on o.workspace_id = i.workspace_id and o.id = i.order_id
+         where o.workspace_id = ${WORKSPACE} and o.customer_id in (select value::uuid from jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb))
            and o.status not in (${NON_PURCHASE_SQL})
        ), ranked as (
          select customer_id, 'category' as dimension, category as value, sum(quantity) as units from bought where category is not null group by 1, 3
@@ -89,85 +86,13 @@ export const favoritesOfCustomer = defineLoader<string, { category: string | nul
          select customer_id, 'brand', brand, sum(quantity) from bought where brand is not null group by 1, 3
        )
        select distinct on (customer_id, dimension) customer_id, dimension, value from ranked
-       order by customer_id, dimension, units desc, value`,
-      [ctx.workspaceId, JSON.stringify(ids)],
-    );
+       order by customer_id, dimension, units desc, value`;
     return groupByKey(ids, rows, (r) => r.customer_id).map((group) => ({
       category: group.find((r) => r.dimension === 'category')?.value ?? null,
       brand: group.find((r) => r.dimension === 'brand')?.value ?? null,
     }));
   },
 );
-
-/*
- * A customer's orders and follow-ups inside a customer list: a page from one end of each customer's connection and
- * its totalCount, one statement each for the whole list (services/nested-lists.ts builds the connections).
- */
-
-/**
- * Key of a batched page: how many rows, ordered by which property in which direction, and whose. Aliases may ask
- * different sizes or orders of the same customer.
- */
-export const pageKey = (limit: number, sort: { field: string }, direction: 'asc' | 'desc', customerId: string) =>
-  `${limit}:${sort.field}:${direction}:${customerId}`;
-
-type CustomerChild = typeof Order | typeof FollowUp;
-
-/**
- * The first `limit` rows per customer in an order (the id breaking ties, as paginate orders) for a batch of
- * pageKey keys, in one statement per order asked: a lateral join reads each customer's rows through its
- * (customer, sort) index, forwards or backwards, and stops at the limit, so a long history costs what a short one
- * does. Raw SQL, so it filters by workspace itself; the rows become entities of the request's EntityManager.
- */
-function pagePerCustomer<E extends CustomerChild>(entity: E) {
-  return async (keys: readonly string[], ctx: RequestContext): Promise<InstanceType<E>[][]> => {
-    const meta = ctx.em.getMetadata().get(entity.name);
-    const wanted = keys.map((key) => {
-      const [limit, property, direction, customerId] = key.split(':');
-      return { limit: Number(limit), order: `${property}:${direction}`, customerId };
-    });
-    const pages = new Map<string, InstanceType<E>[]>();
-    for (const order of new Set(wanted.map((w) => w.order))) {
-      const [property, direction] = order.split(':');
-      // Both come from the list's sort definitions, never from the client; checked anyway, as they go into SQL.
-      const column = meta.properties[property as keyof typeof meta.properties]?.fieldNames[0];
-      if (!column || !['asc', 'desc'].includes(direction)) throw new Error(`Cannot page ${entity.name} by ${order}`);
-      const ofOrder = wanted.filter((w) => w.order === order);
-      const customerIds = [...new Set(ofOrder.map((w) => w.customerId))];
-      const rows = await ctx.em.getConnection().execute<Record<string, unknown>[]>(
-        `select r.* from jsonb_array_elements_text(?::jsonb) as c(id)
-         cross join lateral (
-           select * from "${meta.tableName}" t where t.workspace_id = ? and t.customer_id = c.id::uuid
-           order by t."${column}" ${direction}, t.id ${direction} limit ?
-         ) r`,
-        [JSON.stringify(customerIds), ctx.workspaceId, Math.max(...ofOrder.map((w) => w.limit))],
-      );
-      const read = rows.map((row) => ({ customerId: row.customer_id as string, entity: ctx.em.map(entity, row as any) as InstanceType<E> }));
-      groupByKey(customerIds, read, (r) => r.customerId).forEach((group, i) => pages.set(`${order}:${customerIds[i]}`, group.map((r) => r.entity)));
-    }
-    return wanted.map((w) => pages.get(`${w.order}:${w.customerId}`)!.slice(0, w.limit));
-  };
-}
-
-/** How many rows each customer has, for a batch of customers in one grouped count. */
-function countPerCustomer(entity: CustomerChild) {
-  return async (customerIds: readonly string[], ctx: RequestContext): Promise<number[]> => {
-    const rows = await ctx.em.getConnection().execute<{ customer_id: string; n: number }[]>(
-      `select customer_id, count(*)::int as n from "${ctx.em.getMetadata().get(entity.name).tableName}"
-       where workspace_id = ? and customer_id in (select value::uuid from jsonb_array_elements_text(?::jsonb))
-       group by customer_id`,
-      [ctx.workspaceId, JSON.stringify(customerIds)],
-    );
-    return byKey(customerIds, rows, (r) => r.customer_id).map((r) => r?.n ?? 0);
-  };
-}
-
-/** A page of orders per pageKey. */
-export const ordersPageOfCustomer = defineLoader<string, Order[]>('customers.ordersPageOfCustomer', pagePerCustomer(Order));
-export const orderCountOfCustomer = defineLoader<string, number>('customers.orderCountOfCustomer', countPerCustomer(Order));
-/** A page of follow-ups per pageKey. */
-export const followUpsPageOfCustomer = defineLoader<string, FollowUp[]>('customers.followUpsPageOfCustomer', pagePerCustomer(FollowUp));
-export const followUpCountOfCustomer = defineLoader<string, number>('customers.followUpCountOfCustomer', countPerCustomer(FollowUp));
 
 /**
  * The currency of each order, for its items' prices (an item is in its order's currency). Items are reached

@@ -1,5 +1,4 @@
 import { LockMode } from '@mikro-orm/core';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { RequestContext, WriteTransaction } from '../../../src/context';
 import { tryFromGlobalId } from '../../../src/graphql/global-id';
 import { UserError, UserErrorCode, UserInputFailure, validateInput, assertVersion } from '../../../src/graphql/user-errors';
@@ -28,17 +27,18 @@ export async function findCustomer(ctx: RequestContext, globalId: string): Promi
 
 /**
  * Row locks on customers, taken first thing in a transaction and held until it ends (see "Concurrent writes" in
- * the README). `share` (FOR SHARE) is for writes that attach rows to a customer (follow-ups, tags, consents):
- * they may run side by side. `update` (FOR UPDATE) is for customerMerge and customerErase, which must see every
+ * the README). `share` (FOR SHARE) is for writes that attach rows to a customer (follow-ups, tags, consents, and
+ * any other module's rows naming a customer: this is the module's public lock, exported from its index.ts): they
+ * may run side by side. `update` (FOR UPDATE) is for customerMerge and customerErase, which must see every
  * such write either committed before them or not yet started. Orders take FOR NO KEY UPDATE in their raw SQL
  * (services/orders.ts), since they also update the customer row. The customers are locked in id order, so two
  * transactions locking several never wait on each other in a cycle; they are read again under the lock
  * (`refresh`), so a customer erased or merged away meanwhile is seen as it now is, or not found.
  */
-export async function lockCustomers(em: EntityManager, ids: string[], mode: 'share' | 'update'): Promise<Customer[]> {
+export async function lockCustomers(tx: WriteTransaction, ids: string[], mode: 'share' | 'update'): Promise<Customer[]> {
   const unique = [...new Set(ids)];
   if (!unique.length) return [];
-  return em.find(Customer, { id: { $in: unique } }, {
+  return tx.em.find(Customer, { id: { $in: unique } }, {
     lockMode: mode === 'share' ? LockMode.PESSIMISTIC_READ : LockMode.PESSIMISTIC_WRITE, orderBy: { id: 'asc' }, refresh: true,
   });
 }
@@ -47,9 +47,9 @@ export async function lockCustomers(em: EntityManager, ids: string[], mode: 'sha
  * The customer named in a mutation input, or a NOT_FOUND userError on `field`. With `lock`, the customer's row is
  * locked (lockCustomers) and read under the lock.
  */
-export async function customerForInput(em: EntityManager, globalId: string, field: string[], lock?: 'share' | 'update'): Promise<Customer> {
+export async function customerForInput(tx: WriteTransaction, globalId: string, field: string[], lock?: 'share' | 'update'): Promise<Customer> {
   const id = tryFromGlobalId(globalId, 'Customer');
-  const customer = !id ? null : lock ? (await lockCustomers(em, [id], lock))[0] : await em.findOne(Customer, id);
+  const customer = !id ? null : lock ? (await lockCustomers(tx, [id], lock))[0] : await tx.em.findOne(Customer, id);
   if (!customer) throw UserInputFailure.of(field, 'No such customer', UserErrorCode.NOT_FOUND);
   return customer;
 }
@@ -157,7 +157,7 @@ export async function createCustomer(ctx: RequestContext, input: CustomerCreateI
 export async function updateCustomer(ctx: RequestContext, input: CustomerUpdateInput): Promise<Customer> {
   await validateInput(input);
   return ctx.transaction(async (tx) => {
-    const customer = await customerForInput(tx.em, input.id, ['input', 'id']);
+    const customer = await customerForInput(tx, input.id, ['input', 'id']);
     assertNotErased(customer, ['input', 'id']);
     assertVersion(customer, input.version, 'customer');
     return updateInTransaction(tx, customer, input);
@@ -193,7 +193,7 @@ export async function mergeCustomers(ctx: RequestContext, input: CustomerMergeIn
     // Both rows locked FOR UPDATE before anything moves: a write attaching rows to either customer (they lock it
     // too) has committed before this point, so its rows move with the rest, or waits and finds mergeId gone.
     const [keepId, mergeId] = [tryFromGlobalId(input.keepId, 'Customer'), tryFromGlobalId(input.mergeId, 'Customer')];
-    const locked = await lockCustomers(tx.em, [keepId, mergeId].filter((id): id is string => !!id), 'update');
+    const locked = await lockCustomers(tx, [keepId, mergeId].filter((id): id is string => !!id), 'update');
     const keep = locked.find((c) => c.id === keepId);
     const merged = locked.find((c) => c.id === mergeId);
     if (!keep) throw UserInputFailure.of(['input', 'keepId'], 'No such customer', UserErrorCode.NOT_FOUND);
@@ -219,7 +219,7 @@ export async function eraseCustomer(ctx: RequestContext, globalId: string): Prom
   return ctx.transaction(async (tx) => {
     // FOR UPDATE: writes attaching rows to the customer lock it too (FOR SHARE), so each has committed before
     // this point (and is erased below) or waits and then sees erasedAt.
-    const customer = await customerForInput(tx.em, globalId, ['input', 'id'], 'update');
+    const customer = await customerForInput(tx, globalId, ['input', 'id'], 'update');
     if (customer.erasedAt) throw UserInputFailure.of(['input', 'id'], `Customer ${customer.customerNo} was already erased`, UserErrorCode.ALREADY_DONE);
     for (const handler of personalDataHandlers(ctx)) await handler.erase(tx, customer.id);
     tx.audit({ action: 'customers.customer.erase', subjectType: 'Customer', subjectId: customer.id, changes: { customerNo: customer.customerNo } });
@@ -244,7 +244,7 @@ export async function exportCustomerData(ctx: RequestContext, globalId: string):
 export async function recordConsent(ctx: RequestContext, input: ConsentRecordInput): Promise<ConsentRecord> {
   await validateInput(input);
   return ctx.transaction(async (tx) => {
-    const customer = await customerForInput(tx.em, input.customerId, ['input', 'customerId'], 'share');
+    const customer = await customerForInput(tx, input.customerId, ['input', 'customerId'], 'share');
     assertNotErased(customer, ['input', 'customerId']);
     const consentedAt = input.consentedAt ?? new Date();
     if (consentedAt.getTime() > Date.now() + 60_000) throw UserInputFailure.of(['input', 'consentedAt'], 'consentedAt cannot be in the future', UserErrorCode.DATE_IN_FUTURE);

@@ -1,4 +1,5 @@
 import type { RequestContext } from '../../../src/context';
+import { WORKSPACE, workspaceSql } from '../../../src/db/workspace-sql';
 import { Customer, CustomerExternalId, ConsentRecord } from '../entities/customer';
 import {
   AssetsBand, BehaviorType, BusinessStatus, CustomerKind, FollowUpMethod, Gender, MembershipLevel, OrderStatus, PersonalityType, TagGroup, TagKind,
@@ -106,8 +107,6 @@ export async function seedCustomersDemo(ctx: RequestContext): Promise<void> {
 
 /** Demo follow-ups need an author; the demo context has no principal, so the workspace's first user writes them. */
 async function firstUserId(ctx: RequestContext): Promise<string> {
-  const [row] = await ctx.em.getConnection().execute<{ id: string }[]>(
-    'select id from "user" where workspace_id = ? order by created_at limit 1', [ctx.workspaceId],
-  );
+  const [row] = await workspaceSql(ctx)<{ id: string }>`select id from "user" where workspace_id = ${WORKSPACE} order by created_at limit 1`;
   return row.id;
 }

@@ -13,7 +13,7 @@ export async function createFollowUp(ctx: RequestContext, input: FollowUpCreateI
   await validateInput(input);
   return ctx.transaction(async (tx) => {
     // Locked until commit, so a concurrent erase or merge runs wholly before or after this follow-up.
-    const customer = await customerForInput(tx.em, input.customerId, ['input', 'customerId'], 'share');
+    const customer = await customerForInput(tx, input.customerId, ['input', 'customerId'], 'share');
     assertNotErased(customer, ['input', 'customerId']);
     const happenedAt = input.happenedAt ?? new Date();
     if (happenedAt.getTime() > Date.now() + 60_000) throw UserInputFailure.of(['input', 'happenedAt'], 'happenedAt cannot be in the future', UserErrorCode.DATE_IN_FUTURE);

@@ -1,4 +1,5 @@
 import type { WriteTransaction } from '../../../src/context';
+import { WORKSPACE, workspaceSql } from '../../../src/db/workspace-sql';
 
 export const formatCustomerNo = (n: number) => `C${String(n).padStart(6, '0')}`;
 
@@ -8,14 +9,10 @@ export const formatCustomerNo = (n: number) => `C${String(n).padStart(6, '0')}`;
  * transaction takes its increment with it, so a number is never issued twice.
  */
 export async function issueCustomerNumbers(tx: WriteTransaction, count: number): Promise<string[]> {
-  const [row] = await tx.em.getConnection().execute<{ value: string }[]>(
-    `insert into customer_number_counter (workspace_id, value) values (?, ?)
-     on conflict (workspace_id) do update set value = customer_number_counter.value + excluded.value
-     returning value`,
-    [tx.ctx.workspaceId, count],
-    'all',
-    tx.em.getTransactionContext(),
-  );
+  const [row] = await workspaceSql(tx)<{ value: string }>`
+    insert into customer_number_counter (workspace_id, value) values (${WORKSPACE}, ${count})
+    on conflict (workspace_id) do update set value = customer_number_counter.value + excluded.value
+    returning value`;
   const last = Number(row.value);
   return Array.from({ length: count }, (_, i) => formatCustomerNo(last - count + 1 + i));
 }

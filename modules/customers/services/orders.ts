@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestContext, WriteTransaction } from '../../../src/context';
+import { WORKSPACE, workspaceSql } from '../../../src/db/workspace-sql';
 import { tryFromGlobalId } from '../../../src/graphql/global-id';
 import { fromCents, isMoney, toCents } from '../../../src/graphql/scalars';
 import { UserError, UserErrorCode, UserInputFailure, userErrorsFrom, validateInput } from '../../../src/graphql/user-errors';
@@ -15,10 +16,10 @@ import { searchTextOf } from './profile';
 import { refreshLastOrderAt } from './stats';
 
 /*
- * Orders are written with raw SQL through the transaction's connection: an import call carries up to 1,000 orders
- * and must sustain 70,000 orders in under a minute, which the ORM's per-entity unit of work cannot do. Every
+ * Orders are written with raw SQL in the caller's transaction (workspaceSql): an import call carries up to 1,000
+ * orders and must sustain 70,000 orders in under a minute, which the ORM's per-entity unit of work cannot do. Every
  * statement below takes its rows as one jsonb parameter (jsonb_to_recordset), so a call costs a handful of
- * statements whatever its size, and filters by the caller's workspace itself, as raw SQL must.
+ * statements whatever its size.
  */
 
 const DATE_FIELDS = ['paidAt', 'shippedAt', 'deliveredAt'] as const;
@@ -72,9 +73,7 @@ export interface OrdersWritten {
  * unknown ones), the order upsert by (platform, externalId), its items, and the customers' last purchase.
  */
 async function writeOrders(tx: WriteTransaction, rows: OrderInput[], pathOf: (index: number) => string[]): Promise<OrdersWritten> {
-  const sql = <T = any>(text: string, params: unknown[]) =>
-    tx.em.getConnection().execute<T[]>(text, params, 'all', tx.em.getTransactionContext());
-  const workspaceId = tx.ctx.workspaceId;
+  const sql = workspaceSql(tx);
   // created_at / updated_at of every row written here, from the application rather than now(): millisecond
   // precision like the ORM's own timestamps. Keyset cursors hold milliseconds, so rows created by one call at the
   // same microsecond instant (now() is fixed per transaction) would fall between two cursors and never be listed.
@@ -108,12 +107,10 @@ async function writeOrders(tx: WriteTransaction, rows: OrderInput[], pathOf: (in
   const lookUp = async (list: ValidRow[]) => {
     const keys = [...new Map(list.map((v) => [externalKey(v), { platform: v.row.platform, external_id: v.row.customerExternalId!.trim() }])).values()];
     const links = keys.length
-      ? await sql<{ customer_id: string; platform: string; external_id: string }>(
-          `select e.customer_id, e.platform, e.external_id from customer_external_id e
-           join jsonb_to_recordset(?::jsonb) as k(platform text, external_id text) on e.platform = k.platform and e.external_id = k.external_id
-           where e.workspace_id = ?`,
-          [JSON.stringify(keys), workspaceId],
-        )
+      ? await sql<{ customer_id: string; platform: string; external_id: string }>`
+          select e.customer_id, e.platform, e.external_id from customer_external_id e
+          join jsonb_to_recordset(${JSON.stringify(keys)}::jsonb) as k(platform text, external_id text) on e.platform = k.platform and e.external_id = k.external_id
+          where e.workspace_id = ${WORKSPACE}`
       : [];
     const map = new Map(links.map((l) => [`${l.platform}\u0000${l.external_id}`, l.customer_id]));
     for (const v of list) v.customerId = map.get(externalKey(v));
@@ -126,7 +123,7 @@ async function writeOrders(tx: WriteTransaction, rows: OrderInput[], pathOf: (in
     // Concurrent imports naming the same new buyer must not both create them: take the workspace's import lock,
     // then look again, since the holder before us may have created them. Taken before any customer row lock, so
     // an import never holds a row while it waits here.
-    await sql(`select pg_advisory_xact_lock(hashtext('customers.import'), hashtext(?))`, [workspaceId]);
+    await sql`select pg_advisory_xact_lock(hashtext('customers.import'), hashtext(${WORKSPACE}))`;
     unknown = await lookUp(unknown);
     const newCustomers = [...new Map(unknown.map((v) => [externalKey(v), v])).values()];
     if (newCustomers.length) {
@@ -136,18 +133,14 @@ async function writeOrders(tx: WriteTransaction, rows: OrderInput[], pathOf: (in
         const name = v.row.customerName?.trim() || externalId;
         return { id: randomUUID(), customer_no: numbers[i], name, search_text: searchTextOf({ name, customerNo: numbers[i] }, [externalId]), platform: v.row.platform, external_id: externalId };
       });
-      await sql(
-        `insert into customer (id, created_at, updated_at, workspace_id, customer_no, kind, name, search_text, version)
-         select r.id, ?::timestamptz, ?::timestamptz, ?, r.customer_no, '${CustomerKind.INDIVIDUAL}', r.name, r.search_text, 1
-         from jsonb_to_recordset(?::jsonb) as r(id uuid, customer_no text, name text, search_text text)`,
-        [stamp, stamp, workspaceId, JSON.stringify(created)],
-      );
-      await sql(
-        `insert into customer_external_id (id, created_at, updated_at, workspace_id, customer_id, platform, external_id)
-         select gen_random_uuid(), ?::timestamptz, ?::timestamptz, ?, r.id, r.platform, r.external_id
-         from jsonb_to_recordset(?::jsonb) as r(id uuid, platform text, external_id text)`,
-        [stamp, stamp, workspaceId, JSON.stringify(created)],
-      );
+      await sql`
+        insert into customer (id, created_at, updated_at, workspace_id, customer_no, kind, name, search_text, version)
+        select r.id, ${stamp}::timestamptz, ${stamp}::timestamptz, ${WORKSPACE}, r.customer_no, ${CustomerKind.INDIVIDUAL}::customer_kind, r.name, r.search_text, 1
+        from jsonb_to_recordset(${JSON.stringify(created)}::jsonb) as r(id uuid, customer_no text, name text, search_text text)`;
+      await sql`
+        insert into customer_external_id (id, created_at, updated_at, workspace_id, customer_id, platform, external_id)
+        select gen_random_uuid(), ${stamp}::timestamptz, ${stamp}::timestamptz, ${WORKSPACE}, r.id, r.platform, r.external_id
+        from jsonb_to_recordset(${JSON.stringify(created)}::jsonb) as r(id uuid, platform text, external_id text)`;
       createdCustomers = created.length;
       for (const c of created) createdIds.add(c.id);
       const idOf = new Map(created.map((c) => [`${c.platform}\u0000${c.external_id}`, c.id]));
@@ -160,20 +153,20 @@ async function writeOrders(tx: WriteTransaction, rows: OrderInput[], pathOf: (in
    * is recomputed), in one statement in id order: FOR NO KEY UPDATE, since refreshLastOrderAt updates these rows.
    * A merge or erase holding one of them makes us wait, and we then read it as it is now: gone (merged away) or
    * erased. customerMerge and customerErase lock the same rows, so an order never lands on a customer that is
-   * being deleted or erased. Customers created above are ours until commit and need no lock.
+   * being deleted or erased. Customers created above are ours until commit and need no lock. Not lockCustomers
+   * (the lock other writers and modules take): it loads entities, and refreshLastOrderAt reads every loaded
+   * customer again one by one, a thousand statements for a large import; this reads the two columns it needs.
    */
   const lockAndRead = async (ids: string[], orderKeys: { platform: string; external_id: string }[]) => {
     const rowsRead = ids.length || orderKeys.length
-      ? await sql<{ id: string; customer_no: string; erased_at: string | null }>(
-          `select c.id, c.customer_no, c.erased_at from customer c
-           where c.workspace_id = ? and (
-             c.id in (select value::uuid from jsonb_array_elements_text(?::jsonb))
-             or c.id in (select o.customer_id from customer_order o
-                         join jsonb_to_recordset(?::jsonb) as k(platform text, external_id text) on o.platform = k.platform and o.external_id = k.external_id
-                         where o.workspace_id = ?))
-           order by c.id for no key update of c`,
-          [workspaceId, JSON.stringify([...new Set(ids)]), JSON.stringify(orderKeys), workspaceId],
-        )
+      ? await sql<{ id: string; customer_no: string; erased_at: string | null }>`
+          select c.id, c.customer_no, c.erased_at from customer c
+          where c.workspace_id = ${WORKSPACE} and (
+            c.id in (select value::uuid from jsonb_array_elements_text(${JSON.stringify([...new Set(ids)])}::jsonb))
+            or c.id in (select o.customer_id from customer_order o
+                        join jsonb_to_recordset(${JSON.stringify(orderKeys)}::jsonb) as k(platform text, external_id text) on o.platform = k.platform and o.external_id = k.external_id
+                        where o.workspace_id = ${WORKSPACE}))
+          order by c.id for no key update of c`
       : [];
     return new Map(rowsRead.map((c) => [c.id, { customerNo: c.customer_no, erasedAt: c.erased_at ? new Date(c.erased_at) : undefined }]));
   };
@@ -222,17 +215,18 @@ async function writeOrders(tx: WriteTransaction, rows: OrderInput[], pathOf: (in
     placed_at: iso(v.row.placedAt), paid_at: iso(v.row.paidAt), shipped_at: iso(v.row.shippedAt), delivered_at: iso(v.row.deliveredAt),
   }));
   // The CTE reads the rows as they were before this statement, so it names the customers an update moves orders away from.
-  const written = await sql<{ id: string; platform: string; external_id: string; inserted: boolean; previous_customer_id: string | null }>(
-    `with previous as (
+  const writtenKeys = JSON.stringify(orderRows.map((o) => ({ platform: o.platform, external_id: o.external_id })));
+  const written = await sql<{ id: string; platform: string; external_id: string; inserted: boolean; previous_customer_id: string | null }>`
+    with previous as (
        select o.platform, o.external_id, o.customer_id from customer_order o
-       join jsonb_to_recordset(?::jsonb) as k(platform text, external_id text) on o.platform = k.platform and o.external_id = k.external_id
-       where o.workspace_id = ?
+       join jsonb_to_recordset(${writtenKeys}::jsonb) as k(platform text, external_id text) on o.platform = k.platform and o.external_id = k.external_id
+       where o.workspace_id = ${WORKSPACE}
      ), upserted as (
        insert into customer_order (id, created_at, updated_at, workspace_id, customer_id, order_no, platform, external_id, status,
                                    total_amount, currency, placed_at, paid_at, shipped_at, delivered_at)
-       select r.id, ?::timestamptz, ?::timestamptz, ?, r.customer_id, r.order_no, r.platform, r.external_id, r.status::order_status,
+       select r.id, ${stamp}::timestamptz, ${stamp}::timestamptz, ${WORKSPACE}, r.customer_id, r.order_no, r.platform, r.external_id, r.status::order_status,
               r.total_amount, r.currency, r.placed_at, r.paid_at, r.shipped_at, r.delivered_at
-       from jsonb_to_recordset(?::jsonb) as r(id uuid, customer_id uuid, order_no text, platform text, external_id text, status text,
+       from jsonb_to_recordset(${JSON.stringify(orderRows)}::jsonb) as r(id uuid, customer_id uuid, order_no text, platform text, external_id text, status text,
             total_amount numeric, currency text, placed_at timestamptz, paid_at timestamptz, shipped_at timestamptz, delivered_at timestamptz)
        on conflict (workspace_id, platform, external_id) do update set
          customer_id = excluded.customer_id, order_no = excluded.order_no, status = excluded.status, total_amount = excluded.total_amount,
@@ -240,15 +234,13 @@ async function writeOrders(tx: WriteTransaction, rows: OrderInput[], pathOf: (in
          delivered_at = excluded.delivered_at, updated_at = excluded.updated_at
        returning id, platform, external_id, (xmax = 0) as inserted
      )
-     select u.*, p.customer_id as previous_customer_id from upserted u left join previous p using (platform, external_id)`,
-    [JSON.stringify(orderRows.map((o) => ({ platform: o.platform, external_id: o.external_id }))), workspaceId, stamp, stamp, workspaceId, JSON.stringify(orderRows)],
-  );
+     select u.*, p.customer_id as previous_customer_id from upserted u left join previous p using (platform, external_id)`;
   const writtenByKey = new Map(written.map((w) => [`${w.platform}\u0000${w.external_id}`, w]));
 
   // An upsert replaces the order's lines.
   const updatedIds = written.filter((w) => !w.inserted).map((w) => w.id);
   if (updatedIds.length) {
-    await sql(`delete from order_item where workspace_id = ? and order_id in (select value::uuid from jsonb_array_elements_text(?::jsonb))`, [workspaceId, JSON.stringify(updatedIds)]);
+    await sql`delete from order_item where workspace_id = ${WORKSPACE} and order_id in (select value::uuid from jsonb_array_elements_text(${JSON.stringify(updatedIds)}::jsonb))`;
   }
   const items = ready.flatMap((v) => {
     const orderId = writtenByKey.get(`${v.row.platform}\u0000${v.row.externalId}`)!.id;
@@ -258,12 +250,10 @@ async function writeOrders(tx: WriteTransaction, rows: OrderInput[], pathOf: (in
     }));
   });
   if (items.length) {
-    await sql(
-      `insert into order_item (id, created_at, updated_at, workspace_id, order_id, sku, title, category, brand, quantity, unit_price)
-       select gen_random_uuid(), ?::timestamptz, ?::timestamptz, ?, r.order_id, r.sku, r.title, r.category, r.brand, r.quantity, r.unit_price
-       from jsonb_to_recordset(?::jsonb) as r(order_id uuid, sku text, title text, category text, brand text, quantity int, unit_price numeric)`,
-      [stamp, stamp, workspaceId, JSON.stringify(items)],
-    );
+    await sql`
+      insert into order_item (id, created_at, updated_at, workspace_id, order_id, sku, title, category, brand, quantity, unit_price)
+      select gen_random_uuid(), ${stamp}::timestamptz, ${stamp}::timestamptz, ${WORKSPACE}, r.order_id, r.sku, r.title, r.category, r.brand, r.quantity, r.unit_price
+      from jsonb_to_recordset(${JSON.stringify(items)}::jsonb) as r(order_id uuid, sku text, title text, category text, brand text, quantity int, unit_price numeric)`;
   }
 
   const affected = new Set<string>();

@@ -1,4 +1,5 @@
 import type { RequestContext, WriteTransaction } from '../../../src/context';
+import { WORKSPACE, workspaceSql } from '../../../src/db/workspace-sql';
 import { Customer, ConsentRecord, CustomerExternalId } from '../entities/customer';
 import { FollowUp } from '../entities/follow-up';
 import { Order, OrderItem } from '../entities/order';
@@ -82,23 +83,19 @@ export const customersPersonalData: PersonalDataHandler = {
     for (const entity of [Order, FollowUp, ConsentRecord, CustomerExternalId] as const) {
       await em.nativeUpdate(entity as typeof Order, { customer: mergeId }, { customer: keepId } as any);
     }
-    const connection = em.getConnection();
-    const knexTransaction = em.getTransactionContext();
+    const sql = workspaceSql(tx);
     // Raw SQL: copy the tags the kept customer lacks in one statement; the merged customer's rows go with it.
     // Timestamps from the application (milliseconds, like the ORM's), not now(): see services/orders.ts.
     const stamp = new Date().toISOString();
-    await connection.execute(
-      `insert into customer_tag (id, created_at, updated_at, workspace_id, customer_id, tag_id)
-       select gen_random_uuid(), ?::timestamptz, ?::timestamptz, workspace_id, ?, tag_id from customer_tag where workspace_id = ? and customer_id = ?
-       on conflict (customer_id, tag_id) do nothing`,
-      [stamp, stamp, keepId, tx.ctx.workspaceId, mergeId], 'run', knexTransaction,
-    );
+    await sql`
+      insert into customer_tag (id, created_at, updated_at, workspace_id, customer_id, tag_id)
+      select gen_random_uuid(), ${stamp}::timestamptz, ${stamp}::timestamptz, workspace_id, ${keepId}, tag_id
+      from customer_tag where workspace_id = ${WORKSPACE} and customer_id = ${mergeId}
+      on conflict (customer_id, tag_id) do nothing`;
     // Only the latest follow-up of the merged history may still be waiting for its next contact.
-    await connection.execute(
-      `update follow_up set pending = false where workspace_id = ? and customer_id = ? and pending
-       and id <> (select id from follow_up where customer_id = ? order by happened_at desc, id desc limit 1)`,
-      [tx.ctx.workspaceId, keepId, keepId], 'run', knexTransaction,
-    );
+    await sql`
+      update follow_up set pending = false where workspace_id = ${WORKSPACE} and customer_id = ${keepId} and pending
+      and id <> (select id from follow_up where workspace_id = ${WORKSPACE} and customer_id = ${keepId} order by happened_at desc, id desc limit 1)`;
     const gaps: Record<string, unknown> = {};
     for (const key of PERSONAL_FIELDS) if (keep[key] == null && merged[key] != null) gaps[key] = merged[key];
     if (keep.kind !== merged.kind) for (const key of MERCHANT_FIELDS) delete gaps[key];

@@ -8,6 +8,7 @@ import { UserInputFailure, validateInput } from '../../../src/graphql/user-error
 import { Customer } from '../entities/customer';
 import { FollowUp } from '../entities/follow-up';
 import { Order } from '../entities/order';
+import { CustomerTag } from '../entities/tag';
 import {
   BIRTHDAY_SORT, CUSTOMER_SORT, FOLLOW_UP_DUE_SORT, type BirthdayArgs, type CustomersArgs, type FollowUpsDueArgs,
   ORDER_SORT, type OrdersArgs,
@@ -68,13 +69,14 @@ export async function listCustomers(ctx: RequestContext, args: CustomersArgs) {
   if (filter?.tagIds?.length) {
     const tagIds = [...new Set(filter.tagIds.map((id) => tryFromGlobalId(id, 'Tag') ?? NO_ROW))];
     // Customers carrying every one of the tags; a sub-select keeps it one statement and lets paginate stay keyset.
-    const carriers = ctx.em.getKnex()('customer_tag')
-      .select('customer_id')
-      .where('workspace_id', ctx.workspaceId)
-      .whereIn('tag_id', tagIds)
-      .groupBy('customer_id')
-      .havingRaw('count(distinct tag_id) = ?', [tagIds.length]);
-    where.push({ id: { $in: carriers as any } });
+    // The ORM's query builder, with the workspace filter every ORM query has (a builder has it only when asked).
+    const carriers = ctx.em.createQueryBuilder(CustomerTag, 'ct')
+      .select('ct.customer')
+      .where({ tag: { $in: tagIds } })
+      .groupBy('ct.customer')
+      .having('count(distinct ct.tag_id) = ?', [tagIds.length]);
+    await carriers.applyFilters();
+    where.push({ id: { $in: carriers.getKnexQuery() as any } });
   }
   const sort = CUSTOMER_SORT.sortKey(args.sort);
   // Keyset paging needs a value to compare: customers who never bought have none and are left out of this order.

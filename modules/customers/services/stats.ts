@@ -1,10 +1,11 @@
 import { wrap } from '@mikro-orm/core';
 import type { WriteTransaction } from '../../../src/context';
+import { sqlText, WORKSPACE, workspaceSql } from '../../../src/db/workspace-sql';
 import { Customer } from '../entities/customer';
 import { NON_PURCHASE_STATUSES } from '../entities/enums';
 
 /** SQL list of the statuses that are not purchases, for the raw statements below and in the loaders. */
-export const NON_PURCHASE_SQL = NON_PURCHASE_STATUSES.map((s) => `'${s}'`).join(', ');
+export const NON_PURCHASE_SQL = sqlText(NON_PURCHASE_STATUSES.map((s) => `'${s}'`).join(', '));
 
 /**
  * Recomputes `customer.last_order_at` (the sort key of "by last purchase" and the has-ordered filter) from the
@@ -19,15 +20,11 @@ export const NON_PURCHASE_SQL = NON_PURCHASE_STATUSES.map((s) => `'${s}'`).join(
 export async function refreshLastOrderAt(tx: WriteTransaction, customerIds: Iterable<string>): Promise<void> {
   const ids = [...new Set(customerIds)];
   if (!ids.length) return;
-  await tx.em.getConnection().execute(
-    `update customer c set last_order_at = (
-       select max(o.placed_at) from customer_order o
-       where o.customer_id = c.id and o.status not in (${NON_PURCHASE_SQL}))
-     where c.workspace_id = ? and c.id in (select value::uuid from jsonb_array_elements_text(?::jsonb))`,
-    [tx.ctx.workspaceId, JSON.stringify(ids)],
-    'run',
-    tx.em.getTransactionContext(),
-  );
+  await workspaceSql(tx)`
+    update customer c set last_order_at = (
+      select max(o.placed_at) from customer_order o
+      where o.workspace_id = c.workspace_id and o.customer_id = c.id and o.status not in (${NON_PURCHASE_SQL}))
+    where c.workspace_id = ${WORKSPACE} and c.id in (select value::uuid from jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb))`;
   const loaded = ids
     .map((id) => tx.em.getUnitOfWork().getById<Customer>(Customer.name, id))
     .filter((c): c is Customer => !!c && wrap(c).isInitialized());

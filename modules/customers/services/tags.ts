@@ -1,4 +1,5 @@
 import type { RequestContext } from '../../../src/context';
+import { WORKSPACE, workspaceSql } from '../../../src/db/workspace-sql';
 import { tryFromGlobalId } from '../../../src/graphql/global-id';
 import { UserError, UserErrorCode, UserInputFailure, validateInput, assertVersion } from '../../../src/graphql/user-errors';
 import { Customer } from '../entities/customer';
@@ -71,7 +72,7 @@ export async function changeCustomerTags(ctx: RequestContext, input: CustomerTag
     const tagIds = input.tagIds.map((id) => tryFromGlobalId(id, 'Tag'));
     const knownIds = customerIds.filter((id): id is string => !!id);
     // Tagging locks the customers (FOR SHARE) so a concurrent erase or merge runs wholly before or after it.
-    const customers = add ? await lockCustomers(tx.em, knownIds, 'share') : await tx.em.find(Customer, { id: { $in: knownIds } });
+    const customers = add ? await lockCustomers(tx, knownIds, 'share') : await tx.em.find(Customer, { id: { $in: knownIds } });
     const tags = await tx.em.find(Tag, { id: { $in: tagIds.filter((id): id is string => !!id) } });
     const problems: UserError[] = [];
     const check = (ids: (string | undefined)[], known: { id: string }[], field: string, label: string) =>
@@ -91,16 +92,21 @@ export async function changeCustomerTags(ctx: RequestContext, input: CustomerTag
 
     const pairs = customers.flatMap((c) => tags.map((t) => ({ customer_id: c.id, tag_id: t.id })));
     // Raw SQL: up to 1,000 customers × 50 tags in one statement, idempotent through the unique (customer, tag).
-    const statement = add
-      ? `insert into customer_tag (id, created_at, updated_at, workspace_id, customer_id, tag_id)
-         select gen_random_uuid(), ?::timestamptz, ?::timestamptz, ?, p.customer_id, p.tag_id from jsonb_to_recordset(?::jsonb) as p(customer_id uuid, tag_id uuid)
-         on conflict (customer_id, tag_id) do nothing`
-      : `delete from customer_tag t using jsonb_to_recordset(?::jsonb) as p(customer_id uuid, tag_id uuid)
-         where t.workspace_id = ? and t.customer_id = p.customer_id and t.tag_id = p.tag_id`;
     // Timestamps from the application (milliseconds, like the ORM's), not now(): see services/orders.ts.
     const stamp = new Date().toISOString();
-    const params = add ? [stamp, stamp, ctx.workspaceId, JSON.stringify(pairs)] : [JSON.stringify(pairs), ctx.workspaceId];
-    await tx.em.getConnection().execute(statement, params, 'run', tx.em.getTransactionContext());
+    const sql = workspaceSql(tx);
+    const pairsJson = JSON.stringify(pairs);
+    if (add) {
+      await sql`
+        insert into customer_tag (id, created_at, updated_at, workspace_id, customer_id, tag_id)
+        select gen_random_uuid(), ${stamp}::timestamptz, ${stamp}::timestamptz, ${WORKSPACE}, p.customer_id, p.tag_id
+        from jsonb_to_recordset(${pairsJson}::jsonb) as p(customer_id uuid, tag_id uuid)
+        on conflict (customer_id, tag_id) do nothing`;
+    } else {
+      await sql`
+        delete from customer_tag t using jsonb_to_recordset(${pairsJson}::jsonb) as p(customer_id uuid, tag_id uuid)
+        where t.workspace_id = ${WORKSPACE} and t.customer_id = p.customer_id and t.tag_id = p.tag_id`;
+    }
     tx.audit({
       action: add ? 'customers.customer.tag' : 'customers.customer.untag', subjectType: 'Workspace', subjectId: ctx.workspaceId,
       changes: { customers: customers.map((c) => c.customerNo), tags: tags.map((t) => t.name) },

@@ -1,0 +1,131 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { RequestContext } from '../src/context';
+import { WORKSPACE, workspaceSql } from '../src/db/workspace-sql';
+import { parseGlobalId } from '../src/graphql/global-id';
+import { createCustomer } from './customers-fixtures';
+import { adminQuery } from './support/database';
+import { signUpWorkspace, type SignedUp } from './support/fixtures';
+import { startTestServer, type TestServer } from './support/server';
+
+/**
+ * Raw SQL in modules goes through workspaceSql (src/db/workspace-sql.ts), which binds the caller's workspace and
+ * refuses a statement without it; and no module runs raw SQL any other way.
+ */
+
+const MODULES = join(__dirname, '..', 'modules');
+
+function sourcesUnder(folder: string): string[] {
+  return readdirSync(folder, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(folder, entry.name);
+    return entry.isDirectory() ? sourcesUnder(path) : entry.name.endsWith('.ts') ? [path] : [];
+  });
+}
+
+/**
+ * Ways to run SQL past workspaceSql: the connection (`em.getConnection().execute`, `em.execute`), knex
+ * (`em.getKnex()`, `knex.raw`, the ORM's `raw`), and a query builder without the ORM's filters (it has them only
+ * after `applyFilters()`).
+ */
+const BYPASSES: Array<[string, RegExp]> = [
+  ['getConnection()', /\bgetConnection\s*\(/],
+  ['execute()', /\.execute\s*(<[^>]*>)?\s*\(/],
+  ['getKnex()', /\bgetKnex\s*\(/],
+  ['raw()', /\braw\s*\(/],
+  ['a query builder without applyFilters()', /createQueryBuilder\s*\((?![\s\S]{0,600}\.applyFilters\s*\()/],
+];
+
+describe('modules run raw SQL only through workspaceSql', () => {
+  it('finds no other way of running SQL in modules/', () => {
+    const sources = sourcesUnder(MODULES);
+    expect(sources.length).toBeGreaterThan(10);
+    const found = sources.flatMap((path) => {
+      const text = readFileSync(path, 'utf8');
+      return BYPASSES.filter(([, pattern]) => pattern.test(text)).map(([what]) => `${relative(MODULES, path)}: ${what}`);
+    });
+    expect(found).toEqual([]);
+  });
+
+  it('would catch each way (the patterns match what they are meant to)', () => {
+    const samples = [
+      'await ctx.em.getConnection().execute(`select 1`)',
+      'await tx.em.execute<{ id: string }[]>(`select 1`)',
+      "ctx.em.getKnex()('customer_tag').select('customer_id')",
+      "knex.raw('select 1')",
+      "ctx.em.createQueryBuilder(Order, 'o').where({ status: 'PAID' }).getResult()",
+    ];
+    for (const [i, sample] of samples.entries()) expect({ sample, caught: BYPASSES[i][1].test(sample) }).toEqual({ sample, caught: true });
+    expect(BYPASSES[4][1].test("const qb = em.createQueryBuilder(Tag, 't').select('t.id');\nawait qb.applyFilters();")).toBe(false);
+    expect(BYPASSES.some(([, p]) => p.test('await workspaceSql(tx)`select id from customer where workspace_id = ${WORKSPACE}`'))).toBe(false);
+  });
+});
+
+describe('workspaceSql', () => {
+  let server: TestServer;
+  let shopA: SignedUp;
+  let shopB: SignedUp;
+  let customerOfA: string;
+  let customerOfB: string;
+  const uuid = (globalId: string) => parseGlobalId(globalId)!.id;
+  const nameOf = async (customerId: string) => (await adminQuery('select name from customer where id = $1', server.databaseName, [customerId])).rows[0].name;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    [shopA, shopB] = await Promise.all([signUpWorkspace(server.url, '甲店'), signUpWorkspace(server.url, '乙店')]);
+    customerOfA = uuid((await createCustomer(server.url, shopA.token, { kind: 'INDIVIDUAL', name: '甲的客户' })).id);
+    customerOfB = uuid((await createCustomer(server.url, shopB.token, { kind: 'INDIVIDUAL', name: '乙的客户' })).id);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  const contextOf = (shop: SignedUp) => RequestContext.forSystem(server.services, uuid(shop.workspaceId));
+
+  it('binds the caller\'s workspace: from A, B\'s rows can be neither read nor updated, even by id', async () => {
+    const sql = workspaceSql(contextOf(shopA));
+    const read = await sql<{ id: string }>`
+      select id from customer where workspace_id = ${WORKSPACE} and id in (${customerOfA}, ${customerOfB}) order by name`;
+    expect(read.map((r) => r.id)).toEqual([customerOfA]);
+
+    const updated = await contextOf(shopA).transaction((tx) => workspaceSql(tx)<{ id: string }>`
+      update customer set name = '改名' where workspace_id = ${WORKSPACE} and id in (${customerOfA}, ${customerOfB}) returning id`);
+    expect(updated.map((r) => r.id)).toEqual([customerOfA]);
+    expect([await nameOf(customerOfA), await nameOf(customerOfB)]).toEqual(['改名', '乙的客户']);
+
+    // The same statement from B's context sees B's row only.
+    const fromB = await workspaceSql(contextOf(shopB))<{ id: string }>`
+      select id from customer where workspace_id = ${WORKSPACE} and id in (${customerOfA}, ${customerOfB})`;
+    expect(fromB.map((r) => r.id)).toEqual([customerOfB]);
+  });
+
+  it('refuses a statement that does not use ${WORKSPACE}, before it runs, even one naming a workspace itself', async () => {
+    const sql = workspaceSql(contextOf(shopA));
+    await expect(sql`update customer set name = '越权' where id = ${customerOfB}`).rejects.toThrow(/bound to the caller's workspace/);
+    await expect(sql`update customer set name = '越权' where workspace_id = ${uuid(shopB.workspaceId)} and id = ${customerOfB}`)
+      .rejects.toThrow(/bound to the caller's workspace/);
+    expect(await nameOf(customerOfB)).toBe('乙的客户');
+  });
+
+  it('refuses to run without a workspace (UNAUTHENTICATED), as the ORM\'s filter does', async () => {
+    const sql = workspaceSql(RequestContext.forSystem(server.services));
+    await expect(sql`select id from customer where workspace_id = ${WORKSPACE}`).rejects.toMatchObject({ extensions: { code: 'UNAUTHENTICATED' } });
+  });
+
+  it('runs inside the write transaction it is given: rolled back with it', async () => {
+    await expect(contextOf(shopA).transaction(async (tx) => {
+      await workspaceSql(tx)`update customer set name = '回滚' where workspace_id = ${WORKSPACE} and id = ${customerOfA}`;
+      throw new Error('roll back');
+    })).rejects.toThrow('roll back');
+    expect(await nameOf(customerOfA)).toBe('改名');
+  });
+
+  it('binds values as parameters, never as SQL text; a literal ? stays an operator', async () => {
+    const sql = workspaceSql(contextOf(shopA));
+    const hostile = `x'); delete from customer; --`;
+    const [row] = await sql<{ echoed: string; has: boolean; pair: string }>`
+      select ${hostile}::text as echoed, ${'{"a": 1}'}::jsonb ? 'a' as has, concat(${'a'}::text,${'b'}::text) as pair
+      where ${WORKSPACE}::uuid is not null`;
+    expect(row).toEqual({ echoed: hostile, has: true, pair: 'ab' });
+    expect(await nameOf(customerOfB)).toBe('乙的客户');
+  });
+});
