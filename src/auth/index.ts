@@ -26,3 +26,11 @@ export const identityModule = defineModule({
   jobs: [purgeSessionsJob],
   events: [ACCESS_REVOKED],
 });
+
+// The public face of identity: what feature modules use of it. Modules import nothing else of src/auth (held by
+// test/import-boundaries.test.ts); the platform's own folders may reach its inner files.
+export { ApiKey, User, Workspace } from './entities';
+export { userById, workspaceById } from './loaders';
+export { IDENTITY_PERMISSIONS } from './permissions';
+export type { Principal } from './principal';
+export { ADMIN_ROLES, ALL_ROLES, Role } from './roles';
