@@ -238,16 +238,17 @@ export class ModuleRegistry {
         this.contributions.set(point, []);
       }
     }
-    const contributors = new Map<ExtensionPoint<any>, string[]>();
+    /** A point that takes one contribution → the module that made it. */
+    const contributor = new Map<ExtensionPoint<any>, string>();
     for (const module of this.modules) {
       for (const { point, handler } of module.contributes ?? []) {
         const handlers = this.contributions.get(point);
         if (!handlers) throw new Error(`module ${module.name} contributes to unknown extension point ${point.name}: no registered module declares it`);
-        const earlier = contributors.get(point) ?? [];
-        if (!point.many && earlier.length) {
-          throw new Error(`extension point ${point.name} takes one contribution, but ${earlier[0]} and ${module.name} both contribute to it`);
+        if (!point.many) {
+          const first = contributor.get(point);
+          if (first) throw new Error(`extension point ${point.name} takes one contribution, but ${first} and ${module.name} both contribute to it`);
+          contributor.set(point, module.name);
         }
-        contributors.set(point, [...earlier, module.name]);
         handlers.push(handler);
       }
     }
