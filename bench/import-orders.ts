@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
+import { featureModules } from '../modules';
 import { startApp } from '../src/app';
 import { loadConfig } from '../src/config';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
@@ -39,7 +40,7 @@ async function main() {
   const database = await startEmbeddedPostgres({ dataDir });
   const config = loadConfig({ NODE_ENV: 'development', PORT: '0', DATABASE_URL: database.url, DEMO_DATA: 'false', LOG_LEVEL: 'warn', JOB_WORKERS: 'false',
     RATE_LIMIT_MAXIMUM: '1000000000', RATE_LIMIT_RESTORE_RATE: '1000000000' }); // one client imports as fast as it can
-  const app = await startApp(config, pino({ level: config.logLevel }));
+  const app = await startApp(config, pino({ level: config.logLevel }), { modules: featureModules });
   try {
     const signUp = await graphql(app.url, `mutation($input: SignUpInput!) { signUp(input: $input) { token userErrors { message } } }`, {
       input: { workspaceName: 'CDNOW 基准', email: 'bench@cdnow.example', password: 'bench-password', displayName: 'bench' },

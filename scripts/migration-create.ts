@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { migrate, openOrm } from '../src/db/orm';
+import { featureModules } from '../modules';
 import { createRegistry } from '../src/kernel/registry';
 import { withDatabase } from './with-database';
 
@@ -8,7 +9,7 @@ import { withDatabase } from './with-database';
  * entities and writes the difference as a new file in migrations/. Add the new class to migrations/index.ts.
  */
 void withDatabase(async (url) => {
-  const orm = await openOrm(url, createRegistry().entities, 2);
+  const orm = await openOrm(url, createRegistry(featureModules).entities, 2);
   try {
     await migrate(orm);
     const result = await orm.getMigrator().createMigration('migrations', false, false, process.argv[2]);

@@ -22,14 +22,14 @@ export interface RunningApp {
 }
 
 export interface StartOptions {
+  /** The feature modules, in order (src/main.ts passes modules/index.ts's list); the platform's own come first. */
+  modules: ModuleDefinition[];
   /** Job polling, shortened by tests. */
   jobPollingIntervalSeconds?: number;
-  /** Modules added after the registry's, for tests of extension points. */
-  extraModules?: ModuleDefinition[];
 }
 
 /** Starts one server instance: database, migrations, schema, HTTP and WebSocket, events, jobs, demo data. */
-export async function startApp(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningApp> {
+export async function startApp(config: Config, logger: Logger, options: StartOptions): Promise<RunningApp> {
   const cleanups: Array<{ name: string; run: () => Promise<void> }> = [];
   const stopAll = async () => {
     for (const cleanup of cleanups.reverse()) {
@@ -49,7 +49,7 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
       logger.info({ dataDir: config.dataDir, port: embedded.port }, 'embedded PostgreSQL started');
     }
 
-    const registry = createRegistry(options.extraModules);
+    const registry = createRegistry(options.modules);
     const orm = await openOrm(databaseUrl, registry.entities, config.dbPoolSize, logger);
     cleanups.push({ name: 'database connections', run: () => orm.close(true) });
     const jobs = new JobQueue(databaseUrl, registry, logger, {

@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+// The composition root: the one file of src/ that imports modules/ (test/import-boundaries.test.ts holds this).
+import { featureModules } from '../modules';
 import { startApp, type RunningApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { EmbeddedPostgresError } from './db/embedded-postgres';
@@ -36,7 +38,7 @@ async function main() {
   }
 
   try {
-    app = await startApp(config, logger);
+    app = await startApp(config, logger, { modules: featureModules });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') {

@@ -16,6 +16,7 @@ import {
   isObjectType,
   type GraphQLField,
 } from 'graphql';
+import { featureModules } from '../modules';
 import { createRegistry } from '../src/kernel/registry';
 import { buildAppSchema } from '../src/server/schema';
 import { createApiKey, createUserWithRole, PASSWORD, signUpWorkspace } from './support/fixtures';
@@ -34,7 +35,7 @@ import { startTestServer, type TestServer } from './support/server';
 const SEED = Number(process.env.FUZZ_SEED ?? 20261130);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 12);
 
-const schema = buildAppSchema(createRegistry());
+const schema = buildAppSchema(createRegistry(featureModules));
 const mutations = Object.values(schema.getMutationType()!.getFields());
 /** Queries take arguments too (filters, ids, dates); each is fuzzed the same way. */
 const queries = Object.values(schema.getQueryType()!.getFields()).filter((field) => field.args.length > 0);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { withDatabase } from '../src/db/embedded-postgres';
 import { openOrm, type Orm } from '../src/db/orm';
+import { featureModules } from '../modules';
 import { createRegistry } from '../src/kernel/registry';
 import { adminQuery } from './support/database';
 
@@ -14,7 +15,7 @@ let orm: Orm;
 
 beforeAll(async () => {
   await adminQuery(`create database ${database}`);
-  orm = await openOrm(withDatabase(process.env.TEST_POSTGRES_URL!, database), createRegistry().entities, 2);
+  orm = await openOrm(withDatabase(process.env.TEST_POSTGRES_URL!, database), createRegistry(featureModules).entities, 2);
 });
 afterAll(async () => {
   await orm?.close(true);

@@ -146,7 +146,8 @@ describe('the registry checks events and reactions at start', () => {
     const shopModule = defineModule({ ...base, name: 'shop', events: [SOLD] });
     expect(() => new ModuleRegistry([shopModule, reacting])).not.toThrow();
     expect(() => new ModuleRegistry([shopModule, defineModule({ ...base, name: 'shop2', events: [SOLD] })])).toThrow(/must start with "shop2\."/);
-    expect(() => new ModuleRegistry([shopModule, { ...shopModule, name: 'shop' }])).toThrow('event topic shop.itemSold declared twice');
+    // two modules of one name are refused before their topics are compared (module-registry.test.ts)
+    expect(() => new ModuleRegistry([{ ...shopModule, events: [SOLD, SOLD] }])).toThrow('event topic shop.itemSold declared twice');
   });
 
   it('types the refs: emit, handlers and topics are checked by the compiler', () => {

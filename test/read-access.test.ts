@@ -8,6 +8,7 @@ import { applyReadRules, isStructuralType } from '../src/auth/read-access';
 import { Role } from '../src/auth/roles';
 import type { RequestContext } from '../src/context';
 import { ModuleRegistry } from '../src/kernel/module';
+import { featureModules } from '../modules';
 import { createRegistry } from '../src/kernel/registry';
 import { buildAppSchema } from '../src/server/schema';
 import { dataOf, gql, subscribe } from './support/client';
@@ -106,7 +107,7 @@ function walk(schema: GraphQLSchema, registry: ModuleRegistry, permissions: Set<
 }
 
 describe('the read rule, checked by walking the schema', () => {
-  const registry = createRegistry();
+  const registry = createRegistry(featureModules);
   const schema = buildAppSchema(registry);
   const rootPermissions = rootFieldPermissions();
   const scopes = [...registry.permissions.values()].filter((p) => p.scopable).map((p) => p.name);

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isObjectType, isInputObjectType, isInterfaceType, isEnumType, parse, validate } from 'graphql';
+import { featureModules } from '../modules';
 import { createRegistry } from '../src/kernel/registry';
 import { buildAppSchema, schemaSdl } from '../src/server/schema';
 
-const schema = buildAppSchema(createRegistry());
+const schema = buildAppSchema(createRegistry(featureModules));
 
 describe('schema.graphql, the committed contract', () => {
   it('matches the schema the code builds (run `npm run schema:write` after changing the API)', () => {

@@ -10,7 +10,7 @@ import { FollowUpResolver } from './resolvers/follow-up';
 import { OrderItemResolver, OrderResolver } from './resolvers/order';
 import { TagResolver } from './resolvers/tag';
 import { seedCustomersDemo } from './services/demo';
-import { customersPersonalData, PERSONAL_DATA } from './services/personal-data';
+import { PERSONAL_DATA } from './services/personal-data';
 
 /**
  * Customers, their purchase history, tags and portraits, follow-ups and care, and their privacy rights. Other
@@ -34,7 +34,7 @@ export const customersModule = defineModule({
   ),
   openTypes: ['ImportUserError'],
   events: Object.values(CUSTOMER_EVENTS),
-  contributes: { [PERSONAL_DATA]: customersPersonalData },
+  extensionPoints: [PERSONAL_DATA],
   seedDemo: seedCustomersDemo,
 });
 

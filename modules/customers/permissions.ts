@@ -1,4 +1,4 @@
-import { Role } from '../../src/auth/roles';
+import { Role } from '../../src/auth';
 import type { PermissionDefinition } from '../../src/kernel/module';
 
 export const CUSTOMER_PERMISSIONS = {

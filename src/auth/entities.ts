@@ -29,6 +29,9 @@ export class Workspace extends BaseEntity {
 @ObjectType({ implements: Node, description: 'A person who signs in to the workspace' })
 @Entity()
 export class User extends WorkspaceScopedEntity {
+  /** The whole Workspace (User.workspace answers it), where the base class knows only its id. */
+  declare workspace: Workspace;
+
   /** Emails are unique across workspaces because `login` takes only an email and a password. */
   @Field({ description: 'Login email, stored lower-case' })
   @Property()

@@ -26,3 +26,12 @@ export const identityModule = defineModule({
   jobs: [purgeSessionsJob],
   events: [ACCESS_REVOKED],
 });
+
+// The public face of identity: what feature modules use of it (users, their loaders, roles, permissions, events).
+// Modules import nothing else of src/auth (test/import-boundaries.test.ts); the platform's folders may reach inside.
+export { ApiKey, User, Workspace } from './entities';
+export { userById, workspaceById } from './loaders';
+export { IDENTITY_PERMISSIONS } from './permissions';
+export type { Principal } from './principal';
+export { ACCESS_REVOKED } from './events';
+export { ADMIN_ROLES, ALL_ROLES, Role } from './roles';

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
 import { Field, ID, ObjectType } from 'type-graphql';
 import { toGlobalId } from '../graphql/global-id';
-import type { Workspace } from '../auth/entities';
 import { DateTimeScalar } from '../graphql/scalars';
 
 /** uuid id, timestamps, and the global id every GraphQL node exposes as `id`. */
@@ -38,6 +37,8 @@ export abstract class BaseEntity {
  */
 @ObjectType()
 export abstract class WorkspaceScopedEntity extends BaseEntity {
+  // Typed by its id only: src/db stands below identity (src/auth), which owns the Workspace entity; an entity that
+  // reads more of its workspace declares the field with identity's type (`declare workspace: Workspace`).
   @ManyToOne({ entity: 'Workspace', deleteRule: 'cascade', index: true })
-  workspace!: Workspace;
+  workspace!: { id: string };
 }

@@ -3,6 +3,7 @@ import type { Principal } from '../auth/principal';
 import type { Role } from '../auth/roles';
 import type { AppServices, RequestContext } from '../context';
 import type { DomainEvent, EventRefs, EventType } from './events';
+import type { Contribution, ExtensionPoint } from './extension-points';
 
 /** A permission a module declares: which roles hold it, and whether partners may ask for it as an API-key scope. */
 export interface PermissionDefinition {
@@ -99,11 +100,19 @@ export interface ModuleDefinition {
   background?: (app: AppServices) => BackgroundWork;
   seedDemo?: DemoSeeder;
   /**
-   * Contributions to other modules' extension points, keyed by the point's name. The module that owns a point
-   * documents its shape and reads the contributions with `registry.contributionsTo(point)`; for example the
-   * customers module collects every module's handling of a customer's personal data (export, erase, merge).
+   * Names of the modules this one needs (it imports their public faces and calls their services): each must be
+   * registered, earlier in the list (checked at start). The platform's own modules (identity, audit, jobs, demo)
+   * always come first and need not be listed.
    */
-  contributes?: Record<string, unknown>;
+  requires?: string[];
+  /** Extension points this module owns (`defineExtensionPoint`), which other modules may contribute to. */
+  extensionPoints?: ExtensionPoint<any>[];
+  /**
+   * Contributions to other modules' extension points (`contribute(point, handler)`, type-checked against the
+   * point); for example every module that keeps data about customers contributes a handler of their personal
+   * data (export, erase, merge) to the customers module's `PERSONAL_DATA`.
+   */
+  contributes?: Contribution[];
 }
 
 export interface BackgroundWork {
@@ -116,6 +125,25 @@ export function defineModule(definition: ModuleDefinition): ModuleDefinition {
   return definition;
 }
 
+/**
+ * Refuses, at start, two modules of one name, and a module whose required modules are missing or come after it
+ * (so that each module's schema parts, demo data and contributions come after those of the modules it builds on).
+ */
+function checkRequirements(modules: ModuleDefinition[]) {
+  const position = new Map<string, number>();
+  modules.forEach((module, index) => {
+    if (position.has(module.name)) throw new Error(`module ${module.name} registered twice`);
+    position.set(module.name, index);
+  });
+  modules.forEach((module, index) => {
+    for (const required of module.requires ?? []) {
+      const at = position.get(required);
+      if (at === undefined) throw new Error(`module ${module.name} requires module ${required}, which is not registered`);
+      if (at > index) throw new Error(`module ${module.name} requires module ${required}, which must come before it in the module list`);
+    }
+  });
+}
+
 /** The modules of one server, in the order given by the registry, with their contributions merged. */
 export class ModuleRegistry {
   readonly permissions = new Map<string, PermissionDefinition>();
@@ -126,8 +154,12 @@ export class ModuleRegistry {
   readonly jobs: JobDefinition[] = [];
   private readonly topics = new Map<string, EventType<any>>();
   private readonly reactions = new Map<string, RegisteredReaction>();
+  /** Every declared extension point → the handlers contributed to it, in registry order. */
+  private readonly contributions = new Map<ExtensionPoint<any>, unknown[]>();
 
   constructor(readonly modules: ModuleDefinition[]) {
+    checkRequirements(modules);
+    this.collectContributions();
     const topics = this.topics;
     for (const module of modules) {
       for (const permission of module.permissions) {
@@ -213,9 +245,47 @@ export class ModuleRegistry {
     return result;
   }
 
-  /** What the modules contribute to an extension point, in registry order. */
-  contributionsTo<T>(point: string): T[] {
-    return this.modules.flatMap((m) => (m.contributes && point in m.contributes ? [m.contributes[point] as T] : []));
+  /**
+   * Refuses, at start, a point declared twice, a contribution to a point no registered module declares, and a
+   * second contribution to a point that takes one.
+   */
+  private collectContributions() {
+    const owners = new Map<string, string>();
+    for (const module of this.modules) {
+      for (const point of module.extensionPoints ?? []) {
+        const owner = owners.get(point.name);
+        if (owner) throw new Error(`extension point ${point.name} declared by both ${owner} and ${module.name}`);
+        owners.set(point.name, module.name);
+        this.contributions.set(point, []);
+      }
+    }
+    /** A point that takes one contribution → the module that made it. */
+    const contributor = new Map<ExtensionPoint<any>, string>();
+    for (const module of this.modules) {
+      for (const { point, handler } of module.contributes ?? []) {
+        const handlers = this.contributions.get(point);
+        if (!handlers) throw new Error(`module ${module.name} contributes to unknown extension point ${point.name}: no registered module declares it`);
+        if (!point.many) {
+          const first = contributor.get(point);
+          if (first) throw new Error(`extension point ${point.name} takes one contribution, but ${first} and ${module.name} both contribute to it`);
+          contributor.set(point, module.name);
+        }
+        handlers.push(handler);
+      }
+    }
+  }
+
+  /** The handlers contributed to an extension point, in registry order. */
+  contributionsTo<Handler>(point: ExtensionPoint<Handler>): Handler[] {
+    const handlers = this.contributions.get(point);
+    if (!handlers) throw new Error(`extension point ${point.name} is not declared by any registered module`);
+    return handlers as Handler[];
+  }
+
+  /** The one handler contributed to a point that takes one contribution, or undefined when none is. */
+  contributionTo<Handler>(point: ExtensionPoint<Handler>): Handler | undefined {
+    if (point.many) throw new Error(`extension point ${point.name} takes many contributions: read them with contributionsTo`);
+    return this.contributionsTo(point)[0];
   }
 
   private readonly rolePermissions = new Map<Role, ReadonlySet<string>>();

@@ -1,4 +1,3 @@
-import { featureModules } from '../../modules';
 import { auditModule } from '../audit';
 import { identityModule } from '../auth';
 import { jobsModule } from '../jobs';
@@ -7,9 +6,10 @@ import { demoModule } from './demo';
 import { ModuleRegistry, type ModuleDefinition } from './module';
 
 /**
- * The platform's own modules (identity, audit, jobs, webhooks, demo seeding) first, then the feature modules of modules/index.ts;
- * tests may append modules of their own (contribution-only ones, since their tables would have no migration).
+ * The platform's own modules (identity, audit, jobs, webhooks, demo seeding) first, then the feature modules in the
+ * order given. The platform never imports modules/: the feature modules are handed in by the composition root
+ * (src/main.ts passes modules/index.ts's list; tests, scripts and benchmarks pass theirs).
  */
-export function createRegistry(extraModules: ModuleDefinition[] = []): ModuleRegistry {
-  return new ModuleRegistry([identityModule, auditModule, jobsModule, webhooksModule, demoModule, ...featureModules, ...extraModules]);
+export function createRegistry(featureModules: ModuleDefinition[]): ModuleRegistry {
+  return new ModuleRegistry([identityModule, auditModule, jobsModule, webhooksModule, demoModule, ...featureModules]);
 }

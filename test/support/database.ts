@@ -6,6 +6,7 @@ import { migrate, openOrm } from '../../src/db/orm';
 import { EVENTS_CHANNEL, EVENTS_LISTENER_NAME } from '../../src/kernel/event-log';
 import { ModuleRegistry } from '../../src/kernel/module';
 import { JobQueue } from '../../src/kernel/jobs';
+import { featureModules } from '../../modules';
 import { createRegistry } from '../../src/kernel/registry';
 
 const TEMPLATE_DATABASE = 'app_template';
@@ -47,7 +48,7 @@ export async function waitForEventListeners(database: string, count: number, tim
 /** Migrations and the job queue's schema, applied once per run to the template that every test database copies. */
 async function buildTemplate(): Promise<void> {
   const url = withDatabase(serverUrl(), TEMPLATE_DATABASE);
-  const orm = await openOrm(url, createRegistry().entities, 2);
+  const orm = await openOrm(url, createRegistry(featureModules).entities, 2);
   await migrate(orm);
   await orm.close(true);
   const jobs = new JobQueue(url, new ModuleRegistry([]), pino({ level: 'silent' }), { workers: false });

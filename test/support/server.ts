@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { featureModules } from '../../modules';
 import { startApp, type RunningApp } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
 import type { ModuleDefinition } from '../../src/kernel/module';
@@ -19,6 +20,9 @@ export async function startTestServer(
     database?: { url: string; name: string };
     env?: Record<string, string>;
     logStream?: NodeJS.WritableStream;
+    /** The feature modules, in order; modules/index.ts's list when not given. */
+    modules?: ModuleDefinition[];
+    /** Modules of a test, after the feature modules (contribution-only ones: their tables would have no migration). */
     extraModules?: ModuleDefinition[];
   } = {},
 ): Promise<TestServer> {
@@ -36,6 +40,8 @@ export async function startTestServer(
     ...options.env,
   });
   const logger = options.logStream ? pino({ level: 'info' }, options.logStream) : pino({ level: config.logLevel });
-  const app = await startApp(config, logger, { jobPollingIntervalSeconds: 0.5, extraModules: options.extraModules });
+  const app = await startApp(config, logger, {
+    modules: [...(options.modules ?? featureModules), ...(options.extraModules ?? [])], jobPollingIntervalSeconds: 0.5,
+  });
   return { ...app, databaseUrl: database.url, databaseName: database.name, wsUrl: app.url.replace(/^http/, 'ws') };
 }

@@ -2,7 +2,7 @@ import { Entity, Enum, Index, ManyToOne, PrimaryKey, Property, Unique } from '@m
 import { Field, Int, ObjectType } from 'type-graphql';
 import { WorkspaceScopedEntity } from '../../../src/db/base-entity';
 import { Node } from '../../../src/graphql/node';
-import type { Workspace } from '../../../src/auth/entities';
+import type { Workspace } from '../../../src/auth';
 import {
   AssetsBand, BehaviorType, BusinessStatus, CustomerKind, Gender, MembershipLevel, PersonalityType,
 } from './enums';

@@ -1,6 +1,5 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { User } from '../../../src/auth/entities';
-import { userById } from '../../../src/auth/loaders';
+import { User, userById } from '../../../src/auth';
 import type { RequestContext } from '../../../src/context';
 import { Connection } from '../../../src/graphql/connection';
 import { mutationPayload } from '../../../src/graphql/user-errors';

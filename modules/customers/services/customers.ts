@@ -1,9 +1,12 @@
 import { LockMode } from '@mikro-orm/core';
 import type { RequestContext, WriteTransaction } from '../../../src/context';
+import { WORKSPACE, workspaceSql } from '../../../src/db/workspace-sql';
 import { tryFromGlobalId } from '../../../src/graphql/global-id';
 import { UserError, UserErrorCode, UserInputFailure, validateInput, assertVersion } from '../../../src/graphql/user-errors';
 import { ConsentRecord, Customer, CustomerExternalId } from '../entities/customer';
 import { CustomerKind } from '../entities/enums';
+import { FollowUp } from '../entities/follow-up';
+import { Order } from '../entities/order';
 import type {
   ConsentRecordInput, CustomerCreateInput, CustomerMergeInput, CustomerUpdateInput, CustomerUpsertInput, ExternalIdInput,
 } from '../graphql/inputs';
@@ -11,8 +14,8 @@ import { CUSTOMER_EVENTS } from '../events';
 import { CUSTOMER_PERMISSIONS } from '../permissions';
 import { normalizeCode } from './codes';
 import { issueCustomerNumbers } from './numbers';
-import { PERSONAL_DATA, type PersonalDataHandler } from './personal-data';
-import { profileChanges, profileProblems, searchTextOf, type ProfileData } from './profile';
+import { eraseCustomerRecords, exportCustomerRecords, PERSONAL_DATA, type PersonalDataHandler } from './personal-data';
+import { MERCHANT_FIELDS, PERSONAL_FIELDS, profileChanges, profileProblems, searchTextOf, type ProfileData } from './profile';
 import { refreshLastOrderAt } from './stats';
 
 /**
@@ -183,11 +186,50 @@ export async function upsertCustomer(ctx: RequestContext, input: CustomerUpsertI
   });
 }
 
+/** The other modules' handlers of customers' personal data (this module handles its own records itself). */
 function personalDataHandlers(ctx: RequestContext): PersonalDataHandler[] {
-  return ctx.app.registry.contributionsTo<PersonalDataHandler>(PERSONAL_DATA);
+  return ctx.app.registry.contributionsTo(PERSONAL_DATA);
 }
 
-/** Folds mergeId into keepId through every module's merge handler, then deletes mergeId. */
+/**
+ * This module's own part of a merge: the merged customer's orders, follow-ups, consents, external ids and tags
+ * move to the kept one, whose empty profile fields are filled from the merged one's. Run before the other
+ * modules' handlers, whatever the registry order, so that they see the kept customer as the merge leaves it.
+ */
+async function mergeCustomerRecords(tx: WriteTransaction, keep: Customer, merged: Customer): Promise<void> {
+  const em = tx.em;
+  const [keepId, mergeId] = [keep.id, merged.id];
+  for (const entity of [Order, FollowUp, ConsentRecord, CustomerExternalId] as const) {
+    await em.nativeUpdate(entity as typeof Order, { customer: mergeId }, { customer: keepId } as any);
+  }
+  const sql = workspaceSql(tx);
+  // Raw SQL: copy the tags the kept customer lacks in one statement; the merged customer's rows go with it.
+  // Timestamps from the application (milliseconds, like the ORM's), not now(): see services/orders.ts.
+  const stamp = new Date().toISOString();
+  await sql`
+    insert into customer_tag (id, created_at, updated_at, workspace_id, customer_id, tag_id)
+    select gen_random_uuid(), ${stamp}::timestamptz, ${stamp}::timestamptz, workspace_id, ${keepId}, tag_id
+    from customer_tag where workspace_id = ${WORKSPACE} and customer_id = ${mergeId}
+    on conflict (customer_id, tag_id) do nothing`;
+  // Only the latest follow-up of the merged history may still be waiting for its next contact.
+  await sql`
+    update follow_up set pending = false where workspace_id = ${WORKSPACE} and customer_id = ${keepId} and pending
+    and id <> (select id from follow_up where workspace_id = ${WORKSPACE} and customer_id = ${keepId} order by happened_at desc, id desc limit 1)`;
+  const gaps: Record<string, unknown> = {};
+  for (const key of PERSONAL_FIELDS) if (keep[key] == null && merged[key] != null) gaps[key] = merged[key];
+  if (keep.kind !== merged.kind) for (const key of MERCHANT_FIELDS) delete gaps[key];
+  // Free the unique phone and email before the kept customer takes them.
+  await em.nativeUpdate(Customer, { id: mergeId }, { phone: null, email: null } as any);
+  const externalIds = await em.find(CustomerExternalId, { customer: keepId });
+  em.assign(keep, {
+    ...gaps,
+    searchText: searchTextOf({ ...keep, nickname: (gaps.nickname as string) ?? keep.nickname }, externalIds.map((e) => e.externalId)),
+  });
+  // Written now, so that the other modules' handlers read the kept customer as merged, by the ORM or by SQL.
+  await em.flush();
+}
+
+/** Folds mergeId into keepId (this module's records, then every other module's merge handler), then deletes mergeId. */
 export async function mergeCustomers(ctx: RequestContext, input: CustomerMergeInput): Promise<Customer> {
   return ctx.transaction(async (tx) => {
     // Both rows locked FOR UPDATE before anything moves: a write attaching rows to either customer (they lock it
@@ -201,6 +243,7 @@ export async function mergeCustomers(ctx: RequestContext, input: CustomerMergeIn
     if (keep.id === merged.id) throw UserInputFailure.of(['input', 'mergeId'], 'A customer cannot be merged into itself', UserErrorCode.MERGE_SAME_CUSTOMER);
     assertNotErased(keep, ['input', 'keepId']);
     assertNotErased(merged, ['input', 'mergeId']);
+    await mergeCustomerRecords(tx, keep, merged);
     for (const handler of personalDataHandlers(ctx)) await handler.merge(tx, keep.id, merged.id);
     await tx.em.nativeDelete(Customer, { id: merged.id });
     tx.em.getUnitOfWork().unsetIdentity(merged);
@@ -221,6 +264,7 @@ export async function eraseCustomer(ctx: RequestContext, globalId: string): Prom
     // this point (and is erased below) or waits and then sees erasedAt.
     const customer = await customerForInput(tx, globalId, ['input', 'id'], 'update');
     if (customer.erasedAt) throw UserInputFailure.of(['input', 'id'], `Customer ${customer.customerNo} was already erased`, UserErrorCode.ALREADY_DONE);
+    await eraseCustomerRecords(tx, customer.id);
     for (const handler of personalDataHandlers(ctx)) await handler.erase(tx, customer.id);
     tx.audit({ action: 'customers.customer.erase', subjectType: 'Customer', subjectId: customer.id, changes: { customerNo: customer.customerNo } });
     tx.emit(CUSTOMER_EVENTS.erased, customer.id);
@@ -232,7 +276,7 @@ export async function eraseCustomer(ctx: RequestContext, globalId: string): Prom
 export async function exportCustomerData(ctx: RequestContext, globalId: string): Promise<Record<string, unknown> | null> {
   const customer = await findCustomer(ctx, globalId);
   if (!customer) return null;
-  const sections: Record<string, unknown> = {};
+  const sections = await exportCustomerRecords(ctx, customer.id);
   for (const handler of personalDataHandlers(ctx)) Object.assign(sections, await handler.export(ctx, customer.id));
   await ctx.transaction(async (tx) => {
     tx.audit({ action: 'customers.customer.export', subjectType: 'Customer', subjectId: customer.id, changes: { customerNo: customer.customerNo } });
