@@ -1,6 +1,7 @@
 import { map, pipe } from '@graphql-yoga/subscription';
 import { ArgsType, Field, InterfaceType, type PubSub, type SubscribeResolverData } from 'type-graphql';
 import type { RequestContext } from '../context';
+import { isPosition } from '../kernel/event-log';
 import type { DomainEvent, EventType } from '../kernel/events';
 import { AppError } from './errors';
 
@@ -37,7 +38,7 @@ export abstract class LiveEvent {
 export function workspaceEvents(...types: EventType<any>[]) {
   return ({ context, args }: SubscribeResolverData<any, SubscriptionArgs, any>): AsyncIterable<DomainEvent> => {
     const ctx = context as RequestContext;
-    if (args.after != null && !/^[1-9][0-9]{0,18}$/.test(args.after)) {
+    if (args.after != null && !isPosition(args.after)) {
       throw new AppError('BAD_USER_INPUT', '`after` must be the `position` of an event you received', { field: 'after' });
     }
     return pipe(

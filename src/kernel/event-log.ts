@@ -135,9 +135,12 @@ export async function readEvents(orm: Orm, after: LogCursor, limit: number, filt
   return rows.map(eventOf);
 }
 
+/** Whether a string can be an event's position (a positive bigint in decimal). */
+export const isPosition = (value: string): boolean => /^[1-9][0-9]{0,18}$/.test(value);
+
 /** The cursor of a workspace's event at `position`, or null when it is not (or no longer) in the log. */
 export async function cursorAt(orm: Orm, workspaceId: string, position: string): Promise<LogCursor | null> {
-  if (!/^[1-9][0-9]{0,18}$/.test(position)) return null;
+  if (!isPosition(position)) return null;
   const [row] = await executorOf(orm)(
     `select position::text, transaction_id::text from domain_event where workspace_id = ? and position = ?::bigint`,
     [workspaceId, position],
