@@ -184,6 +184,25 @@ describe('deliveries', () => {
   });
 });
 
+describe('two instances on one database', () => {
+  it('sends each event once to each endpoint, whichever instance dispatches and sends it', async () => {
+    const second = await startTestServer({ database: { url: server.databaseUrl, name: server.databaseName }, env: { WEBHOOK_RETRY_BASE_MS: '200' } });
+    try {
+      await register(shop.token, '/both', ['customers.customerCreated']);
+      const created = [];
+      for (let i = 0; i < 10; i++) created.push(await createCustomer(i % 2 ? second.url : server.url, shop.token, { name: `双实例${i}` }));
+      const ids = new Set(created.map((c) => c.id));
+      await eventually(() => receiver.on('/both').filter((r) => ids.has(r.payload.subject.id)).length >= 10);
+      await new Promise((r) => setTimeout(r, 1000)); // time for a duplicate to arrive, if one were sent
+      const positions = receiver.on('/both').filter((r) => ids.has(r.payload.subject.id)).map((r) => r.payload.id);
+      expect(positions).toHaveLength(10);
+      expect(new Set(positions).size).toBe(10);
+    } finally {
+      await second.stop();
+    }
+  });
+});
+
 describe('an endpoint that keeps failing', () => {
   let shortWindow: TestServer;
   beforeAll(async () => {

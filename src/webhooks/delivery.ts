@@ -206,12 +206,13 @@ export class WebhookSender {
        where workspace_id = ? and id = ?`,
       [givenUp ? 'FAILED' : 'PENDING', outcome.status, outcome.error, givenUp ? null : new Date(now.getTime() + delay), now, delivery.workspace_id, delivery.id], 'run',
     );
-    const failingSince = delivery.failing_since ? new Date(delivery.failing_since) : now;
+    // The endpoint has accepted nothing since this delivery was due: it fails since then, so that it is disabled at
+    // the latest when its oldest failing delivery is given up.
+    const failingSince = new Date(delivery.failing_since ?? delivery.created_at);
     if (!delivery.failing_since) {
-      await connection.execute(`update webhook_endpoint set failing_since = ? where workspace_id = ? and id = ? and failing_since is null`, [now, delivery.workspace_id, delivery.endpoint_id], 'run');
-    } else if (now.getTime() - failingSince.getTime() >= windowMs) {
-      await this.disable(delivery, failingSince, outcome.error);
+      await connection.execute(`update webhook_endpoint set failing_since = ? where workspace_id = ? and id = ? and failing_since is null`, [failingSince, delivery.workspace_id, delivery.endpoint_id], 'run');
     }
+    if (now.getTime() - failingSince.getTime() >= windowMs) await this.disable(delivery, failingSince, outcome.error);
   }
 
   /** Failing for the whole retry window: the endpoint is switched off and what waited for it is given up. */
