@@ -45,8 +45,8 @@ it('runs a job enqueued on an instance without workers on the instance with work
 });
 
 it('registers the nightly schedule once, whatever the number of instances', async () => {
-  const schedules = await adminQuery(`select name, cron from pgboss.schedule`, noWorkers.databaseName);
-  expect(schedules.rows).toEqual([{ name: 'identity.purgeSessions', cron: '17 3 * * *' }]);
+  const schedules = await adminQuery(`select name, cron from pgboss.schedule order by name`, noWorkers.databaseName);
+  expect(schedules.rows).toEqual([{ name: 'events.prune', cron: '17 * * * *' }, { name: 'identity.purgeSessions', cron: '17 3 * * *' }]);
 });
 
 it('starts several instances at once on an empty database: one migrates and seeds, all serve', async () => {

@@ -36,6 +36,11 @@ export function dataOf<T>(response: GraphQLResponse<T>): T {
 export interface Subscription<T> {
   /** The next event, or a rejection after `timeoutMs`. */
   next(timeoutMs?: number): Promise<{ data?: T; errors?: any[] }>;
+  /**
+   * The first event `matches` accepts (or an error without data), skipping others. A live subscription may begin with events that
+   * committed just before it started (the instance's log reader had not reached them yet): a test waits for its own.
+   */
+  until(matches: (event: { data?: T; errors?: any[] }) => boolean, timeoutMs?: number): Promise<{ data?: T; errors?: any[] }>;
   close(): Promise<void>;
 }
 
@@ -81,6 +86,13 @@ export function subscribe<T = any>(wsUrl: string, query: string, token?: string,
         }, timeoutMs);
         waiters.push(waiter);
       });
+    },
+    async until(matches, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const event = await this.next(Math.max(1, deadline - Date.now()));
+        if (!event.data || matches(event)) return event; // an error without data ends the wait too
+      }
     },
     async close() {
       await client.dispose();
