@@ -127,7 +127,7 @@ async function createInTransaction(tx: WriteTransaction, input: CustomerCreateIn
   const customer = tx.em.assign(draft, { ...data, customerNo } as any);
   customer.searchText = searchTextOf(customer, keys.map((k) => k.externalId));
   tx.em.persist(customer);
-  for (const key of keys) tx.em.persist(tx.em.create(CustomerExternalId, { customer, ...key } as any));
+  for (const key of keys) tx.em.persist(tx.em.create(CustomerExternalId, { customer, ...key }));
   tx.audit({ action: 'customers.customer.create', subjectType: 'Customer', subjectId: customer.id, changes: { customerNo, kind: customer.kind } });
   tx.emit(CUSTOMER_EVENTS.created, customer.id);
   return customer;
@@ -294,7 +294,7 @@ export async function recordConsent(ctx: RequestContext, input: ConsentRecordInp
     if (consentedAt.getTime() > Date.now() + 60_000) throw UserInputFailure.of(['input', 'consentedAt'], 'consentedAt cannot be in the future', UserErrorCode.DATE_IN_FUTURE);
     const consent = tx.em.create(ConsentRecord, {
       customer, policyVersion: input.policyVersion.trim(), marketingConsent: input.marketingConsent, channel: normalizeCode(input.channel), consentedAt,
-    } as any);
+    });
     tx.audit({
       action: 'customers.consent.record', subjectType: 'Customer', subjectId: customer.id,
       changes: { policyVersion: consent.policyVersion, marketingConsent: consent.marketingConsent, channel: consent.channel },

@@ -27,7 +27,7 @@ export async function createTag(ctx: RequestContext, input: TagCreateInput): Pro
     await assertNameFree(tx.em, name);
     const tag = tx.em.create(Tag, {
       name, color: input.color.toUpperCase(), group: input.group, kind: input.kind, description: input.description?.trim() || undefined,
-    } as any);
+    });
     tx.audit({ action: 'customers.tag.create', subjectType: 'Tag', subjectId: tag.id, changes: { name, group: tag.group, kind: tag.kind } });
     return tag;
   });
@@ -45,7 +45,7 @@ export async function updateTag(ctx: RequestContext, input: TagUpdateInput): Pro
     if (input.group) changes.group = input.group;
     if (input.description !== undefined) changes.description = input.description?.trim() || null;
     if (changes.name) await assertNameFree(tx.em, changes.name as string, tag.id);
-    tx.em.assign(tag, changes as any);
+    tx.em.assign(tag, changes);
     tx.audit({ action: 'customers.tag.update', subjectType: 'Tag', subjectId: tag.id, changes });
     return tag;
   });
