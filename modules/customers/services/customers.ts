@@ -210,7 +210,7 @@ async function mergeCustomerRecords(tx: WriteTransaction, keep: Customer, merged
     insert into customer_tag (id, created_at, updated_at, workspace_id, customer_id, tag_id)
     select gen_random_uuid(), ${stamp}::timestamptz, ${stamp}::timestamptz, workspace_id, ${keepId}, tag_id
     from customer_tag where workspace_id = ${WORKSPACE} and customer_id = ${mergeId}
-    on conflict (customer_id, tag_id) do nothing`;
+    on conflict (workspace_id, customer_id, tag_id) do nothing`;
   // Only the latest follow-up of the merged history may still be waiting for its next contact.
   await sql`
     update follow_up set pending = false where workspace_id = ${WORKSPACE} and customer_id = ${keepId} and pending

@@ -91,7 +91,7 @@ export async function changeCustomerTags(ctx: RequestContext, input: CustomerTag
     if (problems.length) throw new UserInputFailure(problems);
 
     const pairs = customers.flatMap((c) => tags.map((t) => ({ customer_id: c.id, tag_id: t.id })));
-    // Raw SQL: up to 1,000 customers × 50 tags in one statement, idempotent through the unique (customer, tag).
+    // Raw SQL: up to 1,000 customers × 50 tags in one statement, idempotent through the unique (workspace, customer, tag).
     // Timestamps from the application (milliseconds, like the ORM's), not now(): see services/orders.ts.
     const stamp = new Date().toISOString();
     const sql = workspaceSql(tx);
@@ -101,7 +101,7 @@ export async function changeCustomerTags(ctx: RequestContext, input: CustomerTag
         insert into customer_tag (id, created_at, updated_at, workspace_id, customer_id, tag_id)
         select gen_random_uuid(), ${stamp}::timestamptz, ${stamp}::timestamptz, ${WORKSPACE}, p.customer_id, p.tag_id
         from jsonb_to_recordset(${pairsJson}::jsonb) as p(customer_id uuid, tag_id uuid)
-        on conflict (customer_id, tag_id) do nothing`;
+        on conflict (workspace_id, customer_id, tag_id) do nothing`;
     } else {
       await sql`
         delete from customer_tag t using jsonb_to_recordset(${pairsJson}::jsonb) as p(customer_id uuid, tag_id uuid)
