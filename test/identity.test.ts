@@ -144,6 +144,22 @@ describe('API keys', () => {
     expect(JSON.stringify(stored.rows)).not.toContain(secret.slice(12));
   });
 
+  it('finds a key by its secret when another workspace has a key with the same prefix (prefixes are unique per workspace)', async () => {
+    const [ownerA, ownerB] = [await signUpWorkspace(server.url), await signUpWorkspace(server.url)];
+    const key = await createApiKey(server.url, ownerA.token, ['users:read']);
+    const { id: keyId } = parseGlobalId(key.id)!;
+    const { id: userOfB } = parseGlobalId(ownerB.userId)!;
+    await adminQuery(
+      `insert into api_key (id, created_at, updated_at, workspace_id, name, scopes, prefix, secret_hash, created_by_id)
+       select gen_random_uuid(), now(), now(), workspace_id, 'same prefix', '{users:read}', $1, repeat('0', 64), id from "user" where id = $2`,
+      server.databaseName, [key.secret.slice(0, 11), userOfB],
+    );
+    // written again after the other row, so a lookup that took the first row by prefix would take the other one
+    await adminQuery(`with moved as (delete from api_key where id = $1 returning *) insert into api_key select * from moved`, server.databaseName, [keyId]);
+    const viewer = dataOf(await gql(server.url, `{ viewer { kind user { id } } }`, {}, key.secret)).viewer;
+    expect(viewer).toEqual({ kind: 'API_KEY', user: { id: ownerA.userId } });
+  });
+
   it('keys stored credential hashes with APP_SECRET: an instance with another secret accepts none of them', async () => {
     const owner = await signUpWorkspace(server.url);
     const key = await createApiKey(server.url, owner.token, ['users:read']);
