@@ -9,7 +9,7 @@ import { adminQuery } from './support/database';
  * database with rows and keeps them. A database is migrated up to the migration before it, filled, then migrated
  * to the end.
  */
-const BEFORE_WORKSPACE_KEYS = 'Migration20261130091915_PasswordResets';
+const BEFORE_WORKSPACE_KEYS = 'Migration20261130110000_EventLog';
 const databases: string[] = [];
 const orms: Orm[] = [];
 
@@ -117,7 +117,7 @@ describe('the workspace keys migration', () => {
     );
     await expect(orm.getMigrator().up()).rejects.toThrow(/customer_tag_workspace_id_tag_id_foreign/);
     // the migration ran in one transaction: none of it is applied
-    expect((await orm.getMigrator().getPendingMigrations()).map((m) => m.name)).toContain('Migration20261130104828_WorkspaceKeys');
+    expect((await orm.getMigrator().getPendingMigrations()).map((m) => m.name)).toContain('Migration20261130113000_WorkspaceKeys');
     expect(await orm.em.getConnection().execute(`select to_regclass('login_email') as login_email`)).toEqual([{ login_email: null }]);
   });
 });
