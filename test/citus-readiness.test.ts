@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { openOrm } from '../src/db/orm';
+import { createRegistry } from '../src/kernel/registry';
 import { adminQuery, createTestDatabase } from './support/database';
 
 /**
@@ -110,6 +112,15 @@ afterAll(async () => {
 describe('the migrated schema is ready to be distributed by workspace_id', () => {
   it('breaks none of the rules: workspace_id not null, in every unique index, paired in every foreign key', async () => {
     expect(await citusViolations(db)).toEqual([]);
+  });
+
+  it('is what the entities declare: the ORM\'s schema diff finds nothing to change (it would drop composite keys it did not know)', async () => {
+    const orm = await openOrm(database.url, createRegistry().entities, 1);
+    try {
+      expect(await orm.schema.getUpdateSchemaSQL({ wrap: false })).toBe('');
+    } finally {
+      await orm.close(true);
+    }
   });
 
   it('names the table, index or key that breaks a rule (the check is not vacuous)', async () => {
