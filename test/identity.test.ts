@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { ApiKeyCreateInput } from '../src/auth/graphql';
 import type { Principal } from '../src/auth/principal';
 import { Role } from '../src/auth/roles';
@@ -38,6 +40,35 @@ describe('sign up, login, logout', () => {
     const weak = dataOf(await gql(server.url, query, { input: { workspaceName: 'x', email: 'new@shop.example', password: 'short', displayName: 'x' } }));
     expect(weak.signUp.userErrors).toEqual([{ field: ['input', 'password'], code: 'TOO_SHORT', message: 'password must be at least 8 characters' }]);
     expect([await count('workspace'), await count('user')]).toEqual([workspaces, users]);
+  });
+
+  it('refuses an email that another workspace takes at the same moment: the login directory\'s key, not only the check before', async () => {
+    const [shopA, shopB] = [await signUpWorkspace(server.url), await signUpWorkspace(server.url)];
+    const email = `both-${randomUUID().slice(0, 8)}@shop.example`;
+    // Workspace B's user with this email, written as userCreate writes it, not committed yet.
+    const other = new pg.Client({ connectionString: server.databaseUrl });
+    await other.connect();
+    try {
+      await other.query('begin');
+      const [{ id }] = (await other.query(
+        `insert into "user" (id, created_at, updated_at, workspace_id, email, display_name, role, password_hash, active, version)
+         values (gen_random_uuid(), now(), now(), $1, $2, 'B', 'AGENT', 'x', true, 1) returning id`,
+        [parseGlobalId(shopB.workspaceId)!.id, email],
+      )).rows;
+      await other.query(`insert into login_email (email, workspace_id, user_id) values ($1, $2, $3)`, [email, parseGlobalId(shopB.workspaceId)!.id, id]);
+      const created = gql(server.url, USER_CREATE, { input: { email, password: PASSWORD, displayName: 'A', role: 'AGENT' } }, shopA.token);
+      // userCreate found the email free (B's row is not committed) and now waits on B's key in login_email
+      const waiting = `select count(*)::int as n from pg_stat_activity where datname = $1 and wait_event_type = 'Lock'`;
+      for (let waited = 0; (await adminQuery(waiting, 'postgres', [server.databaseName])).rows[0].n === 0; waited += 50) {
+        if (waited > 30_000) throw new Error('userCreate never waited on the login directory');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await other.query('commit');
+      expect(dataOf(await created).userCreate).toMatchObject({ user: null, userErrors: [{ field: ['input'], code: 'DUPLICATE' }] });
+    } finally {
+      await other.end();
+    }
+    expect((await adminQuery(`select count(*)::int as n from "user" where email = $1`, server.databaseName, [email])).rows[0].n).toBe(1);
   });
 
   it('logs in with the right password only, and logout revokes the session', async () => {
