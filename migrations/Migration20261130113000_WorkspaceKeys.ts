@@ -7,7 +7,8 @@ import { Migration } from '@mikro-orm/migrations';
  * - foreign keys between workspace tables become (workspace_id, x_id) → (workspace_id, id): a row can no longer
  *   point at another workspace's record. Rows are kept; a database that somehow holds such a cross-workspace
  *   reference fails here, naming the constraint, rather than keeping it;
- * - unique indexes include workspace_id: customer tags, session and reset tokens, API key prefixes, user emails;
+ * - unique indexes include workspace_id: customer tags, session and reset tokens, API key prefixes, user emails,
+ *   webhook deliveries per endpoint and event;
  *   tokens and prefixes keep a plain index for their lookup across workspaces;
  * - emails stay unique across workspaces through the global login_email table, filled from the existing users.
  * The schema diff (`npm run migration:create`) finds nothing left to do after it: see src/db/workspace-keys.ts.
@@ -117,9 +118,36 @@ export class Migration20261130113000_WorkspaceKeys extends Migration {
     this.addSql(`create index "api_key_prefix_index" on "api_key" ("prefix");`);
     this.addSql(`alter table "api_key" add constraint "api_key_workspace_id_id_unique" unique ("workspace_id", "id");`);
     this.addSql(`alter table "api_key" add constraint "api_key_workspace_id_prefix_unique" unique ("workspace_id", "prefix");`);
+
+    // The webhook tables (issue 7, point 10).
+    this.addSql(`alter table "webhook_delivery" drop constraint "webhook_delivery_endpoint_id_foreign";`);
+
+    this.addSql(`drop index "webhook_endpoint_workspace_id_index";`);
+
+    this.addSql(`alter table "webhook_endpoint" add constraint "webhook_endpoint_workspace_id_id_unique" unique ("workspace_id", "id");`);
+
+    this.addSql(`alter table "webhook_delivery" drop constraint "webhook_delivery_endpoint_id_event_position_unique";`);
+    this.addSql(`drop index "webhook_delivery_workspace_id_index";`);
+
+    this.addSql(`alter table "webhook_delivery" add constraint "webhook_delivery_workspace_id_endpoint_id_foreign" foreign key ("workspace_id", "endpoint_id") references "webhook_endpoint" ("workspace_id", "id") on delete cascade;`);
+    this.addSql(`alter table "webhook_delivery" add constraint "webhook_delivery_workspace_id_id_unique" unique ("workspace_id", "id");`);
+    this.addSql(`alter table "webhook_delivery" add constraint "webhook_delivery_workspace_id_endpoint_id_event_position_unique" unique ("workspace_id", "endpoint_id", "event_position");`);
   }
 
   override async down(): Promise<void> {
+    this.addSql(`alter table "webhook_delivery" drop constraint "webhook_delivery_workspace_id_endpoint_id_foreign";`);
+
+    this.addSql(`alter table "webhook_delivery" drop constraint "webhook_delivery_workspace_id_id_unique";`);
+    this.addSql(`alter table "webhook_delivery" drop constraint "webhook_delivery_workspace_id_endpoint_id_event_position_unique";`);
+
+    this.addSql(`alter table "webhook_delivery" add constraint "webhook_delivery_endpoint_id_foreign" foreign key ("endpoint_id") references "webhook_endpoint" ("id") on update cascade on delete cascade;`);
+    this.addSql(`alter table "webhook_delivery" add constraint "webhook_delivery_endpoint_id_event_position_unique" unique ("endpoint_id", "event_position");`);
+    this.addSql(`create index "webhook_delivery_workspace_id_index" on "webhook_delivery" ("workspace_id");`);
+
+    this.addSql(`alter table "webhook_endpoint" drop constraint "webhook_endpoint_workspace_id_id_unique";`);
+
+    this.addSql(`create index "webhook_endpoint_workspace_id_index" on "webhook_endpoint" ("workspace_id");`);
+
     this.addSql(`drop table if exists "login_email" cascade;`);
 
     this.addSql(`alter table "api_key" drop constraint "api_key_workspace_id_created_by_id_foreign";`);

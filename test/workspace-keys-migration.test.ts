@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { withDatabase } from '../src/db/embedded-postgres';
 import { openOrm, type Orm } from '../src/db/orm';
 import { createRegistry } from '../src/kernel/registry';
+import { featureModules } from '../modules';
 import { adminQuery } from './support/database';
 
 /**
@@ -17,7 +18,7 @@ async function databaseBeforeWorkspaceKeys(): Promise<Orm> {
   const database = `workspace_keys_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
   await adminQuery(`create database ${database}`);
   databases.push(database);
-  const orm = await openOrm(withDatabase(process.env.TEST_POSTGRES_URL!, database), createRegistry().entities, 2);
+  const orm = await openOrm(withDatabase(process.env.TEST_POSTGRES_URL!, database), createRegistry(featureModules).entities, 2);
   orms.push(orm);
   await orm.getMigrator().up({ to: BEFORE_WORKSPACE_KEYS });
   return orm;

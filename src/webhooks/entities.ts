@@ -51,7 +51,7 @@ registerEnumType(WebhookDeliveryStatus, {
 /** One event for one endpoint: sent, retried with backoff, and kept as a record of what the partner was told. */
 @ObjectType({ implements: Node, description: 'One event sent (or to be sent) to one webhook endpoint' })
 @Entity()
-@Unique({ properties: ['endpoint', 'eventPosition'] })
+@Unique({ properties: ['workspace', 'endpoint', 'eventPosition'] })
 @Index({ properties: ['endpoint', 'createdAt', 'id'] })
 @Index({ properties: ['status', 'nextAttemptAt'] })
 @Index({ properties: ['workspace', 'endpoint', 'subjectId', 'status'] })
