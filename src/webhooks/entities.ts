@@ -7,7 +7,7 @@ import { DateTimeScalar } from '../graphql/scalars';
 /** A partner's HTTPS endpoint that receives the workspace's events of the chosen topics, signed with its secret. */
 @ObjectType({ implements: Node, description: "A partner's endpoint receiving the workspace's events by HTTPS POST (webhooks)" })
 @Entity()
-export class WebhookEndpoint extends WorkspaceScopedEntity {
+export class WebhookEndpoint extends WorkspaceScopedEntity<'enabled'> {
   @Field({ description: 'Where events are POSTed: https, on a public address' })
   @Property({ length: 2000 })
   url!: string;

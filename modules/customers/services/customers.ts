@@ -200,7 +200,7 @@ async function mergeCustomerRecords(tx: WriteTransaction, keep: Customer, merged
   const em = tx.em;
   const [keepId, mergeId] = [keep.id, merged.id];
   for (const entity of [Order, FollowUp, ConsentRecord, CustomerExternalId] as const) {
-    await em.nativeUpdate(entity as typeof Order, { customer: mergeId }, { customer: keepId } as any);
+    await em.nativeUpdate(entity as typeof Order, { customer: mergeId }, { customer: keepId });
   }
   const sql = workspaceSql(tx);
   // Raw SQL: copy the tags the kept customer lacks in one statement; the merged customer's rows go with it.
@@ -219,7 +219,7 @@ async function mergeCustomerRecords(tx: WriteTransaction, keep: Customer, merged
   for (const key of PERSONAL_FIELDS) if (keep[key] == null && merged[key] != null) gaps[key] = merged[key];
   if (keep.kind !== merged.kind) for (const key of MERCHANT_FIELDS) delete gaps[key];
   // Free the unique phone and email before the kept customer takes them.
-  await em.nativeUpdate(Customer, { id: mergeId }, { phone: null, email: null } as any);
+  await em.nativeUpdate(Customer, { id: mergeId }, { phone: null, email: null });
   const externalIds = await em.find(CustomerExternalId, { customer: keepId });
   em.assign(keep, {
     ...gaps,
