@@ -116,8 +116,9 @@ export async function login(ctx: RequestContext, input: LoginInput): Promise<{ t
   await validateInput(input);
   const email = normaliseEmail(input.email);
   const attempt = await countPasswordAttempt(ctx, email);
-  const login = await ctx.em.findOne(LoginEmail, { email }, { filters: false });
-  const user = login && await ctx.em.findOne(User, { id: login.userId, workspace: login.workspace }, { filters: false });
+  // The login directory says in which workspace to look; the user is then read there.
+  const entry = await ctx.em.findOne(LoginEmail, { email }, { filters: false });
+  const user = entry && await ctx.em.findOne(User, { id: entry.userId, workspace: entry.workspace }, { filters: false });
   const passwordOk = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
   if (!user || !passwordOk) throw UserInputFailure.of(['input'], 'Email or password is wrong', UserErrorCode.CREDENTIALS_INVALID);
   if (!user.active) throw UserInputFailure.of(['input'], 'This user has been deactivated', UserErrorCode.USER_DEACTIVATED);
