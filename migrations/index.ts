@@ -9,9 +9,10 @@ import { Migration20261130080500_AmericanNames } from './Migration20261130080500
 import { Migration20261130081344_LookupIndexes } from './Migration20261130081344_LookupIndexes';
 import { Migration20261130083000_LoginFailuresPerClient } from './Migration20261130083000_LoginFailuresPerClient';
 import { Migration20261130084500_WorkspaceTimeZone } from './Migration20261130084500_WorkspaceTimeZone';
+import { Migration20261130091915_PasswordResets } from './Migration20261130091915_PasswordResets';
 import { Migration20261130110000_EventLog } from './Migration20261130110000_EventLog';
 import { Migration20261130110500_Webhooks } from './Migration20261130110500_Webhooks';
-import { Migration20261130091915_PasswordResets } from './Migration20261130091915_PasswordResets';
+import { Migration20261130113000_WorkspaceKeys } from './Migration20261130113000_WorkspaceKeys';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so that compiled and test runs load the same set.
@@ -31,4 +32,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261130091915_PasswordResets', class: Migration20261130091915_PasswordResets },
   { name: 'Migration20261130110000_EventLog', class: Migration20261130110000_EventLog },
   { name: 'Migration20261130110500_Webhooks', class: Migration20261130110500_Webhooks },
+  { name: 'Migration20261130113000_WorkspaceKeys', class: Migration20261130113000_WorkspaceKeys },
 ];

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { ApiKeyCreateInput } from '../src/auth/graphql';
 import type { Principal } from '../src/auth/principal';
 import { Role } from '../src/auth/roles';
@@ -38,6 +40,35 @@ describe('sign up, login, logout', () => {
     const weak = dataOf(await gql(server.url, query, { input: { workspaceName: 'x', email: 'new@shop.example', password: 'short', displayName: 'x' } }));
     expect(weak.signUp.userErrors).toEqual([{ field: ['input', 'password'], code: 'TOO_SHORT', message: 'password must be at least 8 characters' }]);
     expect([await count('workspace'), await count('user')]).toEqual([workspaces, users]);
+  });
+
+  it('refuses an email that another workspace takes at the same moment: the login directory\'s key, not only the check before', async () => {
+    const [shopA, shopB] = [await signUpWorkspace(server.url), await signUpWorkspace(server.url)];
+    const email = `both-${randomUUID().slice(0, 8)}@shop.example`;
+    // Workspace B's user with this email, written as userCreate writes it, not committed yet.
+    const other = new pg.Client({ connectionString: server.databaseUrl });
+    await other.connect();
+    try {
+      await other.query('begin');
+      const [{ id }] = (await other.query(
+        `insert into "user" (id, created_at, updated_at, workspace_id, email, display_name, role, password_hash, active, version)
+         values (gen_random_uuid(), now(), now(), $1, $2, 'B', 'AGENT', 'x', true, 1) returning id`,
+        [parseGlobalId(shopB.workspaceId)!.id, email],
+      )).rows;
+      await other.query(`insert into login_email (email, workspace_id, user_id) values ($1, $2, $3)`, [email, parseGlobalId(shopB.workspaceId)!.id, id]);
+      const created = gql(server.url, USER_CREATE, { input: { email, password: PASSWORD, displayName: 'A', role: 'AGENT' } }, shopA.token);
+      // userCreate found the email free (B's row is not committed) and now waits on B's key in login_email
+      const waiting = `select count(*)::int as n from pg_stat_activity where datname = $1 and wait_event_type = 'Lock'`;
+      for (let waited = 0; (await adminQuery(waiting, 'postgres', [server.databaseName])).rows[0].n === 0; waited += 50) {
+        if (waited > 30_000) throw new Error('userCreate never waited on the login directory');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await other.query('commit');
+      expect(dataOf(await created).userCreate).toMatchObject({ user: null, userErrors: [{ field: ['input'], code: 'DUPLICATE' }] });
+    } finally {
+      await other.end();
+    }
+    expect((await adminQuery(`select count(*)::int as n from "user" where email = $1`, server.databaseName, [email])).rows[0].n).toBe(1);
   });
 
   it('logs in with the right password only, and logout revokes the session', async () => {
@@ -142,6 +173,22 @@ describe('API keys', () => {
     // the secret is stored hashed only
     const stored = await adminQuery(`select secret_hash, prefix from api_key`, server.databaseName);
     expect(JSON.stringify(stored.rows)).not.toContain(secret.slice(12));
+  });
+
+  it('finds a key by its secret when another workspace has a key with the same prefix (prefixes are unique per workspace)', async () => {
+    const [ownerA, ownerB] = [await signUpWorkspace(server.url), await signUpWorkspace(server.url)];
+    const key = await createApiKey(server.url, ownerA.token, ['users:read']);
+    const { id: keyId } = parseGlobalId(key.id)!;
+    const { id: userOfB } = parseGlobalId(ownerB.userId)!;
+    await adminQuery(
+      `insert into api_key (id, created_at, updated_at, workspace_id, name, scopes, prefix, secret_hash, created_by_id)
+       select gen_random_uuid(), now(), now(), workspace_id, 'same prefix', '{users:read}', $1, repeat('0', 64), id from "user" where id = $2`,
+      server.databaseName, [key.secret.slice(0, 11), userOfB],
+    );
+    // written again after the other row, so a lookup that took the first row by prefix would take the other one
+    await adminQuery(`with moved as (delete from api_key where id = $1 returning *) insert into api_key select * from moved`, server.databaseName, [keyId]);
+    const viewer = dataOf(await gql(server.url, `{ viewer { kind user { id } } }`, {}, key.secret)).viewer;
+    expect(viewer).toEqual({ kind: 'API_KEY', user: { id: ownerA.userId } });
   });
 
   it('keys stored credential hashes with APP_SECRET: an instance with another secret accepts none of them', async () => {

@@ -31,11 +31,13 @@ interface CredentialRow {
 
 // Authentication runs before every request, so it is one hand-written join rather than ORM loads
 // (stack.md: raw SQL is several times faster per single-row read). Credentials are looked up across
-// workspaces: that is how we learn the workspace.
+// workspaces: that is how we learn the workspace. Joins match the workspace too, as every join of workspace tables
+// does (a distributed database joins rows of one workspace only).
 const SESSION_SQL = `select s.id, u.workspace_id, u.id as user_id, u.role, u.active, s.expires_at, s.revoked_at, s.last_used_at
-  from session s join "user" u on u.id = s.user_id where s.token_hash = ?`;
+  from session s join "user" u on u.workspace_id = s.workspace_id and u.id = s.user_id where s.token_hash = ?`;
+// A prefix is unique within a workspace only, so this may find a key of each of a few workspaces.
 const API_KEY_SQL = `select k.id, k.workspace_id, u.id as user_id, u.role, u.active, k.expires_at, k.revoked_at, k.last_used_at,
-  k.secret_hash, k.scopes from api_key k join "user" u on u.id = k.created_by_id where k.prefix = ?`;
+  k.secret_hash, k.scopes from api_key k join "user" u on u.workspace_id = k.workspace_id and u.id = k.created_by_id where k.prefix = ?`;
 
 /**
  * Turns a bearer token into a principal. No token means anonymous (undefined); a token that is unknown, expired,
@@ -62,8 +64,10 @@ export async function authenticate(app: AppServices, token: string | undefined):
   }
   if (token.startsWith(API_KEY_PREFIX)) {
     const prefix = apiKeyPrefixOf(token);
-    const [key] = prefix ? await em.getConnection().execute<CredentialRow[]>(API_KEY_SQL, [prefix]) : [];
-    if (!key || !safeEqualHex(key.secret_hash!, credentialHash(app.config.secret, token))) throw AppError.unauthenticated('The API key is not valid');
+    const candidates = prefix ? await em.getConnection().execute<CredentialRow[]>(API_KEY_SQL, [prefix]) : [];
+    const secretHash = credentialHash(app.config.secret, token);
+    const key = candidates.find((candidate) => safeEqualHex(candidate.secret_hash!, secretHash));
+    if (!key) throw AppError.unauthenticated('The API key is not valid');
     if (key.revoked_at) throw AppError.unauthenticated('The API key was revoked');
     if (isPast(key.expires_at, now)) throw AppError.unauthenticated('The API key has expired');
     if (!key.active) throw AppError.unauthenticated('The API key belongs to a deactivated user');
@@ -88,5 +92,5 @@ function isPast(timestamp: string | null, now: Date): boolean {
 
 async function touch(em: EntityManager, table: 'session' | 'api_key', row: CredentialRow, now: Date) {
   if (row.last_used_at && now.getTime() - new Date(row.last_used_at).getTime() < LAST_USED_RESOLUTION_MS) return;
-  await em.getConnection().execute(`update ${table} set last_used_at = ? where id = ?`, [now, row.id]);
+  await em.getConnection().execute(`update ${table} set last_used_at = ? where workspace_id = ? and id = ?`, [now, row.workspace_id, row.id]);
 }

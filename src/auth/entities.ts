@@ -1,4 +1,4 @@
-import { Entity, Enum, Index, ManyToOne, Property, Unique } from '@mikro-orm/core';
+import { Entity, Enum, Index, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 import { Field, Int, ObjectType } from 'type-graphql';
 import { BaseEntity, WorkspaceScopedEntity } from '../db/base-entity';
 import { Node } from '../graphql/node';
@@ -9,7 +9,7 @@ import { DateTimeScalar } from '../graphql/scalars';
 /** One shop or brand. Every domain row belongs to exactly one workspace. */
 @ObjectType({ implements: Node, description: 'A shop or brand: the tenant every record belongs to' })
 @Entity()
-export class Workspace extends BaseEntity {
+export class Workspace extends BaseEntity<'timeZone' | 'version'> {
   @Field({ description: 'Display name, e.g. 小鹿优选旗舰店' })
   @Property()
   name!: string;
@@ -28,14 +28,14 @@ export class Workspace extends BaseEntity {
 
 @ObjectType({ implements: Node, description: 'A person who signs in to the workspace' })
 @Entity()
-export class User extends WorkspaceScopedEntity {
+@Unique({ properties: ['workspace', 'email'] })
+export class User extends WorkspaceScopedEntity<'active' | 'version'> {
   /** The whole Workspace (User.workspace answers it), where the base class knows only its id. */
   declare workspace: Workspace;
 
-  /** Emails are unique across workspaces because `login` takes only an email and a password. */
+  /** Unique across workspaces as well, because `login` takes only an email and a password: see LoginEmail. */
   @Field({ description: 'Login email, stored lower-case' })
   @Property()
-  @Unique()
   email!: string;
 
   @Field({ description: 'Name shown to colleagues and customers' })
@@ -58,14 +58,38 @@ export class User extends WorkspaceScopedEntity {
   version!: number;
 }
 
-/** A login. The token is shown once; only its SHA-256 is stored, so a database leak yields no usable tokens. */
+/**
+ * Which workspace and user an email signs in to. `login` takes only an email, so an email has one account in the
+ * whole deployment: this global table's primary key says so, which a unique index on the workspace-scoped `user`
+ * table cannot (under Citus such an index must include workspace_id). Written with the user, in its transaction;
+ * emails never change. No foreign key to the user: a global table cannot reference a distributed one under Citus.
+ */
 @Entity()
+export class LoginEmail {
+  /** Lower-case. */
+  @PrimaryKey()
+  email!: string;
+
+  @ManyToOne({ entity: 'Workspace', deleteRule: 'cascade', mapToPk: true })
+  workspace!: string;
+
+  @Property({ type: 'uuid' })
+  userId!: string;
+}
+
+/**
+ * A login. The token is shown once; only its keyed hash is stored, so a database leak yields no usable tokens.
+ * Tokens are random (256 bits), so their hashes are unique; the index is unique per workspace only, as a
+ * workspace table's must be, and the token is looked up across workspaces (authenticate.ts).
+ */
+@Entity()
+@Unique({ properties: ['workspace', 'tokenHash'] })
+@Index({ properties: ['tokenHash'] })
 export class Session extends WorkspaceScopedEntity {
   @ManyToOne(() => User, { deleteRule: 'cascade' })
   user!: User;
 
   @Property({ length: 64 })
-  @Unique()
   tokenHash!: string;
 
   @Property({ type: 'timestamptz' })
@@ -83,12 +107,14 @@ export class Session extends WorkspaceScopedEntity {
  * once to the one who reset, who hands it to the user; only its keyed hash is stored, like a session token's.
  */
 @Entity()
+@Unique({ properties: ['workspace', 'tokenHash'] })
+@Index({ properties: ['tokenHash'] })
 export class PasswordReset extends WorkspaceScopedEntity {
   @ManyToOne(() => User, { deleteRule: 'cascade' })
   user!: User;
 
+  /** Random like a session token, looked up the same way. */
   @Property({ length: 64 })
-  @Unique()
   tokenHash!: string;
 
   @Property({ type: 'timestamptz' })
@@ -103,6 +129,10 @@ export class PasswordReset extends WorkspaceScopedEntity {
 @ObjectType({ implements: Node, description: 'A credential for a partner system (order system, channel connector, marketing tool)' })
 @Entity()
 @Index({ properties: ['workspace', 'createdAt'] })
+// The prefix finds the key's row; it is 32 random bits, unique in a workspace but not across all of them, so a
+// lookup may find a few rows and keeps the one whose secret matches (authenticate.ts).
+@Unique({ properties: ['workspace', 'prefix'] })
+@Index({ properties: ['prefix'] })
 export class ApiKey extends WorkspaceScopedEntity {
   @Field({ description: 'What the key is for, e.g. "订单系统同步"' })
   @Property()
@@ -114,7 +144,6 @@ export class ApiKey extends WorkspaceScopedEntity {
 
   @Field({ description: 'The public start of the secret (sk_xxxxxxxx), to recognize a key without its secret' })
   @Property({ length: 16 })
-  @Unique()
   prefix!: string;
 
   @Property({ length: 64, hidden: true })

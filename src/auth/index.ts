@@ -1,5 +1,5 @@
 import { defineModule } from '../kernel/module';
-import { ApiKey, LoginFailure, PasswordReset, Session, User, Workspace } from './entities';
+import { ApiKey, LoginEmail, LoginFailure, PasswordReset, Session, User, Workspace } from './entities';
 import { ACCESS_REVOKED } from './events';
 import { IDENTITY_PERMISSIONS, identityPermissions } from './permissions';
 import { ApiKeyFieldsResolver, IdentityResolver, UserFieldsResolver, WorkspaceFieldsResolver } from './resolvers';
@@ -8,7 +8,7 @@ import { purgeSessionsJob } from './jobs';
 /** Workspaces, users, sessions and API keys: who may call the API, and in which workspace. */
 export const identityModule = defineModule({
   name: 'identity',
-  entities: [Workspace, User, Session, ApiKey, LoginFailure, PasswordReset],
+  entities: [Workspace, User, LoginEmail, Session, ApiKey, LoginFailure, PasswordReset],
   resolvers: [IdentityResolver, UserFieldsResolver, ApiKeyFieldsResolver, WorkspaceFieldsResolver],
   permissions: identityPermissions,
   nodeTypes: {

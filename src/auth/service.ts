@@ -6,7 +6,7 @@ import { UserError, UserErrorCode, UserInputFailure, validateInput, assertVersio
 import {
   credentialHash, DUMMY_PASSWORD_HASH, hashPassword, newApiKeySecret, newPasswordResetToken, newSessionToken, sha256, verifyPassword,
 } from './credentials';
-import { ApiKey, LoginFailure, PasswordReset, Session, User, Workspace } from './entities';
+import { ApiKey, LoginEmail, LoginFailure, PasswordReset, Session, User, Workspace } from './entities';
 import { AppError } from '../graphql/errors';
 import type {
   ApiKeyCreateInput, LoginInput, PasswordChangeInput, PasswordResetCompleteInput, SignUpInput, UserCreateInput, UserPasswordResetInput,
@@ -24,15 +24,25 @@ import { isTimeZoneName } from '../kernel/clock';
  * (README, Identity). Callers hash the password before asking, so timing adds nothing.
  */
 async function assertEmailFree(em: EntityManager, email: string, field: string[]) {
-  const taken = await em.count(User, { email }, { filters: false });
+  const taken = await em.count(LoginEmail, { email }, { filters: false });
   if (taken) throw UserInputFailure.of(field, 'This email is already in use', UserErrorCode.DUPLICATE);
+}
+
+/**
+ * Creates a user with its entry in the login directory (LoginEmail), whose primary key refuses an email that a
+ * concurrent transaction took first. The caller checked the email with assertEmailFree.
+ */
+export function addUser(em: EntityManager, fields: Pick<User, 'workspace' | 'email' | 'displayName' | 'role' | 'passwordHash'>): User {
+  const user = em.create(User, fields);
+  em.create(LoginEmail, { email: user.email, workspace: user.workspace.id, userId: user.id });
+  return user;
 }
 
 /** Opens a session for the user; the rest of the response (the payload's user) is read with its rights. */
 async function openSession(ctx: RequestContext, em: EntityManager, user: User): Promise<string> {
   const token = newSessionToken();
   const expiresAt = new Date(Date.now() + ctx.app.config.sessionTtlDays * 86_400_000);
-  const session = em.create(Session, { workspace: user.workspace, user, tokenHash: credentialHash(ctx.app.config.secret, token), expiresAt } as any);
+  const session = em.create(Session, { workspace: user.workspace, user, tokenHash: credentialHash(ctx.app.config.secret, token), expiresAt });
   ctx.readAs({
     kind: 'USER', workspaceId: user.workspace.id, userId: user.id, sessionId: session.id, role: user.role,
     permissions: ctx.app.registry.permissionsOf(user.role),
@@ -51,9 +61,7 @@ export async function signUp(ctx: RequestContext, input: SignUpInput): Promise<{
   return system.transaction(async (tx) => {
     await assertEmailFree(tx.em, email, ['input', 'email']);
     tx.em.persist(workspace);
-    const user = tx.em.create(User, {
-      workspace, email, displayName: input.displayName.trim(), role: Role.OWNER, passwordHash,
-    } as any);
+    const user = addUser(tx.em, { workspace, email, displayName: input.displayName.trim(), role: Role.OWNER, passwordHash });
     const token = await openSession(ctx, tx.em, user);
     tx.audit({ action: 'platform.workspace.create', subjectType: 'Workspace', subjectId: workspace.id, changes: { name: workspace.name, owner: email } });
     return { token, user };
@@ -108,7 +116,9 @@ export async function login(ctx: RequestContext, input: LoginInput): Promise<{ t
   await validateInput(input);
   const email = normaliseEmail(input.email);
   const attempt = await countPasswordAttempt(ctx, email);
-  const user = await ctx.em.findOne(User, { email }, { filters: false });
+  // The login directory says in which workspace to look; the user is then read there.
+  const entry = await ctx.em.findOne(LoginEmail, { email }, { filters: false });
+  const user = entry && await ctx.em.findOne(User, { id: entry.userId, workspace: entry.workspace }, { filters: false });
   const passwordOk = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
   if (!user || !passwordOk) throw UserInputFailure.of(['input'], 'Email or password is wrong', UserErrorCode.CREDENTIALS_INVALID);
   if (!user.active) throw UserInputFailure.of(['input'], 'This user has been deactivated', UserErrorCode.USER_DEACTIVATED);
@@ -141,7 +151,8 @@ export async function createUser(ctx: RequestContext, input: UserCreateInput): P
   const passwordHash = await hashPassword(input.password);
   return ctx.transaction(async (tx) => {
     await assertEmailFree(tx.em, email, ['input', 'email']);
-    const user = tx.em.create(User, { email, displayName: input.displayName.trim(), role: input.role, passwordHash } as any);
+    const workspace = tx.em.getReference(Workspace, ctx.workspaceId);
+    const user = addUser(tx.em, { workspace, email, displayName: input.displayName.trim(), role: input.role, passwordHash });
     tx.audit({ action: 'platform.user.create', subjectType: 'User', subjectId: user.id, changes: { email, role: input.role } });
     return user;
   });
@@ -200,7 +211,7 @@ export async function createApiKey(ctx: RequestContext, input: ApiKeyCreateInput
     const apiKey = tx.em.create(ApiKey, {
       name: input.name.trim(), scopes: [...new Set(input.scopes)], prefix, secretHash: credentialHash(ctx.app.config.secret, secret),
       createdBy: ctx.caller.userId, expiresAt: input.expiresAt ?? undefined,
-    } as any);
+    });
     tx.audit({ action: 'platform.apiKey.create', subjectType: 'ApiKey', subjectId: apiKey.id, changes: { name: apiKey.name, scopes: apiKey.scopes } });
     return { apiKey, secret };
   });
@@ -320,7 +331,7 @@ export async function resetPassword(ctx: RequestContext, input: UserPasswordRese
     await tx.em.nativeUpdate(PasswordReset, { user: user.id, usedAt: null }, { usedAt: now });
     await tx.em.nativeUpdate(User, { id: user.id }, { passwordHash: unknownPasswordHash });
     const expiresAt = new Date(now.getTime() + ctx.app.config.passwordResetTtlHours * 3_600_000);
-    tx.em.create(PasswordReset, { user, tokenHash: credentialHash(ctx.app.config.secret, resetToken), expiresAt } as any);
+    tx.em.create(PasswordReset, { user, tokenHash: credentialHash(ctx.app.config.secret, resetToken), expiresAt });
     const revokedSessions = await revokeSessions(tx, user.id);
     tx.audit({ action: 'platform.user.passwordReset', subjectType: 'User', subjectId: user.id, changes: { expiresAt: expiresAt.toISOString(), revokedSessions } });
     return { user, resetToken, expiresAt };

@@ -79,7 +79,7 @@ export class WriteTransaction {
       actorUserId: principal?.userId,
       actorApiKeyId: principal?.apiKeyId,
       requestId: this.ctx.requestId,
-    } as any);
+    });
     this.emit(AUDIT_ENTRY_ADDED, entry.id);
     return entry;
   }

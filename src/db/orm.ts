@@ -1,5 +1,4 @@
 import { MikroORM, Options } from '@mikro-orm/core';
-import { Migrator } from '@mikro-orm/migrations';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { ReflectMetadataProvider } from '@mikro-orm/core';
 import pg from 'pg';
@@ -7,6 +6,7 @@ import type { Logger } from 'pino';
 import { migrations } from '../../migrations';
 import { recordSqlStatement } from './sql-counter';
 import { WorkspaceStamp, workspaceFilter } from './tenancy';
+import { WorkspaceMigrator, WorkspaceSchemaGenerator } from './workspace-keys';
 
 export type Orm = MikroORM<PostgreSqlDriver>;
 
@@ -29,7 +29,8 @@ export function ormOptions(databaseUrl: string, entities: Function[], poolSize =
     },
     // Entities must be loaded explicitly; a lazy load in a loop is how N+1s start.
     forceUndefined: true,
-    extensions: [Migrator],
+    // Both compare the database with the entities, foreign keys between workspace tables widened (workspace-keys.ts).
+    extensions: [WorkspaceMigrator, WorkspaceSchemaGenerator],
     migrations: {
       migrationsList: migrations,
       tableName: 'mikro_orm_migrations',

@@ -2,7 +2,8 @@ import { Entity, Property, Unique } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { RequestContext, type AppServices } from '../context';
 import { credentialHash, hashPassword } from '../auth/credentials';
-import { ApiKey, User, Workspace } from '../auth/entities';
+import { ApiKey, LoginEmail, Workspace } from '../auth/entities';
+import { addUser } from '../auth/service';
 import { Role } from '../auth/roles';
 import { WorkspaceScopedEntity } from '../db/base-entity';
 import { defineModule } from './module';
@@ -50,13 +51,13 @@ async function createDemoWorkspace(app: AppServices): Promise<string> {
   const passwordHash = await hashPassword(DEMO.password);
   await RequestContext.forSystem(app, workspace.id).transaction(async (tx) => {
     tx.em.persist(workspace);
-    const users = DEMO.users.map((u) => tx.em.create(User, { ...u, workspace, passwordHash } as any));
+    const users = DEMO.users.map((u) => addUser(tx.em, { ...u, workspace, passwordHash }));
     const ownerPermissions = app.registry.permissionsOf(Role.OWNER);
     const scopes = [...app.registry.permissions.values()].filter((p) => p.scopable && ownerPermissions.has(p.name)).map((p) => p.name);
     tx.em.create(ApiKey, {
       workspace, name: DEMO.apiKeyName, scopes, prefix: DEMO.apiKeySecret.slice(0, 11),
       secretHash: credentialHash(app.config.secret, DEMO.apiKeySecret), createdBy: users[0],
-    } as any);
+    });
     tx.audit({ action: 'platform.workspace.create', subjectType: 'Workspace', subjectId: workspace.id, changes: { demo: true } });
   });
   return workspace.id;
@@ -71,8 +72,8 @@ async function createDemoWorkspace(app: AppServices): Promise<string> {
  */
 export async function seedDemoWorkspace(app: AppServices): Promise<DemoSummary | undefined> {
   const em = app.orm.em.fork() as EntityManager;
-  const owner = await em.findOne(User, { email: DEMO.users[0].email }, { filters: false });
-  let workspaceId = owner?.workspace.id;
+  const owner = await em.findOne(LoginEmail, { email: DEMO.users[0].email }, { filters: false });
+  let workspaceId = owner?.workspace;
   const created = !owner && (await em.count(Workspace, {}, { filters: false })) === 0;
   if (created) workspaceId = await createDemoWorkspace(app);
   if (!workspaceId) return undefined;
@@ -84,7 +85,7 @@ export async function seedDemoWorkspace(app: AppServices): Promise<DemoSummary |
       if (await tx.em.count(DemoSeed, { module: module.name })) return false;
       // the module's own ctx.transaction joins this one (a savepoint), so its rows and the record commit together
       await module.seedDemo!(tx.context());
-      tx.em.create(DemoSeed, { module: module.name } as any);
+      tx.em.create(DemoSeed, { module: module.name });
       return true;
     });
     if (seeded) seededModules.push(module.name);

@@ -7,7 +7,7 @@ import { DateTimeScalar } from '../graphql/scalars';
 /** A partner's HTTPS endpoint that receives the workspace's events of the chosen topics, signed with its secret. */
 @ObjectType({ implements: Node, description: "A partner's endpoint receiving the workspace's events by HTTPS POST (webhooks)" })
 @Entity()
-export class WebhookEndpoint extends WorkspaceScopedEntity {
+export class WebhookEndpoint extends WorkspaceScopedEntity<'enabled'> {
   @Field({ description: 'Where events are POSTed: https, on a public address' })
   @Property({ length: 2000 })
   url!: string;
@@ -51,7 +51,7 @@ registerEnumType(WebhookDeliveryStatus, {
 /** One event for one endpoint: sent, retried with backoff, and kept as a record of what the partner was told. */
 @ObjectType({ implements: Node, description: 'One event sent (or to be sent) to one webhook endpoint' })
 @Entity()
-@Unique({ properties: ['endpoint', 'eventPosition'] })
+@Unique({ properties: ['workspace', 'endpoint', 'eventPosition'] })
 @Index({ properties: ['endpoint', 'createdAt', 'id'] })
 @Index({ properties: ['status', 'nextAttemptAt'] })
 @Index({ properties: ['workspace', 'endpoint', 'subjectId', 'status'] })

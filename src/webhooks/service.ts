@@ -54,7 +54,7 @@ export async function createEndpoint(ctx: RequestContext, input: WebhookEndpoint
     if ((await tx.em.count(WebhookEndpoint, {})) >= MAX_ENDPOINTS) {
       throw UserInputFailure.of(['input'], `A workspace has at most ${MAX_ENDPOINTS} webhook endpoints`, UserErrorCode.LIMIT_EXCEEDED);
     }
-    const endpoint = tx.em.create(WebhookEndpoint, { url: input.url, topics: [...new Set(input.topics)], secret } as any);
+    const endpoint = tx.em.create(WebhookEndpoint, { url: input.url, topics: [...new Set(input.topics)], secret });
     tx.audit({ action: 'webhooks.endpoint.create', subjectType: 'WebhookEndpoint', subjectId: endpoint.id, changes: { url: endpoint.url, topics: endpoint.topics } });
     return { endpoint, secret };
   });

@@ -27,7 +27,7 @@ import { DateTimeScalar, LocalDateScalar } from '../../../src/graphql/scalars';
 @Index({ name: 'customer_search_text_trgm_index', expression: 'create index "customer_search_text_trgm_index" on "customer" using gin ("search_text" gin_trgm_ops)' })
 @Index({ name: 'customer_phone_trgm_index', expression: 'create index "customer_phone_trgm_index" on "customer" using gin ("phone" gin_trgm_ops)' })
 @Index({ name: 'customer_email_trgm_index', expression: 'create index "customer_email_trgm_index" on "customer" using gin ("email" gin_trgm_ops)' })
-export class Customer extends WorkspaceScopedEntity {
+export class Customer extends WorkspaceScopedEntity<'version'> {
   @Field({ description: 'Customer number 客户编号, unique in the workspace and never reused, e.g. C000123' })
   @Property({ length: 20 })
   customerNo!: string;

@@ -11,7 +11,7 @@ import { DateTimeScalar, LocalDateScalar } from '../../../src/graphql/scalars';
 @Entity()
 @Index({ properties: ['customer', 'happenedAt'] })
 @Index({ properties: ['workspace', 'pending', 'nextFollowUpOn'] })
-export class FollowUp extends WorkspaceScopedEntity {
+export class FollowUp extends WorkspaceScopedEntity<'pending'> {
   @ManyToOne(() => Customer, { deleteRule: 'no action' })
   customer!: Customer;
 

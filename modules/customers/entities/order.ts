@@ -18,7 +18,7 @@ import { OrderStatus } from './enums';
 @Index({ properties: ['workspace', 'orderNo'] })
 @Index({ properties: ['workspace', 'externalId'] })
 @Index({ properties: ['workspace', 'placedAt', 'id'] })
-export class Order extends WorkspaceScopedEntity {
+export class Order extends WorkspaceScopedEntity<'total'> {
   @ManyToOne(() => Customer, { deleteRule: 'no action' })
   customer!: Customer;
 

@@ -9,7 +9,7 @@ import { TagGroup, TagKind } from './enums';
 @ObjectType({ implements: Node, description: 'A customer tag 客户标签 defined by the workspace, building the portrait' })
 @Entity()
 @Unique({ properties: ['workspace', 'name'] })
-export class Tag extends WorkspaceScopedEntity {
+export class Tag extends WorkspaceScopedEntity<'version'> {
   @Field({ description: 'Name, unique in the workspace, e.g. 高价值 or 母婴偏好' })
   @Property({ length: 50 })
   name!: string;
@@ -37,7 +37,7 @@ export class Tag extends WorkspaceScopedEntity {
 
 /** A customer carries a tag. */
 @Entity()
-@Unique({ properties: ['customer', 'tag'] })
+@Unique({ properties: ['workspace', 'customer', 'tag'] })
 export class CustomerTag extends WorkspaceScopedEntity {
   @ManyToOne(() => Customer, { deleteRule: 'cascade' })
   customer!: Customer;

@@ -127,7 +127,7 @@ async function createInTransaction(tx: WriteTransaction, input: CustomerCreateIn
   const customer = tx.em.assign(draft, { ...data, customerNo } as any);
   customer.searchText = searchTextOf(customer, keys.map((k) => k.externalId));
   tx.em.persist(customer);
-  for (const key of keys) tx.em.persist(tx.em.create(CustomerExternalId, { customer, ...key } as any));
+  for (const key of keys) tx.em.persist(tx.em.create(CustomerExternalId, { customer, ...key }));
   tx.audit({ action: 'customers.customer.create', subjectType: 'Customer', subjectId: customer.id, changes: { customerNo, kind: customer.kind } });
   tx.emit(CUSTOMER_EVENTS.created, customer.id);
   return customer;
@@ -200,7 +200,7 @@ async function mergeCustomerRecords(tx: WriteTransaction, keep: Customer, merged
   const em = tx.em;
   const [keepId, mergeId] = [keep.id, merged.id];
   for (const entity of [Order, FollowUp, ConsentRecord, CustomerExternalId] as const) {
-    await em.nativeUpdate(entity as typeof Order, { customer: mergeId }, { customer: keepId } as any);
+    await em.nativeUpdate(entity as typeof Order, { customer: mergeId }, { customer: keepId });
   }
   const sql = workspaceSql(tx);
   // Raw SQL: copy the tags the kept customer lacks in one statement; the merged customer's rows go with it.
@@ -210,7 +210,7 @@ async function mergeCustomerRecords(tx: WriteTransaction, keep: Customer, merged
     insert into customer_tag (id, created_at, updated_at, workspace_id, customer_id, tag_id)
     select gen_random_uuid(), ${stamp}::timestamptz, ${stamp}::timestamptz, workspace_id, ${keepId}, tag_id
     from customer_tag where workspace_id = ${WORKSPACE} and customer_id = ${mergeId}
-    on conflict (customer_id, tag_id) do nothing`;
+    on conflict (workspace_id, customer_id, tag_id) do nothing`;
   // Only the latest follow-up of the merged history may still be waiting for its next contact.
   await sql`
     update follow_up set pending = false where workspace_id = ${WORKSPACE} and customer_id = ${keepId} and pending
@@ -219,7 +219,7 @@ async function mergeCustomerRecords(tx: WriteTransaction, keep: Customer, merged
   for (const key of PERSONAL_FIELDS) if (keep[key] == null && merged[key] != null) gaps[key] = merged[key];
   if (keep.kind !== merged.kind) for (const key of MERCHANT_FIELDS) delete gaps[key];
   // Free the unique phone and email before the kept customer takes them.
-  await em.nativeUpdate(Customer, { id: mergeId }, { phone: null, email: null } as any);
+  await em.nativeUpdate(Customer, { id: mergeId }, { phone: null, email: null });
   const externalIds = await em.find(CustomerExternalId, { customer: keepId });
   em.assign(keep, {
     ...gaps,
@@ -294,7 +294,7 @@ export async function recordConsent(ctx: RequestContext, input: ConsentRecordInp
     if (consentedAt.getTime() > Date.now() + 60_000) throw UserInputFailure.of(['input', 'consentedAt'], 'consentedAt cannot be in the future', UserErrorCode.DATE_IN_FUTURE);
     const consent = tx.em.create(ConsentRecord, {
       customer, policyVersion: input.policyVersion.trim(), marketingConsent: input.marketingConsent, channel: normalizeCode(input.channel), consentedAt,
-    } as any);
+    });
     tx.audit({
       action: 'customers.consent.record', subjectType: 'Customer', subjectId: customer.id,
       changes: { policyVersion: consent.policyVersion, marketingConsent: consent.marketingConsent, channel: consent.channel },

@@ -50,7 +50,7 @@ export async function seedCustomersDemo(ctx: RequestContext): Promise<void> {
   const authorUserId = await firstUserId(ctx);
   await ctx.transaction(async (tx) => {
     const em = tx.em;
-    const tags = TAGS.map((t) => em.create(Tag, { ...t, description: `演示标签：${t.name}` } as any));
+    const tags = TAGS.map((t) => em.create(Tag, { ...t, description: `演示标签：${t.name}` }));
     const numbers = await issueCustomerNumbers(tx, 50);
     const customers: Customer[] = [];
     for (const [i, customerNo] of numbers.entries()) {
@@ -71,11 +71,11 @@ export async function seedCustomersDemo(ctx: RequestContext): Promise<void> {
         assetsBand: merchant ? random.pick(Object.values(AssetsBand)) : undefined, businessStatus: merchant ? BusinessStatus.OPERATING : undefined,
         membershipLevel: merchant ? random.pick(Object.values(MembershipLevel)) : undefined,
         searchText: '',
-      } as any);
+      });
       customer.searchText = searchTextOf(customer, [externalId]);
-      em.create(CustomerExternalId, { customer, platform: 'taobao', externalId } as any);
-      em.create(ConsentRecord, { customer, policyVersion: '2024-06', marketingConsent: i % 2 === 0, channel: random.pick(['app', 'wechat', 'web']), consentedAt: new Date(Date.now() - random.int(200, 400) * day) } as any);
-      for (const tag of tags) if (random.next() < 0.2) em.create(CustomerTag, { customer, tag } as any);
+      em.create(CustomerExternalId, { customer, platform: 'taobao', externalId });
+      em.create(ConsentRecord, { customer, policyVersion: '2024-06', marketingConsent: i % 2 === 0, channel: random.pick(['app', 'wechat', 'web']), consentedAt: new Date(Date.now() - random.int(200, 400) * day) });
+      for (const tag of tags) if (random.next() < 0.2) em.create(CustomerTag, { customer, tag });
       for (let n = random.int(0, 6); n > 0; n--) {
         const placedAt = new Date(Date.now() - random.int(1, 365) * day);
         const lines = Array.from({ length: random.int(1, 3) }, () => ({ product: random.pick(PRODUCTS), quantity: random.int(1, 3) }));
@@ -85,9 +85,9 @@ export async function seedCustomersDemo(ctx: RequestContext): Promise<void> {
           customer, orderNo: externalOrderId, platform: 'taobao', externalId: externalOrderId, status, currency: 'CNY', placedAt,
           paidAt: new Date(placedAt.getTime() + 600_000), shippedAt: new Date(placedAt.getTime() + day), deliveredAt: new Date(placedAt.getTime() + 3 * day),
           totalAmount: fromCents(BigInt(lines.reduce((sum, l) => sum + l.product.price * l.quantity, 0))),
-        } as any);
+        });
         for (const { product, quantity } of lines) {
-          em.create(OrderItem, { order, sku: product.sku, title: product.title, category: product.category, brand: product.brand, quantity, unitPrice: fromCents(BigInt(product.price)) } as any);
+          em.create(OrderItem, { order, sku: product.sku, title: product.title, category: product.category, brand: product.brand, quantity, unitPrice: fromCents(BigInt(product.price)) });
         }
       }
       customers.push(customer);
@@ -98,7 +98,7 @@ export async function seedCustomersDemo(ctx: RequestContext): Promise<void> {
         customer, authorUserId, method: [FollowUpMethod.PHONE, FollowUpMethod.WECHAT, FollowUpMethod.SMS][i % 3],
         content: ['回访新品使用体验', '告知会员日活动', '确认退货退款进度'][i % 3], outcome: '客户满意', happenedAt: new Date(Date.now() - (i + 1) * day),
         nextFollowUpOn: addDays(today, i + 1), pending: true,
-      } as any);
+      });
     }
     await em.flush();
     await refreshLastOrderAt(tx, customers.map((c) => c.id));

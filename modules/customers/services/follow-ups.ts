@@ -25,7 +25,7 @@ export async function createFollowUp(ctx: RequestContext, input: FollowUpCreateI
       customer, authorUserId: ctx.caller.userId, method: input.method, content: input.content.trim(),
       outcome: input.outcome?.trim() || undefined, happenedAt, nextFollowUpOn: input.nextFollowUpOn ?? undefined,
       pending: Boolean(input.nextFollowUpOn),
-    } as any);
+    });
     tx.audit({ action: 'customers.followUp.create', subjectType: 'FollowUp', subjectId: followUp.id, changes: { customerNo: customer.customerNo, method: input.method } });
     tx.emit(CUSTOMER_EVENTS.followUpCreated, followUp.id, { customerId: customer.id });
     return followUp;

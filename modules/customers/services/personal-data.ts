@@ -75,7 +75,7 @@ export async function eraseCustomerRecords(tx: WriteTransaction, customerId: str
   // The portrait (tags) and ids on other platforms identify the person; order amounts stay, now anonymous.
   await em.nativeDelete(CustomerExternalId, { customer: customerId });
   await em.nativeDelete(CustomerTag, { customer: customerId });
-  await em.nativeUpdate(FollowUp, { customer: customerId }, { content: ERASED_TEXT, outcome: null, pending: false } as any);
+  await em.nativeUpdate(FollowUp, { customer: customerId }, { content: ERASED_TEXT, outcome: null, pending: false });
   const placeholders: Record<string, unknown> = { name: ERASED_NAME, erasedAt: new Date() };
   for (const key of PERSONAL_FIELDS) placeholders[key] = null;
   placeholders.searchText = searchTextOf({ name: ERASED_NAME, customerNo: customer.customerNo }, []);

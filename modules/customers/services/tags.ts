@@ -27,7 +27,7 @@ export async function createTag(ctx: RequestContext, input: TagCreateInput): Pro
     await assertNameFree(tx.em, name);
     const tag = tx.em.create(Tag, {
       name, color: input.color.toUpperCase(), group: input.group, kind: input.kind, description: input.description?.trim() || undefined,
-    } as any);
+    });
     tx.audit({ action: 'customers.tag.create', subjectType: 'Tag', subjectId: tag.id, changes: { name, group: tag.group, kind: tag.kind } });
     return tag;
   });
@@ -45,7 +45,7 @@ export async function updateTag(ctx: RequestContext, input: TagUpdateInput): Pro
     if (input.group) changes.group = input.group;
     if (input.description !== undefined) changes.description = input.description?.trim() || null;
     if (changes.name) await assertNameFree(tx.em, changes.name as string, tag.id);
-    tx.em.assign(tag, changes as any);
+    tx.em.assign(tag, changes);
     tx.audit({ action: 'customers.tag.update', subjectType: 'Tag', subjectId: tag.id, changes });
     return tag;
   });
@@ -91,7 +91,7 @@ export async function changeCustomerTags(ctx: RequestContext, input: CustomerTag
     if (problems.length) throw new UserInputFailure(problems);
 
     const pairs = customers.flatMap((c) => tags.map((t) => ({ customer_id: c.id, tag_id: t.id })));
-    // Raw SQL: up to 1,000 customers × 50 tags in one statement, idempotent through the unique (customer, tag).
+    // Raw SQL: up to 1,000 customers × 50 tags in one statement, idempotent through the unique (workspace, customer, tag).
     // Timestamps from the application (milliseconds, like the ORM's), not now(): see services/orders.ts.
     const stamp = new Date().toISOString();
     const sql = workspaceSql(tx);
@@ -101,7 +101,7 @@ export async function changeCustomerTags(ctx: RequestContext, input: CustomerTag
         insert into customer_tag (id, created_at, updated_at, workspace_id, customer_id, tag_id)
         select gen_random_uuid(), ${stamp}::timestamptz, ${stamp}::timestamptz, ${WORKSPACE}, p.customer_id, p.tag_id
         from jsonb_to_recordset(${pairsJson}::jsonb) as p(customer_id uuid, tag_id uuid)
-        on conflict (customer_id, tag_id) do nothing`;
+        on conflict (workspace_id, customer_id, tag_id) do nothing`;
     } else {
       await sql`
         delete from customer_tag t using jsonb_to_recordset(${pairsJson}::jsonb) as p(customer_id uuid, tag_id uuid)
