@@ -89,7 +89,7 @@ function registerModule(root: string, name: string): void {
 }
 
 /** Adds a migration written by migration:create to migrations/index.ts, last (it is the newest). */
-function registerMigration(root: string, migration: string): void {
+export function registerMigration(root: string, migration: string): void {
   const file = path.join(root, 'migrations', 'index.ts');
   const text = readFileSync(file, 'utf8');
   const lastImport = [...text.matchAll(/^import .*;$/gm)].at(-1)!;

@@ -1,0 +1,99 @@
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import ts from 'typescript';
+import { generateModule, nameProblem, registerMigration } from '../scripts/module-new';
+import { createTestDatabase } from './support/database';
+
+/**
+ * `npm run module:new` (scripts/module-new.ts): refuses names it cannot use, and what it writes is a module that
+ * compiles, registers and passes its own end-to-end test. The generator runs into a copy of the project (the
+ * checkout is never touched); the steps the CLI runs through npm (migration:create and schema:write, each after a
+ * full build) run here without the build: migration:create through swc against a database of the test
+ * PostgreSQL, the type check through TypeScript's API on the generated files, and the generated test in a Jest of
+ * its own in the copy.
+ */
+const ROOT = path.resolve(__dirname, '..');
+
+describe('module names', () => {
+  it.each([
+    [undefined, 'Give the module a name: npm run module:new <name> [Entity]'],
+    ['Loyalty', '"Loyalty" is not a module name: use lower-case letters only (e.g. loyalty)'],
+    ['after-sales', '"after-sales" is not a module name: use lower-case letters only (e.g. loyalty)'],
+    ['index', '"index" is not a module name: modules/index.ts is the list of modules'],
+    ['webhooks', '"webhooks" is taken by the platform module webhooks (its name or its permissions\' prefix)'],
+    ['users', '"users" is taken by the platform module identity (its name or its permissions\' prefix)'],
+    ['customers', 'modules/customers exists already'],
+  ])('refuses %p', (name, message) => {
+    expect(nameProblem(ROOT, name)).toBe(message);
+  });
+
+  it('refuses an entity name that is not PascalCase, and takes a new lower-case name', () => {
+    expect(nameProblem(ROOT, 'loyalty', 'loyalty_account')).toBe('"loyalty_account" is not an entity name: use PascalCase letters (e.g. LoyaltyAccount)');
+    expect(nameProblem(ROOT, 'loyalty', 'LoyaltyAccount')).toBeUndefined();
+    expect(nameProblem(ROOT, 'loyalty')).toBeUndefined();
+  });
+});
+
+describe('a generated module', () => {
+  let copy: string;
+  let written: string[];
+
+  beforeAll(() => {
+    copy = mkdtempSync(path.join(os.tmpdir(), 'module-template-'));
+    for (const entry of ['src', 'modules', 'migrations', 'scripts', 'test/support', 'tsconfig.json', 'jest.config.js', '.swcrc', 'package.json']) {
+      cpSync(path.join(ROOT, entry), path.join(copy, entry), { recursive: true });
+    }
+    symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'), 'dir');
+    written = generateModule(copy, 'loyalty', 'LoyaltyAccount');
+  });
+  afterAll(() => {
+    if (copy) rmSync(copy, { recursive: true, force: true });
+  });
+
+  it('has the files of a module and its test, and is added to the module list', () => {
+    expect(written).toEqual([
+      'modules/loyalty/README.md', 'modules/loyalty/entities/loyalty-account.ts', 'modules/loyalty/events.ts', 'modules/loyalty/graphql/args.ts',
+      'modules/loyalty/graphql/inputs.ts', 'modules/loyalty/graphql/types.ts', 'modules/loyalty/index.ts', 'modules/loyalty/permissions.ts',
+      'modules/loyalty/resolvers/loyalty-account.ts', 'modules/loyalty/services/loyalty-accounts.ts', 'test/loyalty.test.ts',
+    ]);
+    expect(readFileSync(path.join(copy, 'modules/index.ts'), 'utf8')).toMatch(
+      /import \{ loyaltyModule \} from '\.\/loyalty';[\s\S]*featureModules: ModuleDefinition\[\] = \[customersModule, loyaltyModule\];/,
+    );
+    const everything = written.map((file) => readFileSync(path.join(copy, file), 'utf8')).join('\n');
+    expect(everything).not.toMatch(/__[a-zA-Z-]+__/);
+    expect(readFileSync(path.join(copy, 'modules/loyalty/events.ts'), 'utf8')).toContain(`defineEvent('loyalty.loyaltyAccountCreated', { subjectType: 'LoyaltyAccount' })`);
+    expect(nameProblem(copy, 'loyalty')).toBe('modules/loyalty exists already');
+  });
+
+  it('type-checks with the project\'s compiler options', () => {
+    const { config } = ts.readConfigFile(path.join(copy, 'tsconfig.json'), ts.sys.readFile);
+    const { options } = ts.parseJsonConfigFileContent(config, ts.sys, copy);
+    const program = ts.createProgram([...written.filter((f) => f.endsWith('.ts')), 'modules/index.ts'].map((f) => path.join(copy, f)), { ...options, noEmit: true });
+    const problems = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    expect(problems).toEqual([]);
+  }, 120_000);
+
+  it('gets a migration for its table, and its own end-to-end test passes', async () => {
+    const database = await createTestDatabase();
+    const swc = ['-r', './scripts/swc-register.js'];
+    execFileSync(process.execPath, [...swc, 'scripts/migration-create.ts', 'Loyalty'], { cwd: copy, env: { ...process.env, DATABASE_URL: database.url }, stdio: 'pipe' });
+    const [migration] = readdirSync(path.join(copy, 'migrations')).filter((f) => f.endsWith('_Loyalty.ts')).map((f) => f.replace(/\.ts$/, ''));
+    expect(readFileSync(path.join(copy, 'migrations', `${migration}.ts`), 'utf8')).toContain('create table "loyalty_account"');
+    registerMigration(copy, migration);
+
+    // The generated test, in a Jest of the copy (with its own PostgreSQL, as `npx jest test/loyalty.test.ts` there).
+    const jest = path.join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
+    const run = () => execFileSync(process.execPath, [jest, '--ci', '--json', 'test/loyalty.test.ts'], { cwd: copy, stdio: 'pipe' }).toString();
+    let report: string;
+    try {
+      report = run();
+    } catch (error) {
+      throw new Error(`the generated test failed:\n${(error as { stderr: Buffer }).stderr}`);
+    }
+    const { numPassedTests, numFailedTests } = JSON.parse(report);
+    expect({ numPassedTests, numFailedTests }).toEqual({ numPassedTests: 4, numFailedTests: 0 });
+    expect(existsSync(path.join(ROOT, 'modules', 'loyalty'))).toBe(false);
+  }, 240_000);
+});
