@@ -2,7 +2,9 @@ import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { featureModules } from '../modules';
 import { createRegistry } from '../src/kernel/registry';
+import { buildAppSchema } from '../src/server/schema';
 
 /**
  * `npm run module:new <name> [Entity]`: the copy recipe of README "Adding a module", done once and the same way for
@@ -14,6 +16,8 @@ import { createRegistry } from '../src/kernel/registry';
 const TEMPLATES = path.join(__dirname, 'module-template');
 
 const capitalized = (name: string) => name[0].toUpperCase() + name.slice(1);
+/** The module's one entity when the command names none (rename it in the generated files if it reads badly). */
+const defaultEntity = (name: string) => `${capitalized(name)}Item`;
 
 /** The spellings of a module's and its entity's names that the templates use. */
 export function placeholders(name: string, entity: string): Record<string, string> {
@@ -34,7 +38,7 @@ function fill(text: string, values: Record<string, string>): string {
   return text.replace(/__(module|Module|MODULE|entity|Entity|ENTITY|entity-file|entity-words)__/g, (_, key: string) => values[key]);
 }
 
-/** Why `name` cannot be a new module of the project at `root`, or undefined when it can. */
+/** Why `name` (with `entity`, or its default) cannot be a new module of the project at `root`, or undefined when it can. */
 export function nameProblem(root: string, name: string | undefined, entity?: string): string | undefined {
   if (!name) return 'Give the module a name: npm run module:new <name> [Entity]';
   // Lower-case letters only: the name is a folder, the prefix of its permissions (`<name>:read`) and of its event
@@ -47,7 +51,23 @@ export function nameProblem(root: string, name: string | undefined, entity?: str
   if (existsSync(path.join(root, 'modules', name))) return `modules/${name} exists already`;
   if (existsSync(path.join(root, 'test', `${name}.test.ts`))) return `test/${name}.test.ts exists already`;
   if (entity !== undefined && !/^[A-Z][a-zA-Z]*$/.test(entity)) return `"${entity}" is not an entity name: use PascalCase letters (e.g. LoyaltyAccount)`;
+  const taken = takenNames(entity ?? defaultEntity(name));
+  if (taken.length) return `Taken already: ${taken.join(', ')}; name the entity, e.g. npm run module:new ${name} ${capitalized(name)}Record`;
   return undefined;
+}
+
+/** The entity class and the GraphQL names the templates would declare for `entity` that the server has already. */
+function takenNames(entity: string): string[] {
+  const registry = createRegistry(featureModules);
+  const schema = buildAppSchema(registry);
+  const field = entity[0].toLowerCase() + entity.slice(1);
+  return [
+    ...registry.entities.filter((e) => e.name === entity).map(() => `the entity ${entity}`),
+    ...['', 'Connection', 'Edge', 'Payload', 'CreateInput', 'Sort', 'SortField'].map((suffix) => `${entity}${suffix}`)
+      .filter((type) => schema.getType(type)).map((type) => `the GraphQL type ${type}`),
+    ...(schema.getQueryType()!.getFields()[`${field}s`] ? [`the query ${field}s`] : []),
+    ...(schema.getMutationType()!.getFields()[`${field}Create`] ? [`the mutation ${field}Create`] : []),
+  ];
 }
 
 /** Template files under `dir`, as paths relative to the template folder. */
@@ -62,7 +82,7 @@ function templateFiles(dir = ''): string[] {
  * Writes the module's files and the test into the project at `root` and adds the module to modules/index.ts;
  * returns the files written, relative to `root`. The name must have passed `nameProblem`.
  */
-export function generateModule(root: string, name: string, entity = `${capitalized(name)}Item`): string[] {
+export function generateModule(root: string, name: string, entity = defaultEntity(name)): string[] {
   const values = placeholders(name, entity);
   const written = templateFiles().map((template) => {
     const relative = fill(template.replace(/\.tmpl$/, ''), values);
@@ -109,12 +129,18 @@ function main(): void {
   const written = generateModule(root, name, entity);
   console.log(`Wrote ${written.join(', ')}; added ${name}Module to modules/index.ts.`);
 
-  const before = new Set(readdirSync(path.join(root, 'migrations')));
-  execFileSync('npm', ['run', 'migration:create', '--', capitalized(name)], { cwd: root, stdio: 'inherit' });
-  const [migration] = readdirSync(path.join(root, 'migrations')).filter((f) => !before.has(f)).map((f) => f.replace(/\.ts$/, ''));
-  if (!migration) throw new Error('migration:create wrote no migration');
-  registerMigration(root, migration);
-  execFileSync('npm', ['run', 'schema:write'], { cwd: root, stdio: 'inherit' });
+  let migration: string | undefined;
+  try {
+    const before = new Set(readdirSync(path.join(root, 'migrations')));
+    execFileSync('npm', ['run', 'migration:create', '--', capitalized(name)], { cwd: root, stdio: 'inherit' });
+    migration = readdirSync(path.join(root, 'migrations')).filter((f) => !before.has(f)).map((f) => f.replace(/\.ts$/, ''))[0];
+    if (!migration) throw new Error('migration:create wrote no migration');
+    registerMigration(root, migration);
+    execFileSync('npm', ['run', 'schema:write'], { cwd: root, stdio: 'inherit' });
+  } catch (error) {
+    console.error(`\n${(error as Error).message}\nThe module's files are written and it is registered; fix the problem, then do steps 3 and 4 of README "Adding a module" by hand.`);
+    process.exit(1);
+  }
 
   console.log(`\nModule ${name} is registered, with migrations/${migration}.ts (review it) and schema.graphql rewritten.`);
   console.log(`Next: npx tsc --noEmit && npx jest test/${name}.test.ts, then fill in the TODOs of modules/${name}/README.md and index.ts.`);

@@ -29,8 +29,10 @@ describe('module names', () => {
     expect(nameProblem(ROOT, name)).toBe(message);
   });
 
-  it('refuses an entity name that is not PascalCase, and takes a new lower-case name', () => {
+  it('refuses an entity name that is not PascalCase or whose names the server has, and takes a new lower-case name', () => {
     expect(nameProblem(ROOT, 'loyalty', 'loyalty_account')).toBe('"loyalty_account" is not an entity name: use PascalCase letters (e.g. LoyaltyAccount)');
+    expect(nameProblem(ROOT, 'order')).toBe('Taken already: the entity OrderItem, the GraphQL type OrderItem; name the entity, e.g. npm run module:new order OrderRecord');
+    expect(nameProblem(ROOT, 'loyalty', 'Tag')).toMatch(/^Taken already: the entity Tag, the GraphQL type Tag, .*, the query tags, the mutation tagCreate;/);
     expect(nameProblem(ROOT, 'loyalty', 'LoyaltyAccount')).toBeUndefined();
     expect(nameProblem(ROOT, 'loyalty')).toBeUndefined();
   });
