@@ -95,27 +95,32 @@ export function generateModule(root: string, name: string, entity = defaultEntit
   return written.sort();
 }
 
+/** `text` with `line` added after its last import. */
+function withImport(text: string, line: string): string {
+  const lastImport = [...text.matchAll(/^import .*;$/gm)].at(-1)!;
+  const at = lastImport.index + lastImport[0].length;
+  return `${text.slice(0, at)}\n${line}${text.slice(at)}`;
+}
+
 /** Imports the module in modules/index.ts and appends it to the list (after every module it could require). */
 function registerModule(root: string, name: string): void {
   const file = path.join(root, 'modules', 'index.ts');
   const text = readFileSync(file, 'utf8');
   const list = /(export const featureModules: ModuleDefinition\[\] = \[)([\s\S]*?)(\];)/;
   if (!list.test(text)) throw new Error('modules/index.ts: the featureModules list was not found; add the module by hand');
-  const lastImport = [...text.matchAll(/^import .*;$/gm)].at(-1)!;
-  const at = lastImport.index + lastImport[0].length;
-  const withImport = `${text.slice(0, at)}\nimport { ${name}Module } from './${name}';${text.slice(at)}`;
-  writeFileSync(file, withImport.replace(list, (_, head: string, body: string, tail: string) =>
-    body.includes('\n') ? `${head}${body.trimEnd()}\n  ${name}Module,\n${tail}` : `${head}${body.trim()}, ${name}Module${tail}`));
+  const added = (body: string) => {
+    if (body.includes('\n')) return `${body.trimEnd().replace(/,?$/, ',')}\n  ${name}Module,\n`;
+    return body.trim() ? `${body.trim()}, ${name}Module` : `${name}Module`;
+  };
+  writeFileSync(file, withImport(text, `import { ${name}Module } from './${name}';`)
+    .replace(list, (_, head: string, body: string, tail: string) => `${head}${added(body)}${tail}`));
 }
 
 /** Adds a migration written by migration:create to migrations/index.ts, last (it is the newest). */
 export function registerMigration(root: string, migration: string): void {
   const file = path.join(root, 'migrations', 'index.ts');
-  const text = readFileSync(file, 'utf8');
-  const lastImport = [...text.matchAll(/^import .*;$/gm)].at(-1)!;
-  const at = lastImport.index + lastImport[0].length;
-  const withImport = `${text.slice(0, at)}\nimport { ${migration} } from './${migration}';${text.slice(at)}`;
-  writeFileSync(file, withImport.replace(/\n\];/, `\n  { name: '${migration}', class: ${migration} },\n];`));
+  const text = withImport(readFileSync(file, 'utf8'), `import { ${migration} } from './${migration}';`);
+  writeFileSync(file, text.replace(/\n\];/, `\n  { name: '${migration}', class: ${migration} },\n];`));
 }
 
 function main(): void {
