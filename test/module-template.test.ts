@@ -16,7 +16,7 @@ import { createTestDatabase } from './support/database';
  */
 const ROOT = path.resolve(__dirname, '..');
 /** The project's checks every module is held to, run on the copy with the generated module in it. */
-const CHECKS = ['test/import-boundaries.test.ts', 'test/schema.test.ts'];
+const CHECKS = ['test/import-boundaries.test.ts', 'test/schema.test.ts', 'test/citus-readiness.test.ts'];
 const PRINT_SCHEMA = `require('reflect-metadata');
   const { buildAppSchema, schemaSdl } = require('./src/server/schema');
   const { createRegistry } = require('./src/kernel/registry');
