@@ -67,7 +67,7 @@ describe('a generated module', () => {
       'modules/loyalty/resolvers/loyalty-account.ts', 'modules/loyalty/services/loyalty-accounts.ts', 'test/loyalty.test.ts',
     ]);
     expect(readFileSync(path.join(copy, 'modules/index.ts'), 'utf8')).toMatch(
-      /import \{ loyaltyModule \} from '\.\/loyalty';[\s\S]*featureModules: ModuleDefinition\[\] = \[customersModule[^\]]*,\s*loyaltyModule,?\s*\];/,
+      /import \{ loyaltyModule \} from '\.\/loyalty';[\s\S]*featureModules: ModuleDefinition\[\] = \[\s*customersModule[^\]]*,\s*loyaltyModule,?\s*\];/,
     );
     const everything = written.map((file) => readFileSync(path.join(copy, file), 'utf8')).join('\n');
     expect(everything).not.toMatch(/__[a-zA-Z-]+__/);
