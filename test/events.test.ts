@@ -1,8 +1,9 @@
 import { createClient } from 'graphql-ws';
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { parseGlobalId } from '../src/graphql/global-id';
-import { EVENTS_LISTENER_NAME } from '../src/kernel/event-log';
+import { EVENTS_LISTENER_NAME, readEvents } from '../src/kernel/event-log';
 import { dataOf, gql, subscribe } from './support/client';
 import { adminQuery, waitForEventListeners } from './support/database';
 import { createUserWithRole, PASSWORD, signUpWorkspace, type SignedUp } from './support/fixtures';
@@ -175,6 +176,46 @@ it('prunes events older than EVENT_RETENTION_DAYS (the hourly events.prune job);
   const stale = subscribe(instanceB.wsUrl, AUDIT_STREAM, shop.token, { after: oldPosition });
   expect((await stale.next()).errors?.[0]?.extensions?.code).toBe('EVENTS_EXPIRED');
   await stale.close();
+});
+
+it('orders the log by transaction id as a number, not as text: an event of transaction 9983 comes before one of 10001', async () => {
+  const db = instanceA.databaseName;
+  const [{ current }] = (await adminQuery(`select pg_current_xact_id()::text as current`, db)).rows;
+  const boundary = 10n ** BigInt(current.length - 1); // a power of ten below the current transaction id
+  const workspaceId = uuid(shop.workspaceId);
+  const subject = randomUUID();
+  // The later transaction's event gets the lower position, as a slower transaction's would.
+  for (const transactionId of [boundary + 1n, boundary - 17n]) {
+    await adminQuery(
+      `insert into domain_event (workspace_id, transaction_id, topic, subject_id, actor_kind) values ($1, $2::text::xid8, 'customers.customerUpdated', $3, 'SYSTEM')`,
+      db, [workspaceId, String(transactionId), subject],
+    );
+  }
+  const read = await readEvents(instanceA.services.orm, { transactionId: String(boundary - 100n), position: '0' }, 10, { workspaceId });
+  expect(read.filter((e) => e.subjectId === subject).map((e) => e.transactionId)).toEqual([String(boundary - 17n), String(boundary + 1n)]);
+});
+
+it('delivers an event held back by an older transaction that writes no event as soon as that one ends, not on the timer', async () => {
+  const patient = await startTestServer({ database: { url: instanceA.databaseUrl, name: instanceA.databaseName }, env: { EVENT_POLL_MS: '60000' } });
+  const stream = subscribe(patient.wsUrl, AUDIT_STREAM, shop.token);
+  const blocker = new pg.Client({ connectionString: instanceA.databaseUrl });
+  await blocker.connect();
+  try {
+    await new Promise((r) => setTimeout(r, 300));
+    await blocker.query('begin');
+    await blocker.query('select pg_current_xact_id()'); // an open transaction with an id, and no event to NOTIFY
+    await createUser('held-back@shop.example');
+    const isHeldBack = (e: { data?: any }) => emailOf(e) === 'held-back@shop.example';
+    await expect(stream.until(isHeldBack, 1000)).rejects.toThrow(/no subscription event/);
+    await blocker.query('commit');
+    const started = Date.now();
+    await stream.until(isHeldBack, 5000); // the timer would take 60 s
+    expect(Date.now() - started).toBeLessThan(5000);
+  } finally {
+    await blocker.end();
+    await stream.close();
+    await patient.stop();
+  }
 });
 
 it('never steps past an event that a slower transaction still holds: it waits, then delivers both in log order', async () => {

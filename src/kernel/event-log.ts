@@ -123,16 +123,31 @@ export async function readEvents(orm: Orm, after: LogCursor, limit: number, filt
     params.push(filter.until.transactionId, filter.until.position);
   }
   params.push(limit);
+  // Ordered by the table's columns, not the selected ones of the same names: those are text ('1001' < '983').
   const rows = await executorOf(orm)(
     `select ${EVENT_COLUMNS} from domain_event
      where (transaction_id, position) > (?::xid8, ?::bigint)
        and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
        ${where.join(' ')}
-     order by transaction_id, position
+     order by domain_event.transaction_id, domain_event.position
      limit ?`,
     params,
   );
   return rows.map(eventOf);
+}
+
+/**
+ * Whether committed events after `after` are held back by an older transaction still running. Readers are woken by
+ * NOTIFY when events commit, not when the transaction holding them back ends (it may write no event): a reader that
+ * finds some held back reads again shortly instead of waiting for its timer.
+ */
+export async function eventsHeldBack(orm: Orm, after: LogCursor): Promise<boolean> {
+  const [row] = await orm.em.getConnection().execute(
+    `select exists (select 1 from domain_event
+       where (transaction_id, position) > (?::xid8, ?::bigint) and transaction_id >= pg_snapshot_xmin(pg_current_snapshot())) as held`,
+    [after.transactionId, after.position], 'all',
+  );
+  return row.held;
 }
 
 /** Whether a string can be an event's position (a positive bigint in decimal). */
@@ -183,6 +198,8 @@ export class EventLog {
   private readAgain = false;
   private pollTimer?: NodeJS.Timeout;
   private retryTimer?: NodeJS.Timeout;
+  private recheckTimer?: NodeJS.Timeout;
+  private recheckDelayMs = 0;
   private failing = false;
 
   constructor(
@@ -256,13 +273,25 @@ export class EventLog {
         }
         if (this.failing) this.logger.info('event log readable again');
         this.failing = false;
-        if (events.length < READ_BATCH || this.closed) return;
+        if (this.closed) return;
+        if (events.length < READ_BATCH) return this.recheckIfHeldBack();
       }
     } catch (error) {
       // The database is away: the timer tries again, and the cursor has not moved, so nothing is lost.
       if (!this.failing) this.logger.warn({ err: (error as Error).message }, 'reading the event log failed; retrying');
       this.failing = true;
     }
+  }
+
+  /** Reads again soon (20 ms, doubling to 500 ms) while committed events wait for an older transaction to end. */
+  private async recheckIfHeldBack(): Promise<void> {
+    clearTimeout(this.recheckTimer);
+    if (!(await eventsHeldBack(this.orm, this.cursor))) {
+      this.recheckDelayMs = 0;
+      return;
+    }
+    this.recheckDelayMs = Math.min(500, this.recheckDelayMs ? this.recheckDelayMs * 2 : 20);
+    this.recheckTimer = setTimeout(() => this.wake(), this.recheckDelayMs);
   }
 
   /**
@@ -363,6 +392,7 @@ export class EventLog {
     this.closed = true;
     clearInterval(this.pollTimer);
     clearTimeout(this.retryTimer);
+    clearTimeout(this.recheckTimer);
     await this.reading;
     const listener = this.listener;
     this.listener = undefined;

@@ -8,9 +8,9 @@ const CONSUME_BATCH = 200;
 
 /**
  * A durable reader of the event log for work that must see every event exactly once across all instances (the
- * webhook dispatcher): its cursor is a row of `event_log_consumer`, locked while a batch is handled, and moved in
- * the same transaction as what the handler writes. So a batch is handled once, by one instance (the others skip
- * the locked row), and a crash in the middle leaves the cursor where it was. A new consumer starts at the head of
+ * webhook dispatcher): its cursor is a row of `event_log_consumer`, moved in the same transaction as what the handler
+ * writes, under a transaction-level advisory lock of the consumer's name. So a batch is handled once, by one instance
+ * (the others find the lock taken and skip), and a crash in the middle leaves the cursor where it was. A new consumer starts at the head of
  * the log: it handles what happens from its first run on.
  */
 export class LogConsumer {
@@ -35,8 +35,14 @@ export class LogConsumer {
     return em.transactional(async (tx) => {
       const connection = tx.getConnection();
       const knexTransaction = tx.getTransactionContext();
+      // An advisory lock, not a row lock: taking it gives the transaction no id, so a pass that finds nothing to do
+      // does not hold back the event log's readers (they read below the oldest running transaction id).
+      const [{ locked }] = await connection.execute(
+        `select pg_try_advisory_xact_lock(hashtext('event_log_consumer'), hashtext(?)) as locked`, [this.name], 'all', knexTransaction,
+      );
+      if (!locked) return 0; // another instance is at it
       const [cursor]: LogCursor[] = await connection.execute(
-        `select transaction_id::text as "transactionId", position::text as position from event_log_consumer where name = ? for update skip locked`,
+        `select transaction_id::text as "transactionId", position::text as position from event_log_consumer where name = ?`,
         [this.name], 'all', knexTransaction,
       );
       if (!cursor) return 0;
