@@ -81,6 +81,12 @@ function machine(): string {
   return `${os.cpus().length} cores, ${model}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB RAM, Node ${process.version}`;
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux reports clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
 
 /**
@@ -173,6 +179,7 @@ async function main() {
     const before = await logCount();
     const deliveredBefore = deliveredCount();
     const loadBefore = load();
+    const cpuBefore = { a: cpuSeconds(a.child.pid!), b: cpuSeconds(b.child.pid!) };
     const writeStart = now();
     const writeEnd = writeStart + THROUGHPUT_S * 1000;
     await Promise.all(Array.from({ length: WRITERS }, async () => {
@@ -182,6 +189,7 @@ async function main() {
     const after = await logCount();
     const expectedMessages = (after.audit - before.audit) * SUBSCRIBERS;
     const drained = await waitForAll(subscribers.map(() => after.audit - before.audit));
+    const cpu = { a: cpuSeconds(a.child.pid!) - cpuBefore.a, b: cpuSeconds(b.child.pid!) - cpuBefore.b };
     const lastArrival = Math.max(...subscribers.map((s) => s.received[s.received.length - 1]?.at ?? 0));
     const deliverySeconds = (lastArrival - writeStart) / 1000;
     const throughput = {
@@ -194,6 +202,8 @@ async function main() {
       deliverySeconds,
       writeSeconds,
       drained,
+      cpuMsPerMutationOnA: ((cpu.a * 1000) / (after.audit - before.audit)).toFixed(1),
+      cpuMsPerDeliveredMessageOnB: ((cpu.b * 1000) / (deliveredCount() - deliveredBefore)).toFixed(2),
       load: `${loadBefore} → ${load()}`,
       load1: `${loadBefore.split(' ')[0]} → ${os.loadavg()[0].toFixed(2)}`,
     };
