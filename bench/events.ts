@@ -209,13 +209,15 @@ async function main() {
     };
     console.log(`throughput: ${JSON.stringify(throughput)}`);
 
-    // 2. and 3. latency at a fixed rate: every mutation is sent at its time, whether the earlier ones have answered
+    // 2. and 3. latency at a fixed rate: every mutation is sent at its time, whether the earlier ones have answered.
+    // Each at a random moment of its 1/rate slot: sent on a strict beat, they would keep one phase to B's timer and
+    // the timer-only figures would depend on that phase rather than on the timer.
     const atFixedRate = async (rate: number, seconds: number) => {
       const from = subscribers.map((s) => s.received.length);
       const t0 = now();
       const sent: Promise<unknown>[] = [];
       for (let i = 0; i < rate * seconds; i++) {
-        const due = t0 + (i * 1000) / rate;
+        const due = t0 + ((i + Math.random()) * 1000) / rate;
         if (due > now()) await sleep(due - now());
         sent.push(createCustomer());
       }
