@@ -278,7 +278,7 @@ async function main() {
     // Every subscriber got every audit event of the workspace after the starting line, once, in the log's order.
     const { rows: log } = await sql.query(
       `select position::text as position from domain_event where workspace_id = $1 and topic = $2 and (transaction_id, position) > ($3::xid8, $4::bigint)
-       order by transaction_id, position`, [workspaceId, AUDIT_TOPIC, start.t, start.p],
+       order by domain_event.transaction_id, domain_event.position`, [workspaceId, AUDIT_TOPIC, start.t, start.p], // the columns, not the text output (see RESULTS.md)
     );
     const expected = log.map((r) => r.position);
     const tally = { lost: 0, twice: 0, outOfOrder: 0, errors: 0 };
