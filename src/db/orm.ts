@@ -20,6 +20,11 @@ export function ormOptions(databaseUrl: string, entities: Function[], poolSize =
     metadataProvider: ReflectMetadataProvider,
     discovery: { warnWhenNoEntities: false },
     filters: { workspace: workspaceFilter(entities) },
+    // The workspace filter applies to each entity queried by its own workspace_id; MikroORM would also join every
+    // filtered relation (the workspace table included) to filter it: an inner join per query that the profile found
+    // to cost half of a simple find. A row pointing at another workspace's row is refused by the database itself
+    // (composite foreign keys, src/db/workspace-keys.ts), so the joins protect nothing.
+    autoJoinRefsForFilters: false,
     subscribers: [new WorkspaceStamp()],
     pool: { min: 0, max: poolSize, idleTimeoutMillis: 30_000 },
     driverOptions: {
