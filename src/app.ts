@@ -4,6 +4,7 @@ import type { AppServices } from './context';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres';
 import { migrate, openOrm, withStartupLock } from './db/orm';
 import { EventLog } from './kernel/event-log';
+import { PrincipalCache } from './auth/principal-cache';
 import { JobQueue } from './kernel/jobs';
 import type { ModuleDefinition } from './kernel/module';
 import { createRegistry } from './kernel/registry';
@@ -57,7 +58,8 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
       pollingIntervalSeconds: options.jobPollingIntervalSeconds,
     });
     const events = new EventLog(orm, databaseUrl, logger, config.eventPollMs);
-    const services: AppServices = { config, orm, registry, events, jobs, logger };
+    const principals = PrincipalCache.following(events, config.principalCacheSeconds);
+    const services: AppServices = { config, orm, registry, events, jobs, logger, principals };
     cleanups.push({ name: 'job queue', run: () => jobs.stop() });
     // Schema changes, queue creation and demo data: one instance at a time, so instances may start together.
     const demo = await withStartupLock(databaseUrl, async () => {

@@ -235,9 +235,11 @@ describe('API keys', () => {
     // With today's roles OWNER and MANAGER hold every scopable permission, so the rule is exercised on the service
     // with a principal that lacks audit:read, as a future role or module permission would.
     const owner = await signUpWorkspace(server.url);
+    const userId = parseGlobalId(owner.userId)!.id;
     const principal: Principal = {
-      kind: 'USER', role: Role.MANAGER, workspaceId: parseGlobalId(owner.workspaceId)!.id, userId: parseGlobalId(owner.userId)!.id,
+      kind: 'USER', role: Role.MANAGER, workspaceId: parseGlobalId(owner.workspaceId)!.id, userId,
       permissions: new Set(['apiKeys:write', 'users:read']),
+      user: { id: userId, email: owner.email, displayName: 'Manager', role: Role.MANAGER, active: true, version: 1, createdAt: new Date(), updatedAt: new Date() },
     };
     const ctx = RequestContext.forRequest(server.services, principal);
     const input = Object.assign(new ApiKeyCreateInput(), { name: 'x', scopes: ['users:read', 'audit:read'] });

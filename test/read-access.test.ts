@@ -46,7 +46,8 @@ interface Walk {
 
 /** A reader holding exactly these permissions, reading a record that is not its own. */
 function readerWith(permissions: Set<string>): RequestContext {
-  const reader: Principal = { kind: 'API_KEY', workspaceId: 'reader-workspace', userId: 'reader-creator', apiKeyId: 'reader-key', role: Role.OWNER, permissions };
+  const user = { id: 'reader-creator', email: 'creator@example.com', displayName: 'Creator', role: Role.OWNER, active: true, version: 1, createdAt: new Date(), updatedAt: new Date() };
+  const reader: Principal = { kind: 'API_KEY', workspaceId: 'reader-workspace', userId: user.id, apiKeyId: 'reader-key', role: Role.OWNER, permissions, user };
   return { reader } as unknown as RequestContext;
 }
 

@@ -3,6 +3,7 @@ import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-gr
 import { MutationPayload } from '../graphql/user-errors';
 import { ApiKey, User, Workspace } from './entities';
 import { Role } from './roles';
+import type { Principal } from './principal';
 import { DateTimeScalar } from '../graphql/scalars';
 
 export const MIN_PASSWORD_LENGTH = 8;
@@ -153,17 +154,11 @@ export class Viewer {
   @Field(() => ViewerKind, { description: 'Session or API key' })
   kind!: ViewerKind;
 
-  @Field(() => Workspace, { description: "The caller's workspace" })
-  workspace!: Workspace;
-
-  @Field(() => User, { nullable: true, description: 'For a session: the user. For an API key: the user who created it' })
-  user?: User | null;
-
-  @Field(() => ApiKey, { nullable: true, description: 'For an API key: the key' })
-  apiKey?: ApiKey | null;
-
   @Field(() => [String], { description: 'Permissions in force for this caller' })
   permissions!: string[];
+
+  /** Whom the fields `workspace`, `user` and `apiKey` (ViewerFieldsResolver) read, only when asked for. */
+  principal!: Principal;
 }
 
 @ObjectType({ description: 'A permission: what it allows, which roles hold it, whether API keys may carry it' })

@@ -1,15 +1,15 @@
 import { defineModule } from '../kernel/module';
 import { ApiKey, LoginEmail, LoginFailure, PasswordReset, Session, User, Workspace } from './entities';
-import { ACCESS_REVOKED } from './events';
+import { ACCESS_REVOKED, USER_CHANGED } from './events';
 import { IDENTITY_PERMISSIONS, identityPermissions } from './permissions';
-import { ApiKeyFieldsResolver, IdentityResolver, UserFieldsResolver, WorkspaceFieldsResolver } from './resolvers';
+import { ApiKeyFieldsResolver, IdentityResolver, UserFieldsResolver, ViewerFieldsResolver, WorkspaceFieldsResolver } from './resolvers';
 import { purgeSessionsJob } from './jobs';
 
 /** Workspaces, users, sessions and API keys: who may call the API, and in which workspace. */
 export const identityModule = defineModule({
   name: 'identity',
   entities: [Workspace, User, LoginEmail, Session, ApiKey, LoginFailure, PasswordReset],
-  resolvers: [IdentityResolver, UserFieldsResolver, ApiKeyFieldsResolver, WorkspaceFieldsResolver],
+  resolvers: [IdentityResolver, UserFieldsResolver, ApiKeyFieldsResolver, WorkspaceFieldsResolver, ViewerFieldsResolver],
   permissions: identityPermissions,
   nodeTypes: {
     // Every principal reads its own workspace (its name heads every screen); workspace:read is for the
@@ -24,7 +24,7 @@ export const identityModule = defineModule({
   // The caller's own view, and the catalogue of permissions (public: it says what a key may ask for).
   openTypes: ['Viewer', 'Permission'],
   jobs: [purgeSessionsJob],
-  events: [ACCESS_REVOKED],
+  events: [ACCESS_REVOKED, USER_CHANGED],
 });
 
 // The public face of identity: what feature modules use of it (users, their loaders, roles, permissions, events).

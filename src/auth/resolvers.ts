@@ -1,7 +1,8 @@
-import { wrap } from '@mikro-orm/core';
+import { Reference, wrap } from '@mikro-orm/core';
 import { LocalDateScalar } from '../graphql/scalars';
 import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../context';
+import type { Principal } from './principal';
 import { Connection, defineSort, paginate, SortDirection } from '../graphql/connection';
 import { mutationPayload } from '../graphql/user-errors';
 import { COST } from '../graphql/cost';
@@ -104,22 +105,16 @@ export class IdentityResolver {
   }
 
   @Query(() => User, { nullable: true, description: 'The signed-in user; null for API keys (see `viewer`) and anonymous callers' })
-  async me(@Ctx() ctx: RequestContext): Promise<User | null> {
+  me(@Ctx() ctx: RequestContext): User | null {
     if (ctx.principal?.kind !== 'USER') return null;
-    return userById(ctx).load(ctx.principal.userId);
+    return userOfPrincipal(ctx.principal);
   }
 
   @Authorized()
   @Query(() => Viewer, { description: 'The caller, whether a user or an API key, with the permissions in force' })
-  async viewer(@Ctx() ctx: RequestContext): Promise<Viewer> {
-    const caller = ctx.caller;
-    return {
-      kind: caller.kind as ViewerKind,
-      workspace: (await workspaceById(ctx).load(caller.workspaceId))!,
-      user: await userById(ctx).load(caller.userId),
-      apiKey: caller.apiKeyId ? await ctx.em.findOne(ApiKey, caller.apiKeyId) : null,
-      permissions: [...caller.permissions].sort(),
-    };
+  viewer(@Ctx() ctx: RequestContext): Viewer {
+    const principal = ctx.caller;
+    return { kind: principal.kind as ViewerKind, permissions: [...principal.permissions].sort(), principal };
   }
 
   @Authorized(IDENTITY_PERMISSIONS.workspaceRead)
@@ -154,6 +149,36 @@ export class UserFieldsResolver {
     if (wrap(user.workspace).isInitialized()) return user.workspace;
     return (await workspaceById(ctx).load(user.workspace.id))!;
   }
+}
+
+@Resolver(() => Viewer)
+export class ViewerFieldsResolver {
+  @FieldResolver(() => Workspace, { description: "The caller's workspace" })
+  async workspace(@Root() viewer: Viewer, @Ctx() ctx: RequestContext): Promise<Workspace> {
+    return (await workspaceById(ctx).load(viewer.principal.workspaceId))!;
+  }
+
+  @FieldResolver(() => User, { nullable: true, description: 'For a session: the user. For an API key: the user who created it' })
+  user(@Root() viewer: Viewer): User {
+    return userOfPrincipal(viewer.principal);
+  }
+
+  @FieldResolver(() => ApiKey, { nullable: true, description: 'For an API key: the key' })
+  async apiKey(@Root() viewer: Viewer, @Ctx() ctx: RequestContext): Promise<ApiKey | null> {
+    return viewer.principal.apiKeyId ? ctx.em.findOne(ApiKey, viewer.principal.apiKeyId) : null;
+  }
+}
+
+/**
+ * The principal's user (for a key, its creator) as a User entity built from what authentication read, so `me`
+ * and `viewer.user` run no SQL. It belongs to no EntityManager (nothing reads or flushes it through one) and its
+ * workspace is an uninitialized reference, which User.workspace loads. Cached principals are dropped whenever the
+ * user changes (USER_CHANGED), so this is the user as the database holds it.
+ */
+function userOfPrincipal(principal: Principal): User {
+  const user = Object.assign(new User(), principal.user);
+  user.workspace = Reference.createNakedFromPK(Workspace, principal.workspaceId);
+  return user;
 }
 
 @Resolver(() => ApiKey)

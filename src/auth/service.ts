@@ -12,7 +12,8 @@ import type {
   ApiKeyCreateInput, LoginInput, PasswordChangeInput, PasswordResetCompleteInput, SignUpInput, UserCreateInput, UserPasswordResetInput,
   UserUpdateInput, WorkspaceUpdateInput,
 } from './graphql';
-import { ACCESS_REVOKED } from './events';
+import { ACCESS_REVOKED, USER_CHANGED } from './events';
+import type { PrincipalUser } from './principal';
 import { Role } from './roles';
 import { normaliseEmail } from '../kernel/text';
 import { isTimeZoneName } from '../kernel/clock';
@@ -38,16 +39,39 @@ export function addUser(em: EntityManager, fields: Pick<User, 'workspace' | 'ema
   return user;
 }
 
-/** Opens a session for the user; the rest of the response (the payload's user) is read with its rights. */
-async function openSession(ctx: RequestContext, em: EntityManager, user: User): Promise<string> {
+/**
+ * Opens a session for the user; the rest of the response (the payload's user) is read with its rights, from the
+ * commit on (the user's version and timestamps are final only then).
+ */
+async function openSession(ctx: RequestContext, tx: WriteTransaction, user: User): Promise<string> {
   const token = newSessionToken();
   const expiresAt = new Date(Date.now() + ctx.app.config.sessionTtlDays * 86_400_000);
-  const session = em.create(Session, { workspace: user.workspace, user, tokenHash: credentialHash(ctx.app.config.secret, token), expiresAt });
-  ctx.readAs({
+  const session = tx.em.create(Session, { workspace: user.workspace, user, tokenHash: credentialHash(ctx.app.config.secret, token), expiresAt });
+  tx.afterCommit(() => ctx.readAs({
     kind: 'USER', workspaceId: user.workspace.id, userId: user.id, sessionId: session.id, role: user.role,
-    permissions: ctx.app.registry.permissionsOf(user.role),
-  });
+    permissions: ctx.app.registry.permissionsOf(user.role), user: principalUserOf(user),
+  }));
   return token;
+}
+
+function principalUserOf(user: User): PrincipalUser {
+  const { id, email, displayName, role, active, version, createdAt, updatedAt } = user;
+  return { id, email, displayName, role, active, version, createdAt, updatedAt };
+}
+
+/**
+ * Emits ACCESS_REVOKED and drops the principals it concerns from this instance's cache as soon as the transaction
+ * commits; the other instances drop theirs when they read the event (src/auth/principal-cache.ts).
+ */
+function revokeAccess(tx: WriteTransaction, subjectId: string, refs: { sessionId?: string; userId?: string; apiKeyId?: string }): void {
+  tx.emit(ACCESS_REVOKED, subjectId, refs);
+  tx.afterCommit(() => tx.ctx.app.principals.forget(refs));
+}
+
+/** Emits USER_CHANGED (any change of the user's record), dropping cached principals like revokeAccess. */
+function userChanged(tx: WriteTransaction, userId: string): void {
+  tx.emit(USER_CHANGED, userId, { userId });
+  tx.afterCommit(() => tx.ctx.app.principals.forget({ userId }));
 }
 
 /** Creates a workspace with its first user, an OWNER, and signs that user in. */
@@ -62,7 +86,7 @@ export async function signUp(ctx: RequestContext, input: SignUpInput): Promise<{
     await assertEmailFree(tx.em, email, ['input', 'email']);
     tx.em.persist(workspace);
     const user = addUser(tx.em, { workspace, email, displayName: input.displayName.trim(), role: Role.OWNER, passwordHash });
-    const token = await openSession(ctx, tx.em, user);
+    const token = await openSession(ctx, tx, user);
     tx.audit({ action: 'platform.workspace.create', subjectType: 'Workspace', subjectId: workspace.id, changes: { name: workspace.name, owner: email } });
     return { token, user };
   });
@@ -127,7 +151,7 @@ export async function login(ctx: RequestContext, input: LoginInput): Promise<{ t
     // Signing in clears this client's failures for the email (not its count across emails), this attempt's included.
     await tx.em.nativeDelete(LoginFailure, attempt);
     const scopedUser = await tx.em.findOneOrFail(User, user.id, { populate: ['workspace'] });
-    return { token: await openSession(ctx, tx.em, scopedUser), user: scopedUser };
+    return { token: await openSession(ctx, tx, scopedUser), user: scopedUser };
   });
 }
 
@@ -137,7 +161,7 @@ export async function logout(ctx: RequestContext): Promise<void> {
   if (!sessionId) throw UserInputFailure.of([], 'API keys are revoked with apiKeyRevoke, not logout', UserErrorCode.NOT_ALLOWED);
   await ctx.transaction(async (tx) => {
     await tx.em.nativeUpdate(Session, { id: sessionId }, { revokedAt: new Date() });
-    tx.emit(ACCESS_REVOKED, sessionId, { sessionId });
+    revokeAccess(tx, sessionId, { sessionId });
   });
 }
 
@@ -184,7 +208,8 @@ export async function updateUser(ctx: RequestContext, input: UserUpdateInput): P
       // Deactivation ends the user's sessions for good: reactivating the user later does not revive them.
       await tx.em.nativeUpdate(Session, { user: user.id, revokedAt: null }, { revokedAt: new Date() });
     }
-    if (changes.active === false || changes.role) tx.emit(ACCESS_REVOKED, user.id, { userId: user.id });
+    if (changes.active === false || changes.role) revokeAccess(tx, user.id, { userId: user.id });
+    if (Object.keys(changes).length) userChanged(tx, user.id);
     tx.audit({ action: 'platform.user.update', subjectType: 'User', subjectId: user.id, changes });
     return user;
   });
@@ -232,7 +257,7 @@ export async function revokeApiKey(ctx: RequestContext, globalId: string): Promi
     }
     if (apiKey.revokedAt) throw UserInputFailure.of(['input', 'id'], 'This key is already revoked', UserErrorCode.ALREADY_DONE);
     apiKey.revokedAt = new Date();
-    tx.emit(ACCESS_REVOKED, apiKey.id, { apiKeyId: apiKey.id });
+    revokeAccess(tx, apiKey.id, { apiKeyId: apiKey.id });
     tx.audit({ action: 'platform.apiKey.revoke', subjectType: 'ApiKey', subjectId: apiKey.id });
     return apiKey;
   });
@@ -276,7 +301,7 @@ async function revokeSessions(tx: WriteTransaction, userId: string, keepSessionI
     `update session set revoked_at = ? where user_id = ? and revoked_at is null and id <> ? returning id`,
     [new Date(), userId, keepSessionId ?? '00000000-0000-0000-0000-000000000000'],
   );
-  for (const { id } of revoked) tx.emit(ACCESS_REVOKED, id, { sessionId: id });
+  for (const { id } of revoked) revokeAccess(tx, id, { sessionId: id });
   return revoked.length;
 }
 
@@ -354,6 +379,6 @@ export async function completePasswordReset(ctx: RequestContext, input: Password
     if (!user.active) throw UserInputFailure.of(['input', 'token'], 'This user has been deactivated', UserErrorCode.USER_DEACTIVATED);
     await tx.em.nativeUpdate(User, { id: user.id }, { passwordHash });
     tx.audit({ action: 'platform.user.passwordResetComplete', subjectType: 'User', subjectId: user.id });
-    return { token: await openSession(ctx, tx.em, user), user };
+    return { token: await openSession(ctx, tx, user), user };
   });
 }

@@ -45,6 +45,8 @@ export interface Config {
   passwordResetTtlHours: number;
   /** How often open WebSocket connections have their credential checked again (expiry, missed revocations). */
   wsReauthSeconds: number;
+  /** How long an instance keeps a principal it authenticated (src/auth/principal-cache.ts); 0 turns the cache off. */
+  principalCacheSeconds: number;
   /** Domain events older than this are pruned from the event log; a subscriber can resume within it. */
   eventRetentionDays: number;
   /** How often each instance reads the event log besides being woken by NOTIFY (the fallback while LISTEN is down). */
@@ -192,6 +194,7 @@ export function loadConfig(env: Env = process.env): Config {
     sessionTtlDays: readInteger(env, 'SESSION_TTL_DAYS', 30, 1, 365),
     passwordResetTtlHours: readInteger(env, 'PASSWORD_RESET_TTL_HOURS', 24, 1, 168),
     wsReauthSeconds: readInteger(env, 'WS_REAUTH_SECONDS', 30, 1, 3600),
+    principalCacheSeconds: readInteger(env, 'PRINCIPAL_CACHE_SECONDS', 5, 0, 60),
     eventRetentionDays: readInteger(env, 'EVENT_RETENTION_DAYS', 7, 1, 365),
     eventPollMs: readInteger(env, 'EVENT_POLL_MS', 1000, 50, 60_000),
     webhookAllowLocal: readBoolean(env, 'WEBHOOK_ALLOW_LOCAL', nodeEnv !== 'production'),

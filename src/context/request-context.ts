@@ -109,14 +109,15 @@ export class RequestContext {
     const attempts = this.em.isInTransaction() ? 1 : TRANSACTION_ATTEMPTS;
     for (let attempt = 1; ; attempt++) {
       try {
-        const result = await this.em.transactional(async (em) => {
+        const { result, tx } = await this.em.transactional(async (em) => {
           const tx = new WriteTransaction(this, em as EntityManager);
           const result = await work(tx);
           await em.flush();
           await tx.finish();
-          return result;
+          return { result, tx };
         });
         this.loaders.clear();
+        tx.committed();
         return result;
       } catch (error) {
         if (attempt >= attempts || !isRetryable(error)) throw error;

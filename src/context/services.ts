@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { PrincipalCache } from '../auth/principal-cache';
 import type { Config } from '../config';
 import type { Orm } from '../db/orm';
 import type { EventLog } from '../kernel/event-log';
@@ -13,4 +14,6 @@ export interface AppServices {
   events: EventLog;
   jobs: JobQueue;
   logger: Logger;
+  /** Principals this instance authenticated recently, by token hash. */
+  principals: PrincipalCache;
 }

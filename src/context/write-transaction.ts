@@ -22,6 +22,7 @@ export interface AuditRecord {
 export class WriteTransaction {
   private readonly events: PendingEvent[] = [];
   private readonly jobs: Array<{ name: string; data: object; options: JobSendOptions }> = [];
+  private readonly committedCallbacks: Array<() => void> = [];
 
   constructor(
     readonly ctx: RequestContext,
@@ -52,6 +53,21 @@ export class WriteTransaction {
   /** Queues a background job that runs after, and only if, the transaction commits. */
   enqueue<Data extends object>(job: JobDefinition<Data>, data: Data, options: JobSendOptions = {}): void {
     this.jobs.push({ name: job.name, data, options });
+  }
+
+  /**
+   * Runs `callback` on this instance once the transaction has committed (never if it does not): for in-memory state
+   * of this instance that must not wait for the event log, such as cached principals. Other instances learn of the
+   * change from the event it emitted. In a nested ctx.transaction it runs when the nested one ends, a little early
+   * (the event log, read on this instance too, follows within milliseconds); callbacks must be safe to run early.
+   */
+  afterCommit(callback: () => void): void {
+    this.committedCallbacks.push(callback);
+  }
+
+  /** Called by ctx.transaction after the commit. */
+  committed(): void {
+    for (const callback of this.committedCallbacks) callback();
   }
 
   /**

@@ -201,6 +201,7 @@ export class EventLog {
   private recheckTimer?: NodeJS.Timeout;
   private recheckDelayMs = 0;
   private failing = false;
+  private readonly interruptionHandlers = new Set<() => void>();
 
   constructor(
     private readonly orm: Orm,
@@ -242,6 +243,7 @@ export class EventLog {
   private relisten(client: pg.Client) {
     if (this.closed || this.listener !== client) return;
     this.listener = undefined;
+    this.interrupt();
     client.removeAllListeners('end');
     client.end().catch(() => undefined);
     this.retryTimer = setTimeout(() => void this.connectListener(1), 100);
@@ -280,6 +282,7 @@ export class EventLog {
       // The database is away: the timer tries again, and the cursor has not moved, so nothing is lost.
       if (!this.failing) this.logger.warn({ err: (error as Error).message }, 'reading the event log failed; retrying');
       this.failing = true;
+      this.interrupt();
     }
   }
 
@@ -381,6 +384,25 @@ export class EventLog {
   listen(handle: (event: DomainEvent) => void): () => void {
     this.subscribers.add(handle);
     return () => this.subscribers.delete(handle);
+  }
+
+  /**
+   * Calls `handle` whenever events may reach this instance late: a read of the log failed (what it missed comes once
+   * reading works again) or the LISTEN connection was lost (events come on the timer only). For caches that events
+   * keep correct: they drop what they hold. Returns the way to stop.
+   */
+  onInterruption(handle: () => void): () => void {
+    this.interruptionHandlers.add(handle);
+    return () => this.interruptionHandlers.delete(handle);
+  }
+
+  private interrupt(): void {
+    for (const handle of this.interruptionHandlers) handle();
+  }
+
+  /** Whether the last read of the log failed (until one succeeds). */
+  get interrupted(): boolean {
+    return this.failing;
   }
 
   /** Whether this instance's LISTEN connection is up (events still arrive without it, on the timer). */

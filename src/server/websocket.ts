@@ -4,10 +4,9 @@ import { useServer } from 'graphql-ws/use/ws';
 import WebSocket, { WebSocketServer } from 'ws';
 import { authenticate, bearerToken } from '../auth/authenticate';
 import { ACCESS_REVOKED } from '../auth/events';
-import type { Principal } from '../auth/principal';
+import { isConcernedBy, type Principal } from '../auth/principal';
 import { RequestContext, type AppServices } from '../context';
 import { AppError, formatError, logInternalError, sentErrorCodes } from '../graphql/errors';
-import type { EventRefs } from '../kernel/events';
 import { webSocketOriginAllowed } from './cors';
 import { admitOperation, limitRules, parseOptions } from './limits';
 import type { CostBuckets } from './rate-limit';
@@ -21,15 +20,6 @@ interface Connection {
   token?: string;
   clientIp?: string;
   principal?: Principal;
-}
-
-function matchesRevocation(principal: Principal | undefined, refs: EventRefs = {}): boolean {
-  if (!principal) return false;
-  return (
-    (refs.sessionId !== undefined && refs.sessionId === principal.sessionId) ||
-    (refs.apiKeyId !== undefined && refs.apiKeyId === principal.apiKeyId) ||
-    (refs.userId !== undefined && refs.userId === principal.userId)
-  );
 }
 
 /**
@@ -141,7 +131,7 @@ export function startWebSocketServer(
   const stopRevocations = app.events.listen((event) => {
     if (event.topic !== ACCESS_REVOKED.topic) return;
     for (const connection of connections) {
-      if (matchesRevocation(connection.principal, event.refs)) {
+      if (isConcernedBy(connection.principal, event.refs)) {
         connection.socket.close(CLOSE_UNAUTHORIZED, 'Unauthorized: the credential was revoked or its rights changed; reconnect');
       }
     }
