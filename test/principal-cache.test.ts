@@ -195,6 +195,15 @@ it('drops everything and caches nothing while the instance may be missing events
   await cachedOn(instanceB, shop.token);
 });
 
+it('authenticates every request from the database when PRINCIPAL_CACHE_SECONDS is 0', async () => {
+  const uncached = await startTestServer({ database: { url: instanceA.databaseUrl, name: instanceA.databaseName }, env: { PRINCIPAL_CACHE_SECONDS: '0' } });
+  try {
+    for (let i = 0; i < 2; i++) expect((await gql(uncached.url, VIEWER, {}, shop.token)).extensions?.sqlStatements).toBeGreaterThan(0);
+  } finally {
+    await uncached.stop();
+  }
+});
+
 async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
