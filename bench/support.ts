@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, startEmbeddedPostgres, type EmbeddedPostgres } from '../src/db/embedded-postgres';
@@ -9,10 +9,17 @@ export function benchDatabase(): Promise<EmbeddedPostgres> {
   return startEmbeddedPostgres({ dataDir: mkdtempSync(path.join(os.tmpdir(), 'service-desk-bench-')), ephemeral: true });
 }
 
-/** Starts a compiled entry point (dist/…) as its own process on a free loopback port; resolves when it listens. */
-export async function startProcess(script: string, env: Record<string, string>): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
+/**
+ * Starts a compiled entry point (dist/…) as its own process on a free loopback port; resolves when it listens.
+ * `nodeArgs` go before the script (e.g. `--cpu-prof`).
+ */
+export async function startProcess(
+  script: string,
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [path.join(__dirname, '..', script)], {
+  const child = spawn(process.execPath, [...nodeArgs, path.join(__dirname, '..', script)], {
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -51,3 +58,15 @@ export async function graphql(url: string, query: string, variables: object = {}
   if (body.errors) throw new Error(JSON.stringify(body.errors));
   return body.data;
 }
+
+/** CPU time (user + system) a process has used so far, in milliseconds, from /proc/<pid>/stat (Linux). */
+export function processCpuMs(pid: number): number {
+  // The command name (field 2) is in parentheses and may hold spaces: count fields after its closing one.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime and stime, fields 14 and 15 of the whole line
+  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** USER_HZ: 100 on every Linux this runs on (`getconf CLK_TCK`); /proc reports CPU time in these ticks. */
+const CLOCK_TICKS_PER_SECOND = 100;
