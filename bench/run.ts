@@ -15,7 +15,8 @@ import { benchDatabase, graphql, processCpuMs, startProcess } from './support';
  * request pays). Prints a Markdown table for bench/RESULTS.md.
  *
  * BENCH_PROFILE=<dir>: instead, CPU-profile the server (`node --cpu-prof`) under each profiled variant, one server
- * process per variant, and print the self time by layer (bench/profile-summary.ts).
+ * process per variant, and print the self time by layer (bench/profile-summary.ts); BENCH_PROFILE_ONLY=<text> profiles
+ * only the variants whose name contains it.
  */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
@@ -123,7 +124,7 @@ async function seed(url: string): Promise<{ token: string; customerId: string }>
 /** A write on a server that is about to be measured: a production server has served writes. */
 async function write(url: string, token: string, label: string): Promise<void> {
   const result = await graphql(url, `mutation($input: TagCreateInput!) { tagCreate(input: $input) { userErrors { code message } } }`,
-    { input: { name: `预热 ${label} ${Date.now()}`, group: 'CONSUMPTION' } }, token);
+    { input: { name: `预热 ${label.slice(0, 20)} ${Date.now()}`, group: 'CONSUMPTION' } }, token);
   if (result.tagCreate.userErrors.length) throw new Error(JSON.stringify(result.tagCreate.userErrors));
 }
 
@@ -218,7 +219,9 @@ async function benchmark(databaseUrl: string, token: string, list: Variant[]) {
 async function profile(databaseUrl: string, token: string, list: Variant[], dir: string) {
   mkdirSync(dir, { recursive: true });
   console.log(`\nCPU profiles, ${describeRun()}; ${PROFILE_SECONDS} s of load per variant, ${CONNECTIONS} connections`);
+  const only = process.env.BENCH_PROFILE_ONLY; // e.g. "workbench": profile only the variants whose name holds it
   for (const [index, variant] of list.filter((v) => v.profiled).entries()) {
+    if (only && !variant.name.includes(only)) continue;
     const name = `${index + 1}-${variant.name.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase()}`;
     const server = await startProcess('src/main.js', { ...SERVER_ENV, DATABASE_URL: databaseUrl }, ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}.cpuprofile`]);
     server.child.stdout!.resume();
