@@ -132,4 +132,28 @@ describe('cost model', () => {
     expect(result.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'QUERY_TOO_COSTLY' });
     expect(result.errors?.[0].extensions?.cost.requested).toBeGreaterThan(1_000_000);
   });
+
+  it('prices a document sent again with other variables by those values (the price is kept per document and values)', async () => {
+    const price = async (query: string, variables: Record<string, unknown> = {}) => {
+      const result = await gql(server.url, query, variables, shop.token);
+      expect(result.errors).toBeUndefined();
+      return result.extensions?.cost.requested as number;
+    };
+    const paged = `query Paged($first: Int = 10, $orders: Boolean!) {
+      customers(first: $first) { nodes { id orders(first: 3) @include(if: $orders) { nodes { id } } } } }`;
+    const inlined = (first: number | null, orders: boolean) =>
+      `{ customers(first: ${first}) { nodes { id ${orders ? 'orders(first: 3) { nodes { id } }' : ''} } } }`;
+    for (const [first, orders] of [[5, false], [50, false], [5, true], [50, true], [5, false]] as const) {
+      expect(await price(paged, { first, orders })).toBe(await price(inlined(first, orders)));
+    }
+    // not sent: the document's default (10); sent as null: the connection's default page
+    expect(await price(paged, { orders: true })).toBe(await price(inlined(10, true)));
+    expect(await price(paged, { first: null, orders: true })).toBe(await price(inlined(null, true)));
+    // a price that a schema `complexity` function computes from an argument (nodes: per id)
+    const nodes = `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`;
+    const one = await price(nodes, { ids: ['Q3VzdG9tZXI6MQ'] });
+    const three = await price(nodes, { ids: ['Q3VzdG9tZXI6MQ', 'Q3VzdG9tZXI6Mg', 'Q3VzdG9tZXI6Mw'] });
+    expect(three).toBeGreaterThan(one);
+    expect(await price(nodes, { ids: ['Q3VzdG9tZXI6MQ'] })).toBe(one);
+  });
 });

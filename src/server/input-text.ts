@@ -15,13 +15,10 @@ function refuse(where: string, extensions: Record<string, unknown>): never {
   });
 }
 
-/**
- * Refuses a request whose strings PostgreSQL could not store, before anything runs: every string literal of the
- * document and every string (value or object key) in its variables, whatever the field or scalar (String, ID,
- * Decimal, DateTime, JSONObject…). One check for the whole request, in time linear in its size, instead of one in
- * every resolver; a string that gets in later (from a header, a cursor) is the business of the code that reads it.
- */
-export function checkInputText(document: DocumentNode, variables: Record<string, unknown> | undefined): void {
+/** Documents whose literals passed: Apollo hands the same DocumentNode for the same text, whose literals cannot change. */
+const checkedDocuments = new WeakSet<DocumentNode>();
+
+function checkDocumentText(document: DocumentNode): void {
   visit(document, {
     StringValue(node) {
       if (UNSTORABLE.test(node.value)) {
@@ -30,6 +27,17 @@ export function checkInputText(document: DocumentNode, variables: Record<string,
       }
     },
   });
+}
+
+/**
+ * Refuses a request whose strings PostgreSQL could not store, before anything runs: every string literal of the
+ * document and every string (value or object key) in its variables, whatever the field or scalar (String, ID,
+ * Decimal, DateTime, JSONObject…). One check for the whole request, in time linear in its size, instead of one in
+ * every resolver; a string that gets in later (from a header, a cursor) is the business of the code that reads it.
+ */
+export function checkInputText(document: DocumentNode, variables: Record<string, unknown> | undefined): void {
+  if (!checkedDocuments.has(document)) checkDocumentText(document);
+  checkedDocuments.add(document);
   // An explicit stack rather than recursion (variables may nest deeper than the call stack), and paths built only
   // for a refusal (each item points to its parent), so the walk stays linear however deep the nesting.
   interface Item {

@@ -1,6 +1,7 @@
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import {
+  ASTNode,
   DocumentNode,
   FragmentDefinitionNode,
   getNamedType,
@@ -13,7 +14,9 @@ import {
   ValidationContext,
   type ParseOptions,
   type ValidationRule,
+  visit,
 } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import { fieldExtensionsEstimator, getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
 import type { Config } from '../config';
 import { DEFAULT_PAGE_SIZE } from '../graphql/connection';
@@ -130,6 +133,55 @@ function measure(operation: OperationDefinitionNode, fragments: Map<string, Frag
 
 type Limits = Pick<Config, 'maxQueryDepth' | 'maxQueryCost' | 'maxRootFields' | 'maxQueryNodes'>;
 
+/** What pricing one operation of a document found, kept with the document (see `pricesOf`). */
+interface OperationPrices {
+  shape: Shape;
+  /** The variables whose values the price depends on (read by an estimator or a directive), sorted. */
+  costVariables: string[];
+  /** Prices by the values of `costVariables` (JSON); bounded: a client paging through a list sends many `first`s. */
+  costs: LRUCache<string, number>;
+}
+
+/**
+ * Prices per document and operation. Pricing (graphql-query-complexity walks the document with graphql-js's TypeInfo
+ * and coerces the variables) is most of the cost check, and clients send the same few documents again and again:
+ * Apollo hands the same DocumentNode object for the same text (its document store, an LRU), so a WeakMap keyed by it
+ * forgets a document when Apollo does. A document's text cannot change, so its shape is computed once; its price
+ * may depend on variables (`first: $first`, `ids: $ids`, `@include(if: $x)`), so it is kept per value of those.
+ */
+const pricesOf = new WeakMap<DocumentNode, Map<string, OperationPrices>>();
+const COSTS_PER_OPERATION = 64;
+
+/** Variables used anywhere inside an AST node (an argument's value may be a list or object holding them). */
+function variablesIn(node: ASTNode, into: Set<string>): Set<string> {
+  visit(node, { Variable: (variable) => void into.add(variable.name.value) });
+  return into;
+}
+
+/**
+ * The estimators, each given `args` through a proxy that notes which arguments it reads, and so which variables the
+ * price depends on. Written here because graphql-query-complexity reports a number only; the estimators themselves
+ * (`complexity` functions in the schema included) stay free to read any argument.
+ */
+function trackingEstimators(estimators: ComplexityEstimator[], read: Set<string>): ComplexityEstimator[] {
+  return estimators.map((estimator) => (options) => {
+    const argument = (name: string | symbol) => {
+      const node = options.node.arguments?.find((a) => a.name.value === name);
+      if (node) variablesIn(node.value, read);
+    };
+    const args = new Proxy(options.args, {
+      get: (target, key, receiver) => (argument(key), Reflect.get(target, key, receiver)),
+      has: (target, key) => (argument(key), Reflect.has(target, key)),
+      getOwnPropertyDescriptor: (target, key) => (argument(key), Reflect.getOwnPropertyDescriptor(target, key)),
+      ownKeys: (target) => {
+        for (const node of options.node.arguments ?? []) variablesIn(node.value, read);
+        return Reflect.ownKeys(target);
+      },
+    });
+    return estimator({ ...options, args });
+  });
+}
+
 /**
  * Prices an operation before it runs (Shopify and GitHub style) and refuses one that is too deep, too wide or
  * too costly with BAD_USER_INPUT, so one request cannot make the server load the whole database.
@@ -141,14 +193,25 @@ function checkOperationLimits(
   operationName: string | undefined | null,
   config: Limits,
 ): OperationCost {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  const operations: OperationDefinitionNode[] = [];
-  for (const definition of document.definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-    if (definition.kind === Kind.OPERATION_DEFINITION) operations.push(definition);
+  const operations = pricesOf.get(document) ?? new Map<string, OperationPrices>();
+  pricesOf.set(document, operations);
+  let prices = operations.get(operationName ?? '');
+  if (!prices) {
+    const fragments = new Map<string, FragmentDefinitionNode>();
+    const definitions: OperationDefinitionNode[] = [];
+    for (const definition of document.definitions) {
+      if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+      if (definition.kind === Kind.OPERATION_DEFINITION) definitions.push(definition);
+    }
+    const operation = operationName ? definitions.find((o) => o.name?.value === operationName) : definitions[0];
+    const shape = operation ? measure(operation, fragments) : { depth: 0, nodes: 0, fields: 0 };
+    // @skip and @include decide which fields are priced at all; their variables count wherever they are.
+    const inDirectives = new Set<string>();
+    visit(document, { Directive: (directive) => void variablesIn(directive, inDirectives) });
+    prices = { shape, costVariables: [...inDirectives].sort(), costs: new LRUCache({ max: COSTS_PER_OPERATION }) };
+    operations.set(operationName ?? '', prices);
   }
-  const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations[0];
-  const shape = operation ? measure(operation, fragments) : { depth: 0, nodes: 0, fields: 0 };
+  const { shape } = prices;
   const cost: OperationCost = { requested: 0, actual: null, limit: config.maxQueryCost, depth: shape.depth, maxDepth: config.maxQueryDepth };
   const refuse = (reason: string, message: string) => new AppError('BAD_USER_INPUT', message, { reason, cost, http: { status: 400 } });
   if (shape.nodes > config.maxQueryNodes) {
@@ -160,17 +223,31 @@ function checkOperationLimits(
   if (shape.fields > config.maxRootFields) {
     throw refuse('TOO_MANY_ROOT_FIELDS', `The operation has ${shape.fields} root fields; the limit is ${config.maxRootFields}. Send several requests`);
   }
-  try {
-    cost.requested = getComplexity({
-      schema,
-      query: document,
-      variables: variables ?? {},
-      operationName: operationName ?? undefined,
-      estimators: [fieldExtensionsEstimator(), connectionEstimator, shopifyEstimator(schema)],
-    });
-  } catch (error) {
-    // Pricing coerces the variables first, so a bad variable (an unknown enum value, say) surfaces here.
-    throw new AppError('BAD_USER_INPUT', (error as Error).message, { http: { status: 400 } });
+  // [] for a variable not sent (its default applies), [value] for one sent, null included
+  const key = (names: string[]) => JSON.stringify(names.map((name) => (variables && Object.hasOwn(variables, name) ? [variables[name]] : [])));
+  const known = prices.costs.get(key(prices.costVariables));
+  if (known !== undefined) {
+    cost.requested = known;
+  } else {
+    const read = new Set(prices.costVariables);
+    try {
+      cost.requested = getComplexity({
+        schema,
+        query: document,
+        variables: variables ?? {},
+        operationName: operationName ?? undefined,
+        estimators: trackingEstimators([fieldExtensionsEstimator(), connectionEstimator, shopifyEstimator(schema)], read),
+      });
+    } catch (error) {
+      // Pricing coerces the variables first, so a bad variable (an unknown enum value, say) surfaces here.
+      throw new AppError('BAD_USER_INPUT', (error as Error).message, { http: { status: 400 } });
+    }
+    if (read.size > prices.costVariables.length) {
+      // Values read now for the first time (a field @include'd this time): the prices kept so far have other keys.
+      prices.costVariables = [...read].sort();
+      prices.costs.clear();
+    }
+    prices.costs.set(key(prices.costVariables), cost.requested);
   }
   if (cost.requested > config.maxQueryCost) {
     throw refuse('QUERY_TOO_COSTLY', `The query costs ${cost.requested}; the limit is ${config.maxQueryCost}. Ask for fewer items (first) or fewer fields`);
