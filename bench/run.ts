@@ -63,6 +63,7 @@ interface Sample {
   p99: number;
   requests: number;
   cpuMs: number;
+  databaseCpuMs: number;
 }
 
 async function load(url: string, variant: Variant, token: string, seconds: number): Promise<autocannon.Result> {
@@ -81,11 +82,15 @@ async function load(url: string, variant: Variant, token: string, seconds: numbe
 }
 
 /** One measured window: req/s and latency from autocannon, CPU of the serving process from /proc. */
-async function measure(url: string, pid: number, variant: Variant, token: string): Promise<Sample> {
+async function measure(url: string, pid: number, databaseCpuMs: () => number, variant: Variant, token: string): Promise<Sample> {
   const cpuBefore = processCpuMs(pid);
+  const databaseBefore = databaseCpuMs();
   const result = await load(url, variant, token, SECONDS);
   const cpuMs = processCpuMs(pid) - cpuBefore;
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, requests: result.requests.total, cpuMs };
+  return {
+    rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, requests: result.requests.total, cpuMs,
+    databaseCpuMs: databaseCpuMs() - databaseBefore,
+  };
 }
 
 /** A workspace, its owner's token and one customer with 5 orders, 2 tags and 3 follow-ups (all writes). */
@@ -176,9 +181,9 @@ function describeRun(): string {
   return `${date} UTC, commit ${commit}, ${machine}, load average ${os.loadavg()[0].toFixed(2)}`;
 }
 
-async function benchmark(databaseUrl: string, token: string, list: Variant[]) {
-  const sql = await countSql(databaseUrl, list, token);
-  const ours = await startProcess('src/main.js', { ...SERVER_ENV, DATABASE_URL: databaseUrl });
+async function benchmark(database: { url: string; cpuMs(): number }, token: string, list: Variant[]) {
+  const sql = await countSql(database.url, list, token);
+  const ours = await startProcess('src/main.js', { ...SERVER_ENV, DATABASE_URL: database.url });
   const bare = await startProcess('bench/bare-apollo.js', {});
   // Our server logs one JSON line per request; send it nowhere so the terminal does not set the pace.
   ours.child.stdout!.resume();
@@ -192,23 +197,25 @@ async function benchmark(databaseUrl: string, token: string, list: Variant[]) {
     for (let round = 0; round < ROUNDS; round++) {
       for (const variant of list) {
         const { url, pid } = target(variant);
-        samples.get(variant.name)!.push(await measure(url, pid, variant, token));
+        samples.get(variant.name)!.push(await measure(url, pid, () => database.cpuMs(), variant, token));
       }
     }
     const bareSamples = samples.get(list.find((v) => v.bare)!.name)!;
     const bareP99 = median(bareSamples.map((s) => s.p99));
     console.log(`\n${startedAt} → load average ${os.loadavg()[0].toFixed(2)} at the end; ${ROUNDS} rounds × ${SECONDS} s per variant, ${CONNECTIONS} connections\n`);
-    console.log('| variant | req/s | ratio to bare | p50 ms | p99 ms | p99 / bare p99 | server CPU ms/request | SQL statements/request |');
-    console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+    console.log('| variant | req/s | ratio to bare | p50 ms | p99 ms | p99 / bare p99 | server CPU ms/request | PostgreSQL CPU ms/request | SQL statements/request |');
+    console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const variant of list) {
       const runs = samples.get(variant.name)!;
       const ratio = median(runs.map((s, round) => s.rps / bareSamples[round].rps));
       const p99 = median(runs.map((s) => s.p99));
-      const cpu = runs.reduce((sum, s) => sum + s.cpuMs, 0) / runs.reduce((sum, s) => sum + s.requests, 0);
+      const requests = runs.reduce((sum, s) => sum + s.requests, 0);
+      const cpu = runs.reduce((sum, s) => sum + s.cpuMs, 0) / requests;
+      const databaseCpu = variant.bare ? '–' : (runs.reduce((sum, s) => sum + s.databaseCpuMs, 0) / requests).toFixed(3);
       const statements = variant.bare ? '–' : String(sql.get(variant.name) ?? '?');
-      console.log(`| ${variant.name} | ${median(runs.map((s) => s.rps)).toFixed(0)} (${runs.map((s) => s.rps.toFixed(0)).join(', ')}) | ${ratio.toFixed(2)} | ${median(runs.map((s) => s.p50))} | ${p99} | ${(p99 / bareP99).toFixed(1)} | ${cpu.toFixed(3)} | ${statements} |`);
+      console.log(`| ${variant.name} | ${median(runs.map((s) => s.rps)).toFixed(0)} (${runs.map((s) => s.rps.toFixed(0)).join(', ')}) | ${ratio.toFixed(2)} | ${median(runs.map((s) => s.p50))} | ${p99} | ${(p99 / bareP99).toFixed(1)} | ${cpu.toFixed(3)} | ${databaseCpu} | ${statements} |`);
     }
-    console.log('\nreq/s: median of the rounds (each round in brackets); ratio: median of the round-by-round ratios; CPU: the serving process only (not PostgreSQL), all rounds.');
+    console.log('\nreq/s: median of the rounds (each round in brackets); ratio: median of the round-by-round ratios; CPU: user + system time of the serving process, and of PostgreSQL\'s processes, over all rounds, per request.');
   } finally {
     await ours.stop();
     await bare.stop();
@@ -257,7 +264,7 @@ async function main() {
     }
     const list = variants(seeded.customerId);
     if (PROFILE_DIR) await profile(database.url, seeded.token, list, path.resolve(PROFILE_DIR));
-    else await benchmark(database.url, seeded.token, list);
+    else await benchmark(database, seeded.token, list);
   } finally {
     await database.stop();
   }

@@ -1,12 +1,33 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, startEmbeddedPostgres, type EmbeddedPostgres } from '../src/db/embedded-postgres';
 
-/** A throw-away PostgreSQL for a benchmark run. */
-export function benchDatabase(): Promise<EmbeddedPostgres> {
-  return startEmbeddedPostgres({ dataDir: mkdtempSync(path.join(os.tmpdir(), 'service-desk-bench-')), ephemeral: true });
+/** A throw-away PostgreSQL for a benchmark run; `cpuMs()` is the CPU its processes have used so far. */
+export async function benchDatabase(): Promise<EmbeddedPostgres & { cpuMs(): number }> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'service-desk-bench-'));
+  const database = await startEmbeddedPostgres({ dataDir, ephemeral: true });
+  const postmaster = Number(readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  return { ...database, cpuMs: () => postgresCpuMs(postmaster) };
+}
+
+/**
+ * CPU of the postmaster and its children (a backend per connection, the background workers) so far. A connection
+ * closed between two readings takes its CPU with it: measure while the pools stay open.
+ */
+function postgresCpuMs(postmaster: number): number {
+  let total = processCpuMs(postmaster);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster) total += processCpuMs(Number(entry));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return total;
 }
 
 /**
