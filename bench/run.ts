@@ -44,16 +44,18 @@ interface Variant {
   variables?: Record<string, unknown>;
   authenticated?: boolean;
   profiled?: boolean;
+  /** Issue 8's targets: at least this ratio to bare, at most this p99 over bare's, at most this many SQL statements. */
+  target?: { ratio?: number; p99OverBare?: number; sql?: number };
 }
 
 function variants(customerId: string): Variant[] {
   return [
     { name: 'bare Apollo constant `{ hello }`', bare: true, query: '{ hello }' },
     { name: 'anonymous `{ __typename }`', query: '{ __typename }', profiled: true },
-    { name: 'authenticated `{ __typename }`', query: '{ __typename }', authenticated: true, profiled: true },
-    { name: 'authenticated `{ me { id email } }`', query: '{ me { id email } }', authenticated: true, profiled: true },
+    { name: 'authenticated `{ __typename }`', query: '{ __typename }', authenticated: true, profiled: true, target: { ratio: 0.7 } },
+    { name: 'authenticated `{ me { id email } }`', query: '{ me { id email } }', authenticated: true, profiled: true, target: { ratio: 0.6, p99OverBare: 2 } },
     { name: '`me` with `workspace { name }`', query: '{ me { id email displayName role workspace { name } } }', authenticated: true },
-    { name: 'workbench read (customer, 5 orders, tags, follow-ups)', query: WORKBENCH_READ, variables: { id: customerId }, authenticated: true, profiled: true },
+    { name: 'workbench read (customer, 5 orders, tags, follow-ups)', query: WORKBENCH_READ, variables: { id: customerId }, authenticated: true, profiled: true, target: { ratio: 0.3, sql: 3 } },
   ];
 }
 
@@ -205,6 +207,7 @@ async function benchmark(database: { url: string; cpuMs(): number }, token: stri
     console.log(`\n${startedAt} → load average ${os.loadavg()[0].toFixed(2)} at the end; ${ROUNDS} rounds × ${SECONDS} s per variant, ${CONNECTIONS} connections\n`);
     console.log('| variant | req/s | ratio to bare | p50 ms | p99 ms | p99 / bare p99 | server CPU ms/request | PostgreSQL CPU ms/request | SQL statements/request |');
     console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    const verdicts: string[] = [];
     for (const variant of list) {
       const runs = samples.get(variant.name)!;
       const ratio = median(runs.map((s, round) => s.rps / bareSamples[round].rps));
@@ -214,8 +217,15 @@ async function benchmark(database: { url: string; cpuMs(): number }, token: stri
       const databaseCpu = variant.bare ? '–' : (runs.reduce((sum, s) => sum + s.databaseCpuMs, 0) / requests).toFixed(3);
       const statements = variant.bare ? '–' : String(sql.get(variant.name) ?? '?');
       console.log(`| ${variant.name} | ${median(runs.map((s) => s.rps)).toFixed(0)} (${runs.map((s) => s.rps.toFixed(0)).join(', ')}) | ${ratio.toFixed(2)} | ${median(runs.map((s) => s.p50))} | ${p99} | ${(p99 / bareP99).toFixed(1)} | ${cpu.toFixed(3)} | ${databaseCpu} | ${statements} |`);
+      const { ratio: minRatio, p99OverBare, sql: maxSql } = variant.target ?? {};
+      const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
+      if (minRatio !== undefined) verdicts.push(`- ${variant.name}: ratio ${ratio.toFixed(2)}, target ≥ ${minRatio}: ${verdict(ratio >= minRatio)}`);
+      if (p99OverBare !== undefined) verdicts.push(`- ${variant.name}: p99 ${(p99 / bareP99).toFixed(1)}× bare's, target ≤ ${p99OverBare}×: ${verdict(p99 / bareP99 <= p99OverBare)}`);
+      const counted = sql.get(variant.name);
+      if (maxSql !== undefined) verdicts.push(`- ${variant.name}: ${counted ?? '?'} SQL statements, target ≤ ${maxSql}: ${verdict(counted !== undefined && counted <= maxSql)}`);
     }
     console.log('\nreq/s: median of the rounds (each round in brackets); ratio: median of the round-by-round ratios; CPU: user + system time of the serving process, and of PostgreSQL\'s processes, over all rounds, per request.');
+    console.log(`\nIssue 8's targets (a benchmark, not a test: the ratios move ±15 % between runs on a shared machine):\n${verdicts.join('\n')}`);
   } finally {
     await ours.stop();
     await bare.stop();
