@@ -155,5 +155,11 @@ describe('cost model', () => {
     const three = await price(nodes, { ids: ['Q3VzdG9tZXI6MQ', 'Q3VzdG9tZXI6Mg', 'Q3VzdG9tZXI6Mw'] });
     expect(three).toBeGreaterThan(one);
     expect(await price(nodes, { ids: ['Q3VzdG9tZXI6MQ'] })).toBe(one);
+    // a variable the price does not read is still refused when bad, by execution once the price is known
+    const sorted = `query($sort: CustomerSort) { customers(first: 5, sort: $sort) { nodes { id } } }`;
+    await price(sorted, { sort: { field: 'NAME' } });
+    const bad = await gql(server.url, sorted, { sort: { field: 'NOPE' } }, shop.token);
+    expect(bad.status).toBe(400);
+    expect(bad.errors?.[0]).toMatchObject({ message: expect.stringContaining('NOPE'), extensions: { code: 'BAD_USER_INPUT' } });
   });
 });

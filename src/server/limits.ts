@@ -239,7 +239,8 @@ function checkOperationLimits(
         estimators: trackingEstimators([fieldExtensionsEstimator(), connectionEstimator, shopifyEstimator(schema)], read),
       });
     } catch (error) {
-      // Pricing coerces the variables first, so a bad variable (an unknown enum value, say) surfaces here.
+      // Pricing coerces the variables first, so a bad variable (an unknown enum value, say) surfaces here; with a price
+      // already known, execution refuses it the same way (BAD_USER_INPUT, status 400).
       throw new AppError('BAD_USER_INPUT', (error as Error).message, { http: { status: 400 } });
     }
     if (read.size > prices.costVariables.length) {
