@@ -28,7 +28,7 @@ interface CpuProfile {
 }
 
 export interface ProfileSummary {
-  /** Busy time in the window (idle excluded), ms. */
+  /** Time of the window's samples that were not idle, ms (wall time: the sampler does not see the scheduler). */
   busyMs: number;
   layers: { layer: string; ms: number; share: number }[];
   /** The functions with the most self time, with their layer. */
@@ -115,7 +115,8 @@ export function summarizeProfile(file: string, window?: { startUs: number; endUs
 
 export function printSummary(summary: ProfileSummary): void {
   const percent = (share: number) => `${(share * 100).toFixed(1)} %`;
-  console.log(`busy ${(summary.busyMs / 1000).toFixed(1)} s of CPU in the window\n`);
+  // Wall time of the samples that were not idle: on a contended machine more than the CPU the process got.
+  console.log(`not idle for ${(summary.busyMs / 1000).toFixed(1)} s of the window\n`);
   console.log('| layer (self time) | share |');
   console.log('| --- | --- |');
   for (const { layer, share } of summary.layers) console.log(`| ${layer} | ${percent(share)} |`);
