@@ -4,6 +4,7 @@ import { ReflectMetadataProvider } from '@mikro-orm/core';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { migrations } from '../../migrations';
+import { keepMikroOrmOutOfAsyncLocalStorage } from './async-context';
 import { recordSqlStatement } from './sql-counter';
 import { WorkspaceStamp, workspaceFilter } from './tenancy';
 import { WorkspaceMigrator, WorkspaceSchemaGenerator } from './workspace-keys';
@@ -56,6 +57,7 @@ export function ormOptions(databaseUrl: string, entities: Function[], poolSize =
 }
 
 export async function openOrm(databaseUrl: string, entities: Function[], poolSize: number, logger?: Logger): Promise<Orm> {
+  keepMikroOrmOutOfAsyncLocalStorage();
   const orm = await MikroORM.init<PostgreSqlDriver>(ormOptions(databaseUrl, entities, poolSize, logger));
   const knex = orm.em.getConnection().getKnex();
   knex.on('query', recordSqlStatement);
