@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { benchDatabase, graphql, startProcess } from './support';
@@ -16,13 +17,24 @@ const CONNECTIONS = 20;
 
 const QUERIES = { '__typename': '{ __typename }', 'me { id email }': '{ me { id email } }' };
 
-async function rps(url: string, query: string, token: string, duration = DURATION_S): Promise<number> {
+/** CPU time (user + system) a process has used so far, in µs: /proc/PID/stat fields 14 and 15, in clock ticks of 10 ms. */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+/**
+ * Requests per second, and the server's CPU per request: on a shared machine the second moves far less with the
+ * other load than the first.
+ */
+async function load(url: string, pid: number, query: string, token: string, duration = DURATION_S): Promise<{ rps: number; cpu: number }> {
+  const cpuBefore = cpuMicros(pid);
   const result = await autocannon({
     url, method: 'POST', connections: CONNECTIONS, duration,
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query }),
   });
   if (result.non2xx || result.errors) throw new Error(`${result.non2xx} non-2xx responses, ${result.errors} errors`);
-  return result.requests.average;
+  return { rps: result.requests.average, cpu: (cpuMicros(pid) - cpuBefore) / result.requests.total };
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -46,22 +58,22 @@ async function main() {
     servers.push({ name: 'promise hooks on', ...(await startProcess('src/main.js', { ...env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${hooksOn}` })) });
     for (const server of servers) server.child.stdout!.resume(); // one log line per request, sent nowhere
 
-    for (const server of servers) await rps(server.url, QUERIES['me { id email }'], token, 2); // warm-up
-    const figures = new Map<string, number[]>();
+    for (const server of servers) await load(server.url, server.child.pid!, QUERIES['me { id email }'], token, 2); // warm-up
+    const figures = new Map<string, Array<{ rps: number; cpu: number }>>();
     for (let round = 0; round < ROUNDS; round++) {
       for (const [query, text] of Object.entries(QUERIES)) {
         for (const server of servers) {
           const key = `${query}|${server.name}`;
-          figures.set(key, [...(figures.get(key) ?? []), await rps(server.url, text, token)]);
+          figures.set(key, [...(figures.get(key) ?? []), await load(server.url, server.child.pid!, text, token)]);
         }
       }
     }
-    console.log(`\nNode ${process.version}${process.env.NODE_OPTIONS ? ` (${process.env.NODE_OPTIONS})` : ''}, ${CONNECTIONS} connections, median of ${ROUNDS} × ${DURATION_S} s, req/s (ratio to the server that never wrote)`);
+    console.log(`\nNode ${process.version}${process.env.NODE_OPTIONS ? ` (${process.env.NODE_OPTIONS})` : ''}, ${CONNECTIONS} connections, medians of ${ROUNDS} × ${DURATION_S} s: req/s, server CPU µs per request (its ratio to the server that never wrote)`);
     console.log(`| query | ${servers.map((s) => s.name).join(' | ')} |`);
     console.log(`| --- |${servers.map(() => ' --- |').join('')}`);
     for (const query of Object.keys(QUERIES)) {
-      const fresh = median(figures.get(`${query}|never written`)!);
-      const cells = servers.map((s) => median(figures.get(`${query}|${s.name}`)!)).map((v) => `${v.toFixed(0)} (${(v / fresh).toFixed(2)})`);
+      const of = (server: string, metric: 'rps' | 'cpu') => median(figures.get(`${query}|${server}`)!.map((f) => f[metric]));
+      const cells = servers.map((s) => `${of(s.name, 'rps').toFixed(0)}, ${of(s.name, 'cpu').toFixed(0)} µs (${(of(s.name, 'cpu') / of('never written', 'cpu')).toFixed(2)})`);
       console.log(`| authenticated \`${query}\` | ${cells.join(' | ')} |`);
     }
   } finally {
