@@ -30,6 +30,8 @@ async function forksFor(query: string, token?: string): Promise<number> {
 it('an authenticated request that reads nothing through its context makes no fork', async () => {
   expect(await forksFor('{ __typename }', owner.token)).toBe(0);
   expect(await forksFor('{ __typename }')).toBe(0);
+  // `me` is answered from the principal (userOfPrincipal): no database, so no fork either.
+  expect(await forksFor('{ me { id email } }', owner.token)).toBe(0);
 });
 
 it('a request that reads through its context makes one fork, for the whole request', async () => {
