@@ -36,3 +36,21 @@ it('retries the transaction PostgreSQL chose as the deadlock victim, so both wri
   expect(results).toEqual([0, 1]);
   expect(attempts[0] + attempts[1]).toBe(3); // the victim ran twice
 });
+
+it('a transaction inside a transaction is a savepoint: its failure undoes its own writes only', async () => {
+  const [a, b] = await Promise.all([signUpWorkspace(server.url, '外层'), signUpWorkspace(server.url, '内层')]);
+  const [outerId, innerId] = [parseGlobalId(a.workspaceId)!.id, parseGlobalId(b.workspaceId)!.id];
+  const ctx = RequestContext.forSystem(server.services, outerId);
+  await ctx.transaction(async (tx) => {
+    const outer = await tx.em.findOneOrFail(Workspace, outerId, { filters: false });
+    outer.name = '外层已改';
+    await expect(
+      tx.context().transaction(async (inner) => {
+        await inner.em.nativeUpdate(Workspace, { id: innerId }, { name: '内层已改' }, { filters: false });
+        throw new Error('inner fails');
+      }),
+    ).rejects.toThrow('inner fails');
+  });
+  const names = await server.services.orm.em.fork().find(Workspace, { id: { $in: [outerId, innerId] } }, { filters: false });
+  expect(Object.fromEntries(names.map((w) => [w.id, w.name]))).toEqual({ [outerId]: '外层已改', [innerId]: '内层' });
+});
