@@ -4,7 +4,7 @@ import { TransactionContext, UnitOfWork } from '@mikro-orm/core';
 /*
  * Why we patch MikroORM here (issue 8, bench:hooks): on Node 20 the first `run` of any AsyncLocalStorage turns on
  * promise hooks for the whole process, for good, and every promise of every later request pays them: a server that
- * had written once served 15–25 % fewer authenticated requests per second than a fresh one. MikroORM 6.6 enters two
+ * had written once paid 20–40 % more CPU per request (bench/RESULTS.md, "The async-hook cost and the forks"). MikroORM 6.6 enters two
  * storages on every write, and our code reads neither:
  * - `TransactionContext.create` keeps em.transactional's EntityManager for code that resolves the *global*
  *   EntityManager inside the callback. We never do: every request, job and transaction has its own fork (forks have
