@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Orm } from '../db/orm';
+import { CoalescingRunner } from './coalescing-runner';
 import { AppError } from '../graphql/errors';
 import { MAX_REFS_BYTES, type DomainEvent, type PendingEvent } from './events';
 
@@ -194,8 +195,7 @@ export class EventLog {
   private readonly subscribers = new Set<(event: DomainEvent) => void>();
   private listener?: pg.Client;
   private closed = false;
-  private reading?: Promise<void>;
-  private readAgain = false;
+  private readonly reader = new CoalescingRunner(() => this.readNew());
   private pollTimer?: NodeJS.Timeout;
   private retryTimer?: NodeJS.Timeout;
   private recheckTimer?: NodeJS.Timeout;
@@ -251,18 +251,7 @@ export class EventLog {
 
   /** Reads what is new, once at a time: a wake-up during a read makes it read again afterwards. */
   private wake(): void {
-    if (this.closed) return;
-    if (this.reading) {
-      this.readAgain = true;
-      return;
-    }
-    this.reading = this.readNew().finally(() => {
-      this.reading = undefined;
-      if (this.readAgain) {
-        this.readAgain = false;
-        this.wake();
-      }
-    });
+    this.reader.wake();
   }
 
   private async readNew(): Promise<void> {
@@ -415,7 +404,7 @@ export class EventLog {
     clearInterval(this.pollTimer);
     clearTimeout(this.retryTimer);
     clearTimeout(this.recheckTimer);
-    await this.reading;
+    await this.reader.stop();
     const listener = this.listener;
     this.listener = undefined;
     await listener?.end().catch(() => undefined);

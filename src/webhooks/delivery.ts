@@ -6,6 +6,7 @@ import { useAgent } from 'request-filtering-agent';
 import type { AppServices } from '../context';
 import { toGlobalId } from '../graphql/global-id';
 import type { DomainEvent } from '../kernel/events';
+import { CoalescingRunner } from '../kernel/coalescing-runner';
 import { LogConsumer } from '../kernel/log-consumer';
 
 /** Deliveries one instance sends at once. */
@@ -66,8 +67,7 @@ export class WebhookSender {
   private readonly consumer: LogConsumer;
   private timer?: NodeJS.Timeout;
   private stopListening?: () => void;
-  private pass?: Promise<void>;
-  private passAgain = false;
+  private readonly passes = new CoalescingRunner(() => this.runPass());
   private stopped = false;
 
   constructor(private readonly app: AppServices) {
@@ -84,29 +84,21 @@ export class WebhookSender {
     this.stopped = true;
     clearInterval(this.timer);
     this.stopListening?.();
-    await this.pass;
+    await this.passes.stop();
   }
 
   private wake(): void {
-    if (this.stopped) return;
-    if (this.pass) {
-      this.passAgain = true;
-      return;
-    }
-    this.pass = this.runPass()
-      .catch((error) => this.app.logger.warn({ err: (error as Error).message }, 'webhook pass failed; trying again'))
-      .finally(() => {
-        this.pass = undefined;
-        if (this.passAgain) {
-          this.passAgain = false;
-          this.wake();
-        }
-      });
+    this.passes.wake();
   }
 
+  /** Dispatches new events into deliveries, then sends what is due; a failure waits for the next wake-up. */
   private async runPass(): Promise<void> {
-    while (!this.stopped && (await this.consumer.consumeBatch()) > 0);
-    while (!this.stopped && (await this.sendDue()) > 0);
+    try {
+      while (!this.stopped && (await this.consumer.consumeBatch()) > 0);
+      while (!this.stopped && (await this.sendDue()) > 0);
+    } catch (error) {
+      this.app.logger.warn({ err: (error as Error).message }, 'webhook pass failed; trying again');
+    }
   }
 
   /** One delivery per event and enabled endpoint of its workspace subscribed to its topic. */
