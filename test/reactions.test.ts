@@ -8,6 +8,7 @@ import { dataOf, gql } from './support/client';
 import { createCustomer } from './customers-fixtures';
 import { adminQuery } from './support/database';
 import { createUserWithRole, signUpWorkspace, type SignedUp } from './support/fixtures';
+import { eventually } from './support/eventually';
 import { startTestServer, type TestServer } from './support/server';
 
 /**
@@ -62,16 +63,6 @@ afterAll(async () => {
 });
 
 const uuid = (globalId: string) => parseGlobalId(globalId)!.id;
-
-async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const pointsOf = async (customerId: string) =>
   (await adminQuery('select count(*)::int as rows, coalesce(sum(points), 0)::int as points from loyalty_points where customer_id = $1', server.databaseName, [customerId])).rows[0];

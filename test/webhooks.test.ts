@@ -7,6 +7,7 @@ import { parseGlobalId } from '../src/graphql/global-id';
 import { dataOf, gql } from './support/client';
 import { createCustomer } from './customers-fixtures';
 import { createUserWithRole, signUpWorkspace, type SignedUp } from './support/fixtures';
+import { eventually } from './support/eventually';
 import { startTestServer, type TestServer } from './support/server';
 
 /** A partner's endpoint on loopback: records every POST and answers what `answer` says. */
@@ -65,16 +66,6 @@ afterAll(async () => {
   await server?.stop();
   await receiver?.stop();
 });
-
-async function eventually<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function register(token: string, path: string, topics: string[]): Promise<{ id: string; secret: string }> {
   const result = dataOf(await gql(server.url, CREATE, { input: { url: `${base}${path}`, topics } }, token)).webhookEndpointCreate;
