@@ -1,3 +1,4 @@
+import { wrap } from '@mikro-orm/core';
 import DataLoader from 'dataloader';
 import type { RequestContext } from '.';
 
@@ -38,4 +39,17 @@ export function groupByKey<K, V>(keys: readonly K[], rows: V[], keyOf: (row: V) 
     else groups.set(key, [row]);
   }
   return keys.map((key) => groups.get(key) ?? []);
+}
+
+/**
+ * Entities by uuid, in the order of `ids` (null where none): those the request's EntityManager already holds come
+ * from its identity map without a statement (em.find would return those same instances anyway), the rest from one.
+ */
+export async function findByIds<T extends { id: string }>(ctx: RequestContext, entity: new (...args: any[]) => T, ids: readonly string[]): Promise<(T | null)[]> {
+  const known = ids
+    .map((id) => ctx.em.getUnitOfWork().getById<T>(entity.name, id as never)) // the uuid is the primary key (typed per entity by MikroORM)
+    .filter((row): row is T => !!row && wrap(row).isInitialized());
+  const missing = ids.filter((id) => !known.some((row) => row.id === id));
+  const loaded = missing.length ? await ctx.em.find(entity, { id: { $in: missing } } as any) : [];
+  return byKey(ids, [...known, ...(loaded as T[])], (row) => row.id);
 }

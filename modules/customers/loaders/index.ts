@@ -1,6 +1,5 @@
-import { wrap } from '@mikro-orm/core';
 import type { RequestContext } from '../../../src/context';
-import { byKey, defineLoader, groupByKey } from '../../../src/context/loaders';
+import { byKey, defineLoader, findByIds, groupByKey } from '../../../src/context/loaders';
 import { WORKSPACE, workspaceSql } from '../../../src/db/workspace-sql';
 import { ConsentRecord, Customer, CustomerExternalId } from '../entities/customer';
 import { Order, OrderItem } from '../entities/order';
@@ -14,14 +13,7 @@ import { NON_PURCHASE_SQL } from '../services/stats';
  * Customers by uuid. Those the request has already loaded (the customer list that orders and follow-ups hang
  * under) come from the identity map without a statement, as em.find would return those same instances anyway.
  */
-export const customerById = defineLoader<string, Customer | null>('customers.customerById', async (ids, ctx) => {
-  const known = ids
-    .map((id) => ctx.em.getUnitOfWork().getById<Customer>(Customer.name, id))
-    .filter((c): c is Customer => !!c && wrap(c).isInitialized());
-  const missing = ids.filter((id) => !known.some((c) => c.id === id));
-  const loaded = missing.length ? await ctx.em.find(Customer, { id: { $in: missing } }) : [];
-  return byKey(ids, [...known, ...loaded], (c) => c.id);
-});
+export const customerById = defineLoader<string, Customer | null>('customers.customerById', (ids, ctx) => findByIds(ctx, Customer, ids));
 
 export const tagsOfCustomer = defineLoader<string, Tag[]>('customers.tagsOfCustomer', async (ids, ctx) => {
   const taggings = await ctx.em.find(CustomerTag, { customer: { $in: [...ids] } }, { populate: ['tag'], orderBy: { tag: { name: 'asc' } } });
@@ -98,11 +90,6 @@ export const favoritesOfCustomer = defineLoader<string, { category: string | nul
  * The currency of each order, for its items' prices (an item is in its order's currency). Items are reached
  * through their order, which the request has usually loaded already: then no statement is needed.
  */
-export const currencyOfOrder = defineLoader<string, string | null>('customers.currencyOfOrder', async (ids, ctx) => {
-  const known = ids
-    .map((id) => ctx.em.getUnitOfWork().getById<Order>(Order.name, id))
-    .filter((o): o is Order => !!o && wrap(o).isInitialized());
-  const missing = ids.filter((id) => !known.some((o) => o.id === id));
-  const loaded = missing.length ? await ctx.em.find(Order, { id: { $in: missing } }) : [];
-  return byKey(ids, [...known, ...loaded], (o) => o.id).map((order) => order?.currency ?? null);
-});
+export const currencyOfOrder = defineLoader<string, string | null>('customers.currencyOfOrder', async (ids, ctx) =>
+  (await findByIds(ctx, Order, ids)).map((order) => order?.currency ?? null),
+);
