@@ -1,0 +1,43 @@
+import { defineModule } from '../../src/kernel/module';
+import { AgentState } from './entities/agent';
+import { Channel } from './entities/channel';
+import { Assignment, Conversation, Message } from './entities/conversation';
+import { ConversationSettings, QuickReply } from './entities/quick-reply';
+import { RoutingRule, ServiceGroup, ServiceGroupMember } from './entities/service-group';
+import { PageView, Visitor } from './entities/visitor';
+import { CONVERSATION_EVENTS } from './events';
+import { CONVERSATIONS_PERMISSIONS, conversationsPermissions } from './permissions';
+import { ChannelResolver } from './resolvers/channel';
+
+/**
+ * Conversations: every channel's customer messages in one queue, assigned to agents by their group's rule, served
+ * live. Builds on customers (every conversation belongs to a customer); the knowledge module answers BOT_FIRST
+ * conversations through the `conversations.bot` extension point.
+ */
+export const conversationsModule = defineModule({
+  name: 'conversations',
+  requires: ['customers'],
+  entities: [Channel, ServiceGroup, ServiceGroupMember, RoutingRule, AgentState, Visitor, PageView, Conversation, Message, Assignment, QuickReply, ConversationSettings],
+  resolvers: [ChannelResolver],
+  permissions: conversationsPermissions,
+  nodeTypes: {
+    Channel: { entity: Channel, permission: CONVERSATIONS_PERMISSIONS.read },
+    ServiceGroup: { entity: ServiceGroup, permission: CONVERSATIONS_PERMISSIONS.read },
+    RoutingRule: { entity: RoutingRule, permission: CONVERSATIONS_PERMISSIONS.read },
+    Visitor: { entity: Visitor, permission: CONVERSATIONS_PERMISSIONS.read },
+    Conversation: { entity: Conversation, permission: CONVERSATIONS_PERMISSIONS.read },
+    Message: { entity: Message, permission: CONVERSATIONS_PERMISSIONS.read },
+    Assignment: { entity: Assignment, permission: CONVERSATIONS_PERMISSIONS.manage },
+    QuickReply: { entity: QuickReply, permission: CONVERSATIONS_PERMISSIONS.read },
+  },
+  objectTypes: {
+    ...Object.fromEntries(['BusinessHoursDay', 'AutoReplySettings', 'RoutingConditions', 'VisitorContext', 'PageView', 'AgentState', 'ServiceGroupMember', 'ConversationSettings'].map((name) => [name, { permission: CONVERSATIONS_PERMISSIONS.read }])),
+    ...Object.fromEntries(['AssignmentReason', 'AssignmentCandidate'].map((name) => [name, { permission: CONVERSATIONS_PERMISSIONS.manage }])),
+  },
+  events: Object.values(CONVERSATION_EVENTS),
+});
+
+// The public face: what other modules may import of this one (test/import-boundaries.test.ts).
+export { Conversation, Message } from './entities/conversation';
+export { CONVERSATION_EVENTS } from './events';
+export { CONVERSATIONS_PERMISSIONS } from './permissions';
