@@ -7,7 +7,9 @@ import { RoutingRule, ServiceGroup, ServiceGroupMember } from './entities/servic
 import { PageView, Visitor } from './entities/visitor';
 import { CONVERSATION_EVENTS } from './events';
 import { CONVERSATIONS_PERMISSIONS, conversationsPermissions } from './permissions';
+import { AgentStateResolver } from './resolvers/agent';
 import { ChannelResolver } from './resolvers/channel';
+import { AssignmentCandidateResolver, AssignmentResolver, ConversationResolver } from './resolvers/conversation';
 
 /**
  * Conversations: every channel's customer messages in one queue, assigned to agents by their group's rule, served
@@ -18,7 +20,10 @@ export const conversationsModule = defineModule({
   name: 'conversations',
   requires: ['customers'],
   entities: [Channel, ServiceGroup, ServiceGroupMember, RoutingRule, AgentState, Visitor, PageView, Conversation, Message, Assignment, QuickReply, ConversationSettings],
-  resolvers: [ChannelResolver],
+  resolvers: [
+    ChannelResolver,
+    ConversationResolver, AssignmentResolver, AssignmentCandidateResolver, AgentStateResolver,
+  ],
   permissions: conversationsPermissions,
   nodeTypes: {
     Channel: { entity: Channel, permission: CONVERSATIONS_PERMISSIONS.read },
