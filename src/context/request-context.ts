@@ -3,7 +3,7 @@ import { DeadlockException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type DataLoader from 'dataloader';
 import { workspaceById } from '../auth/loaders';
-import type { Principal } from '../auth/principal';
+import type { GuestPrincipal, Principal, StaffPrincipal } from '../auth/principal';
 import { WORKSPACE_FILTER } from '../db/tenancy';
 import { AppError } from '../graphql/errors';
 import { WorkspaceClock } from '../kernel/clock';
@@ -71,10 +71,19 @@ export class RequestContext {
     return this.scopedWorkspaceId;
   }
 
-  /** The principal, or UNAUTHENTICATED. */
-  get caller(): Principal {
+  /**
+   * The staff principal (a user or an API key): UNAUTHENTICATED when anonymous, FORBIDDEN for a guest. For code
+   * that acts as a member of the workspace (it records the user, checks the role).
+   */
+  get caller(): StaffPrincipal {
     if (!this.principal) throw AppError.unauthenticated();
+    if (this.principal.kind === 'GUEST') throw AppError.staffOnly();
     return this.principal;
+  }
+
+  /** The guest calling with a guest token (src/auth/guest-tokens.ts), or undefined for staff and anonymous callers. */
+  get guest(): GuestPrincipal | undefined {
+    return this.principal?.kind === 'GUEST' ? this.principal : undefined;
   }
 
   can(permission: string): boolean {
@@ -88,7 +97,7 @@ export class RequestContext {
     return new WorkspaceClock(workspace!.timeZone);
   }
 
-  private signedIn?: Principal;
+  private signedIn?: StaffPrincipal;
 
   /**
    * Whose rights decide which objects the response may show (src/auth/read-access.ts): the principal, or in an
@@ -99,7 +108,7 @@ export class RequestContext {
   }
 
   /** Called by login and signUp: the rest of this response is read with the new session's rights. */
-  readAs(principal: Principal): void {
+  readAs(principal: StaffPrincipal): void {
     this.signedIn = principal;
   }
 
