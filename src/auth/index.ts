@@ -37,6 +37,6 @@ export { ApiKey, User, Workspace } from './entities';
 export { userById, workspaceById } from './loaders';
 export { IDENTITY_PERMISSIONS } from './permissions';
 export { GUEST_ACCESS, type GuestPrincipal, type Principal, type StaffPrincipal } from './principal';
-export { issueGuestToken, type GuestTokenClaims } from './guest-tokens';
+export { issueGuestToken, verifyGuestToken, type GuestTokenClaims } from './guest-tokens';
 export { ACCESS_REVOKED } from './events';
 export { ADMIN_ROLES, ALL_ROLES, Role } from './roles';

@@ -97,18 +97,19 @@ export class RequestContext {
     return new WorkspaceClock(workspace!.timeZone);
   }
 
-  private signedIn?: StaffPrincipal;
+  private signedIn?: Principal;
 
   /**
    * Whose rights decide which objects the response may show (src/auth/read-access.ts): the principal, or in an
-   * anonymous request whose login or signUp succeeded, the session it opened, whose payload that user receives.
+   * anonymous request whose login or signUp succeeded, the session it opened, whose payload that user receives
+   * (or, for a chat widget's conversationStart, the visitor the start identified).
    */
   get reader(): Principal | undefined {
     return this.principal ?? this.signedIn;
   }
 
-  /** Called by login and signUp: the rest of this response is read with the new session's rights. */
-  readAs(principal: StaffPrincipal): void {
+  /** Called by login, signUp and the widget's conversationStart: the rest of this response is read with these rights. */
+  readAs(principal: Principal): void {
     this.signedIn = principal;
   }
 
