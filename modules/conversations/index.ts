@@ -8,6 +8,8 @@ import { PageView, Visitor } from './entities/visitor';
 import { CONVERSATION_EVENTS } from './events';
 import { CONVERSATIONS_PERMISSIONS, conversationsPermissions } from './permissions';
 import { ChannelResolver } from './resolvers/channel';
+// Configuration side (channels, groups, routing, quick replies, settings): kept together for merges.
+import { ServiceGroupMemberResolver, ServiceGroupResolver } from './resolvers/service-group';
 
 /**
  * Conversations: every channel's customer messages in one queue, assigned to agents by their group's rule, served
@@ -18,7 +20,10 @@ export const conversationsModule = defineModule({
   name: 'conversations',
   requires: ['customers'],
   entities: [Channel, ServiceGroup, ServiceGroupMember, RoutingRule, AgentState, Visitor, PageView, Conversation, Message, Assignment, QuickReply, ConversationSettings],
-  resolvers: [ChannelResolver],
+  resolvers: [
+    ChannelResolver,
+    ServiceGroupResolver, ServiceGroupMemberResolver,
+  ],
   permissions: conversationsPermissions,
   nodeTypes: {
     Channel: { entity: Channel, permission: CONVERSATIONS_PERMISSIONS.read },
