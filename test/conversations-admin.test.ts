@@ -1,6 +1,7 @@
 import { dataOf, errorCode, gql } from './support/client';
 import { createUserWithRole, signUpWorkspace } from './support/fixtures';
 import { startTestServer, type TestServer } from './support/server';
+import { isOpenAt } from '../modules/conversations/services/business-hours';
 
 /** Issue 9, the configuration side: service groups, channels, routing rules, settings, quick replies. */
 let server: TestServer;
@@ -21,6 +22,18 @@ async function createGroup(token: string, input: Record<string, unknown>) {
   const payload = dataOf(await gql(server.url, GROUP_CREATE, { input: { assignmentRule: 'LEAST_LOAD', ...input } }, token)).serviceGroupCreate;
   expect(payload.userErrors).toEqual([]);
   return payload.serviceGroup;
+}
+
+const CHANNEL_FIELDS = `id name type receptionMode defaultGroup { id name } autoReplies { greeting noAgentOnline queueWaitSeconds queueWaitMessage agentSilenceSeconds agentSilenceReminder } businessHours { weekday from to }`;
+const CHANNEL_CREATE = `mutation($input: ChannelCreateInput!) { channelCreate(input: $input) {
+  channel { ${CHANNEL_FIELDS} widgetKey } userErrors { field message code } } }`;
+const CHANNEL_UPDATE = `mutation($input: ChannelUpdateInput!) { channelUpdate(input: $input) {
+  channel { ${CHANNEL_FIELDS} } userErrors { field message code } } }`;
+
+async function createChannel(token: string, input: Record<string, unknown>) {
+  const payload = dataOf(await gql(server.url, CHANNEL_CREATE, { input: { type: 'WEB', receptionMode: 'HUMAN_FIRST', ...input } }, token)).channelCreate;
+  expect(payload.userErrors).toEqual([]);
+  return payload.channel;
 }
 
 /** The audit actions written in the owner's workspace, oldest first. */
@@ -101,5 +114,146 @@ describe('service groups', () => {
     const group = await createGroup(owner.token, { name: '售前组', memberIds: [agent.userId] });
     expect(errorCode(await gql(server.url, GROUP_UPDATE, { input: { id: group.id, name: '改名' } }, agent.token))).toBe('FORBIDDEN');
     expect(dataOf(await gql(server.url, `{ serviceGroups { nodes { name } } }`, {}, agent.token)).serviceGroups.nodes).toEqual([{ name: '售前组' }]);
+  });
+});
+
+describe('channels', () => {
+  it('creates a channel with its default group, auto-replies and business hours, reads it back and updates it field by field', async () => {
+    const owner = await signUpWorkspace(server.url);
+    const presale = await createGroup(owner.token, { name: '售前组' });
+    const aftersale = await createGroup(owner.token, { name: '售后组' });
+    const channel = await createChannel(owner.token, {
+      name: '天猫旗舰店网页', type: 'WEB', receptionMode: 'BOT_FIRST', defaultGroupId: presale.id,
+      autoReplies: { greeting: '您好，欢迎光临小鹿优选！', noAgentOnline: '客服已下班，请留言', queueWaitSeconds: 60, queueWaitMessage: '前面还有几位顾客，请稍候' },
+      businessHours: [{ weekday: 2, from: '09:00', to: '18:00' }, { weekday: 1, from: '13:00', to: '18:00' }, { weekday: 1, from: '09:00', to: '12:00' }],
+    });
+    expect(channel).toMatchObject({
+      name: '天猫旗舰店网页', type: 'WEB', receptionMode: 'BOT_FIRST', defaultGroup: { id: presale.id, name: '售前组' },
+      autoReplies: { greeting: '您好，欢迎光临小鹿优选！', noAgentOnline: '客服已下班，请留言', queueWaitSeconds: 60, queueWaitMessage: '前面还有几位顾客，请稍候', agentSilenceSeconds: null, agentSilenceReminder: null },
+      // stored in weekday and time order
+      businessHours: [{ weekday: 1, from: '09:00', to: '12:00' }, { weekday: 1, from: '13:00', to: '18:00' }, { weekday: 2, from: '09:00', to: '18:00' }],
+    });
+    expect(channel.widgetKey).toMatch(/^wk_[A-Za-z0-9_-]{32}$/);
+
+    const renamed = dataOf(await gql(server.url, CHANNEL_UPDATE, { input: { id: channel.id, name: '天猫网页', defaultGroupId: aftersale.id, businessHours: null } }, owner.token)).channelUpdate;
+    expect(renamed.userErrors).toEqual([]);
+    // the fields not given stay as they were; null business hours: always open
+    expect(renamed.channel).toMatchObject({ name: '天猫网页', receptionMode: 'BOT_FIRST', defaultGroup: { name: '售后组' }, businessHours: null, autoReplies: { greeting: '您好，欢迎光临小鹿优选！' } });
+    const replies = dataOf(await gql(server.url, CHANNEL_UPDATE, { input: { id: channel.id, receptionMode: 'HUMAN_ONLY', autoReplies: { agentSilenceSeconds: 120, agentSilenceReminder: '顾客等待回复已超过 2 分钟' } } }, owner.token)).channelUpdate;
+    expect(replies.channel).toMatchObject({
+      name: '天猫网页', receptionMode: 'HUMAN_ONLY',
+      autoReplies: { greeting: null, noAgentOnline: null, queueWaitSeconds: null, queueWaitMessage: null, agentSilenceSeconds: 120, agentSilenceReminder: '顾客等待回复已超过 2 分钟' },
+    });
+
+    const read = dataOf(await gql(server.url, `query($id: ID!, $none: ID!) { channel(id: $id) { name widgetKey } none: channel(id: $none) { name } channels { totalCount nodes { name defaultGroup { name } } } }`, { id: channel.id, none: presale.id }, owner.token));
+    expect(read).toEqual({ channel: { name: '天猫网页', widgetKey: channel.widgetKey }, none: null, channels: { totalCount: 1, nodes: [{ name: '天猫网页', defaultGroup: { name: '售后组' } }] } });
+    expect(await auditActions(owner.token)).toEqual(expect.arrayContaining(['conversations.channel.create', 'conversations.channel.update']));
+  });
+
+  it('refuses bad auto-replies, business hours, group and names with userErrors, and writes nothing', async () => {
+    const owner = await signUpWorkspace(server.url);
+    const other = await signUpWorkspace(server.url);
+    const group = await createGroup(owner.token, { name: '售前组' });
+    const foreignGroup = await createGroup(other.token, { name: '售前组' });
+    const create = async (input: Record<string, unknown>) =>
+      dataOf(await gql(server.url, CHANNEL_CREATE, { input: { name: '网页', type: 'WEB', receptionMode: 'HUMAN_FIRST', defaultGroupId: group.id, ...input } }, owner.token)).channelCreate;
+    const codes = (payload: any) => payload.userErrors.map((e: any) => [e.field.join('.'), e.code]);
+
+    expect(codes(await create({ defaultGroupId: foreignGroup.id }))).toEqual([['input.defaultGroupId', 'NOT_FOUND']]);
+    expect(codes(await create({ autoReplies: { greeting: '好'.repeat(501), queueWaitSeconds: 0, queueWaitMessage: '请稍候', agentSilenceSeconds: 30, noAgentOnline: '  ' } }))).toEqual([
+      ['input.autoReplies.greeting', 'TOO_LONG'],
+      ['input.autoReplies.noAgentOnline', 'REQUIRED'],
+      ['input.autoReplies.queueWaitSeconds', 'TOO_SMALL'],
+    ]);
+    // a delay without its text
+    expect(codes(await create({ autoReplies: { agentSilenceSeconds: 30 } }))).toEqual([['input.autoReplies.agentSilenceReminder', 'REQUIRED']]);
+    expect(codes(await create({ autoReplies: { greeting: '好'.repeat(500) } }))).toEqual([]);
+    expect(codes(await create({
+      name: '网页2',
+      businessHours: [
+        { weekday: 0, from: '09:00', to: '18:00' },
+        { weekday: 8, from: '9:00', to: '18:00' },
+        { weekday: 3, from: '09:00', to: '24:01' },
+        { weekday: 3, from: '18:00', to: '09:00' },
+        { weekday: 4, from: '09:00', to: '12:00' },
+        { weekday: 4, from: '11:30', to: '13:00' },
+        { weekday: 5, from: '12:00', to: '12:00' },
+      ],
+    }))).toEqual([
+      ['input.businessHours.0.weekday', 'TOO_SMALL'],
+      ['input.businessHours.1.weekday', 'TOO_LARGE'],
+      ['input.businessHours.1.from', 'INVALID'],
+      ['input.businessHours.2.to', 'INVALID'],
+    ]);
+    expect(codes(await create({
+      name: '网页2',
+      businessHours: [{ weekday: 3, from: '18:00', to: '09:00' }, { weekday: 4, from: '09:00', to: '12:00' }, { weekday: 4, from: '11:30', to: '13:00' }, { weekday: 5, from: '12:00', to: '12:00' }, { weekday: 6, from: '00:00', to: '24:00' }],
+    }))).toEqual([
+      ['input.businessHours.0.to', 'DATE_OUT_OF_ORDER'],
+      ['input.businessHours.2', 'DATE_OUT_OF_ORDER'],
+      ['input.businessHours.3.to', 'DATE_OUT_OF_ORDER'],
+    ]);
+    expect(codes(await create({ name: '网页' }))).toEqual([['input.name', 'DUPLICATE']]);
+    // only the one good create above was written
+    const listed = dataOf(await gql(server.url, `{ channels { totalCount } }`, {}, owner.token)).channels;
+    expect(listed.totalCount).toBe(1);
+
+    const [channel] = dataOf(await gql(server.url, `{ channels { nodes { id } } }`, {}, owner.token)).channels.nodes;
+    const update = async (input: Record<string, unknown>, token = owner.token) => dataOf(await gql(server.url, CHANNEL_UPDATE, { input: { id: channel.id, ...input } }, token)).channelUpdate;
+    expect(codes(await update({ name: '改名', defaultGroupId: foreignGroup.id }))).toEqual([['input.defaultGroupId', 'NOT_FOUND']]);
+    expect(codes(await update({ name: '改名', businessHours: [{ weekday: 1, from: '10:00', to: '09:00' }] }))).toEqual([['input.businessHours.0.to', 'DATE_OUT_OF_ORDER']]);
+    expect(codes(await update({ name: '改名' }, other.token))).toEqual([['input.id', 'NOT_FOUND']]);
+    expect(dataOf(await gql(server.url, `query($id: ID!) { channel(id: $id) { name businessHours { weekday } } }`, { id: channel.id }, owner.token)).channel).toEqual({ name: '网页', businessHours: null });
+  });
+
+  it('is for managers: an agent cannot create or change channels, reads them, and does not see the widget key', async () => {
+    const owner = await signUpWorkspace(server.url);
+    const agent = await createUserWithRole(server.url, owner.token, 'AGENT');
+    const group = await createGroup(owner.token, { name: '售前组' });
+    const denied = await gql(server.url, CHANNEL_CREATE, { input: { name: '网页', type: 'WEB', receptionMode: 'HUMAN_FIRST', defaultGroupId: group.id } }, agent.token);
+    expect(errorCode(denied)).toBe('FORBIDDEN');
+    expect(denied.errors?.[0].extensions?.missingPermissions).toEqual(['conversations:manage']);
+    const channel = await createChannel(owner.token, { name: '网页', defaultGroupId: group.id });
+    expect(errorCode(await gql(server.url, CHANNEL_UPDATE, { input: { id: channel.id, name: '改名' } }, agent.token))).toBe('FORBIDDEN');
+
+    const read = await gql(server.url, `query($id: ID!) { channel(id: $id) { name defaultGroup { name } widgetKey } }`, { id: channel.id }, agent.token);
+    expect(read.data?.channel).toEqual({ name: '网页', defaultGroup: { name: '售前组' }, widgetKey: null });
+    expect(read.errors?.[0]).toMatchObject({ path: ['channel', 'widgetKey'], extensions: { code: 'FORBIDDEN', missingPermissions: ['conversations:manage'] } });
+  });
+});
+
+describe('isOpenAt (business hours in the workspace time zone)', () => {
+  const hours = {
+    businessHours: [
+      { weekday: 1, from: '00:00', to: '09:00' }, // Monday, early
+      { weekday: 7, from: '22:00', to: '24:00' }, // Sunday, late
+      { weekday: 3, from: '09:00', to: '12:00' },
+      { weekday: 3, from: '13:30', to: '18:00' },
+    ],
+  };
+
+  it('reckons the weekday and time in the zone: Sunday 16:00 UTC is already Monday in Shanghai', () => {
+    // 2026-11-29 is a Sunday; 16:00 UTC is Monday 00:00 in Asia/Shanghai (UTC+8)
+    expect(isOpenAt(hours, new Date('2026-11-29T15:59:59Z'), 'Asia/Shanghai')).toBe(true); // Sunday 23:59:59, the late range
+    expect(isOpenAt(hours, new Date('2026-11-29T16:00:00Z'), 'Asia/Shanghai')).toBe(true); // Monday 00:00, the early range
+    expect(isOpenAt(hours, new Date('2026-11-30T00:59:59Z'), 'Asia/Shanghai')).toBe(true); // Monday 08:59:59
+    expect(isOpenAt(hours, new Date('2026-11-30T01:00:00Z'), 'Asia/Shanghai')).toBe(false); // Monday 09:00: closes
+    // the same instants in UTC: Sunday 15:59 and 16:00, neither in a range
+    expect(isOpenAt(hours, new Date('2026-11-29T15:59:59Z'), 'UTC')).toBe(false);
+    expect(isOpenAt(hours, new Date('2026-11-29T16:30:00Z'), 'UTC')).toBe(false);
+    expect(isOpenAt(hours, new Date('2026-11-29T22:30:00Z'), 'UTC')).toBe(true); // Sunday 22:30 UTC
+  });
+
+  it('opens at from and closes at to, with a lunch break, and a weekday without a range is closed', () => {
+    // Wednesday 2026-12-02 in Shanghai
+    const at = (time: string) => isOpenAt(hours, new Date(`2026-12-02T${time}+08:00`), 'Asia/Shanghai');
+    expect([at('08:59:59'), at('09:00:00'), at('11:59:59'), at('12:00:00'), at('13:29:00'), at('13:30:00'), at('17:59:59'), at('18:00:00')])
+      .toEqual([false, true, true, false, false, true, true, false]);
+    expect(isOpenAt(hours, new Date('2026-12-01T10:00:00+08:00'), 'Asia/Shanghai')).toBe(false); // Tuesday: no range
+  });
+
+  it('treats no business hours as always open and an empty list as always closed', () => {
+    expect(isOpenAt({ businessHours: null }, new Date('2026-12-02T03:00:00+08:00'), 'Asia/Shanghai')).toBe(true);
+    expect(isOpenAt({ businessHours: [] }, new Date('2026-12-02T10:00:00+08:00'), 'Asia/Shanghai')).toBe(false);
   });
 });
