@@ -2,6 +2,7 @@ import { dataOf, errorCode, gql } from './support/client';
 import { createUserWithRole, signUpWorkspace } from './support/fixtures';
 import { startTestServer, type TestServer } from './support/server';
 import { isOpenAt } from '../modules/conversations/services/business-hours';
+import { matchRoutingRule, type RoutingContext } from '../modules/conversations/services/routing';
 
 /** Issue 9, the configuration side: service groups, channels, routing rules, settings, quick replies. */
 let server: TestServer;
@@ -255,5 +256,135 @@ describe('isOpenAt (business hours in the workspace time zone)', () => {
   it('treats no business hours as always open and an empty list as always closed', () => {
     expect(isOpenAt({ businessHours: null }, new Date('2026-12-02T03:00:00+08:00'), 'Asia/Shanghai')).toBe(true);
     expect(isOpenAt({ businessHours: [] }, new Date('2026-12-02T10:00:00+08:00'), 'Asia/Shanghai')).toBe(false);
+  });
+});
+
+const RULE_FIELDS = `id name position active targetGroup { id name } conditions { channels { id } sourceKeywords landingPageContains originatingPageContains regions }`;
+const RULE_CREATE = `mutation($input: RoutingRuleCreateInput!) { routingRuleCreate(input: $input) { routingRule { ${RULE_FIELDS} } userErrors { field message code } } }`;
+const RULE_UPDATE = `mutation($input: RoutingRuleUpdateInput!) { routingRuleUpdate(input: $input) { routingRule { ${RULE_FIELDS} } userErrors { field message code } } }`;
+const RULE_DELETE = `mutation($input: RoutingRuleDeleteInput!) { routingRuleDelete(input: $input) { deletedRoutingRuleId userErrors { field message code } } }`;
+const RULES = `{ routingRules { name position active } }`;
+
+describe('routing rules', () => {
+  it('creates, lists by position, updates and deletes rules', async () => {
+    const owner = await signUpWorkspace(server.url);
+    const presale = await createGroup(owner.token, { name: '售前组' });
+    const vip = await createGroup(owner.token, { name: '大客户组' });
+    const web = await createChannel(owner.token, { name: '网页', defaultGroupId: presale.id });
+    const app = await createChannel(owner.token, { name: 'App', type: 'APP', defaultGroupId: presale.id });
+    const create = async (input: Record<string, unknown>) => {
+      const payload = dataOf(await gql(server.url, RULE_CREATE, { input: { targetGroupId: vip.id, conditions: {}, ...input } }, owner.token)).routingRuleCreate;
+      expect(payload.userErrors).toEqual([]);
+      return payload.routingRule;
+    };
+    const dresses = await create({
+      name: '连衣裙搜索', position: 20,
+      conditions: { channelIds: [web.id, app.id], sourceKeywords: [' 连衣裙 ', 'Dress', '连衣裙'], landingPageContains: '/activity/', regions: ['浙江', '上海'] },
+    });
+    expect(dresses).toMatchObject({
+      name: '连衣裙搜索', position: 20, active: true, targetGroup: { id: vip.id, name: '大客户组' },
+      // trimmed, each word once
+      conditions: { channels: [{ id: web.id }, { id: app.id }], sourceKeywords: ['连衣裙', 'Dress'], landingPageContains: '/activity/', originatingPageContains: null, regions: ['浙江', '上海'] },
+    });
+    await create({ name: '全部', position: 100, targetGroupId: presale.id });
+    await create({ name: '停用', position: 10, active: false, conditions: { regions: ['北京'] } });
+    await create({ name: '同位后建', position: 20, conditions: { originatingPageContains: 'item.htm' } });
+    expect(dataOf(await gql(server.url, RULES, {}, owner.token)).routingRules).toEqual([
+      { name: '停用', position: 10, active: false }, { name: '连衣裙搜索', position: 20, active: true },
+      { name: '同位后建', position: 20, active: true }, { name: '全部', position: 100, active: true },
+    ]);
+
+    const moved = dataOf(await gql(server.url, RULE_UPDATE, { input: { id: dresses.id, position: 200, active: false, targetGroupId: presale.id, conditions: { sourceKeywords: ['裙'] } } }, owner.token)).routingRuleUpdate;
+    expect(moved.userErrors).toEqual([]);
+    expect(moved.routingRule).toMatchObject({ name: '连衣裙搜索', position: 200, active: false, targetGroup: { name: '售前组' }, conditions: { channels: [], sourceKeywords: ['裙'], landingPageContains: null, regions: [] } });
+    const deleted = dataOf(await gql(server.url, RULE_DELETE, { input: { id: dresses.id } }, owner.token)).routingRuleDelete;
+    expect(deleted).toEqual({ deletedRoutingRuleId: dresses.id, userErrors: [] });
+    expect(dataOf(await gql(server.url, RULES, {}, owner.token)).routingRules.map((r: any) => r.name)).toEqual(['停用', '同位后建', '全部']);
+    expect(await auditActions(owner.token)).toEqual(expect.arrayContaining(['conversations.routingRule.create', 'conversations.routingRule.update', 'conversations.routingRule.delete']));
+  });
+
+  it("refuses a target group or channel of another workspace (NOT_FOUND on that field) and writes nothing", async () => {
+    const owner = await signUpWorkspace(server.url);
+    const other = await signUpWorkspace(server.url);
+    const group = await createGroup(owner.token, { name: '售前组' });
+    const foreignGroup = await createGroup(other.token, { name: '售前组' });
+    const foreignChannel = await createChannel(other.token, { name: '网页', defaultGroupId: foreignGroup.id });
+    const channel = await createChannel(owner.token, { name: '网页', defaultGroupId: group.id });
+    const create = async (input: Record<string, unknown>, token = owner.token) =>
+      dataOf(await gql(server.url, RULE_CREATE, { input: { name: '规则', position: 1, conditions: {}, targetGroupId: group.id, ...input } }, token)).routingRuleCreate;
+    const codes = (payload: any) => payload.userErrors.map((e: any) => [e.field.join('.'), e.code]);
+
+    const foreignTarget = await create({ targetGroupId: foreignGroup.id });
+    expect(foreignTarget.routingRule).toBeNull();
+    expect(codes(foreignTarget)).toEqual([['input.targetGroupId', 'NOT_FOUND']]);
+    expect(codes(await create({ targetGroupId: channel.id }))).toEqual([['input.targetGroupId', 'NOT_FOUND']]); // an id of another type
+    expect(codes(await create({ conditions: { channelIds: [channel.id, foreignChannel.id, 'bm9wZQ'] } }))).toEqual([
+      ['input.conditions.channelIds.1', 'NOT_FOUND'], ['input.conditions.channelIds.2', 'NOT_FOUND'],
+    ]);
+    expect(codes(await create({ name: ' ', position: -1, conditions: { sourceKeywords: ['  '], landingPageContains: 'x'.repeat(501) } }))).toEqual([
+      ['input.name', 'REQUIRED'], ['input.position', 'TOO_SMALL'], ['input.conditions.sourceKeywords', 'REQUIRED'], ['input.conditions.landingPageContains', 'TOO_LONG'],
+    ]);
+    expect(dataOf(await gql(server.url, RULES, {}, owner.token)).routingRules).toEqual([]);
+
+    const rule = (await create({ conditions: { channelIds: [channel.id] } })).routingRule;
+    const update = async (input: Record<string, unknown>, token = owner.token) =>
+      dataOf(await gql(server.url, RULE_UPDATE, { input: { id: rule.id, ...input } }, token)).routingRuleUpdate;
+    expect(codes(await update({ name: '改名', targetGroupId: foreignGroup.id }))).toEqual([['input.targetGroupId', 'NOT_FOUND']]);
+    expect(codes(await update({ name: '改名', conditions: { channelIds: [foreignChannel.id] } }))).toEqual([['input.conditions.channelIds.0', 'NOT_FOUND']]);
+    expect(codes(await update({ name: '改名' }, other.token))).toEqual([['input.id', 'NOT_FOUND']]);
+    expect(codes(dataOf(await gql(server.url, RULE_DELETE, { input: { id: rule.id } }, other.token)).routingRuleDelete)).toEqual([['input.id', 'NOT_FOUND']]);
+    const kept = dataOf(await gql(server.url, `{ routingRules { name targetGroup { id } conditions { channels { id } } } }`, {}, owner.token)).routingRules;
+    expect(kept).toEqual([{ name: '规则', targetGroup: { id: group.id }, conditions: { channels: [{ id: channel.id }] } }]);
+    // the other workspace sees none of it
+    expect(dataOf(await gql(server.url, RULES, {}, other.token)).routingRules).toEqual([]);
+  });
+
+  it('is for managers: an agent reads the rules but cannot change them', async () => {
+    const owner = await signUpWorkspace(server.url);
+    const agent = await createUserWithRole(server.url, owner.token, 'AGENT');
+    const group = await createGroup(owner.token, { name: '售前组' });
+    const denied = await gql(server.url, RULE_CREATE, { input: { name: '规则', position: 1, conditions: {}, targetGroupId: group.id } }, agent.token);
+    expect(errorCode(denied)).toBe('FORBIDDEN');
+    expect(dataOf(await gql(server.url, RULES, {}, agent.token)).routingRules).toEqual([]);
+  });
+});
+
+describe('matchRoutingRule', () => {
+  let seq = 0;
+  const rule = (name: string, position: number, conditions: Record<string, unknown>, active = true) => ({
+    id: `00000000-0000-4000-8000-${String(++seq).padStart(12, '0')}`, name, position, active, conditions, createdAt: new Date(Date.UTC(2026, 10, 30, 0, 0, seq)),
+  });
+  const context = (extra: Partial<RoutingContext> = {}): RoutingContext => ({ channelId: 'web', ...extra });
+
+  it('takes the first active rule by position (then creation) whose every given condition matches', () => {
+    const rules = [
+      rule('catch-all', 100, {}),
+      rule('dresses on web', 10, { channelIds: ['web', 'wechat'], sourceKeywords: ['连衣裙', 'Dress'] }),
+      rule('off', 1, { sourceKeywords: ['连衣裙'] }, false),
+      rule('zhejiang dresses', 10, { sourceKeywords: ['连衣裙'], regions: ['浙江'] }),
+    ];
+    const name = (ctx: RoutingContext) => matchRoutingRule(rules, ctx)?.name ?? null;
+    // the inactive rule at position 1 is skipped; of the two at 10, the one created first
+    expect(name(context({ sourceKeyword: '夏季 碎花连衣裙', region: '浙江省' }))).toBe('dresses on web');
+    // keyword contained, case-insensitive
+    expect(name(context({ sourceKeyword: 'summer DRESSES' }))).toBe('dresses on web');
+    // the channel condition fails: the next rule at 10 (region prefix) or the catch-all
+    expect(name(context({ channelId: 'app', sourceKeyword: '连衣裙', region: '浙江省杭州市' }))).toBe('zhejiang dresses');
+    expect(name(context({ channelId: 'app', sourceKeyword: '连衣裙', region: '江苏' }))).toBe('catch-all');
+    // a rule with keywords does not match a visitor without one
+    expect(name(context({ region: '浙江' }))).toBe('catch-all');
+    expect(matchRoutingRule(rules.filter((r) => r.name !== 'catch-all'), context({ sourceKeyword: 'T恤' }))).toBeNull();
+  });
+
+  it('matches landing and originating pages as text contained, and an empty condition as anything', () => {
+    const rules = [
+      rule('double 11 landing', 1, { landingPageContains: '/Activity/Double11', sourceKeywords: [], regions: [], channelIds: [] }),
+      rule('item pages', 2, { originatingPageContains: 'item.htm', landingPageContains: null }),
+    ];
+    const name = (ctx: RoutingContext) => matchRoutingRule(rules, ctx)?.name ?? null;
+    expect(name(context({ landingPage: 'https://shop.example/activity/double11?from=search' }))).toBe('double 11 landing');
+    expect(name(context({ landingPage: 'https://shop.example/', originatingPage: 'https://detail.example/item.htm?id=1' }))).toBe('item pages');
+    expect(name(context({ landingPage: 'https://shop.example/' }))).toBeNull();
+    expect(matchRoutingRule([], context())).toBeNull();
   });
 });

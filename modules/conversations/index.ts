@@ -9,6 +9,7 @@ import { CONVERSATION_EVENTS } from './events';
 import { CONVERSATIONS_PERMISSIONS, conversationsPermissions } from './permissions';
 import { ChannelResolver } from './resolvers/channel';
 // Configuration side (channels, groups, routing, quick replies, settings): kept together for merges.
+import { RoutingConditionsResolver, RoutingRuleResolver } from './resolvers/routing-rule';
 import { ServiceGroupMemberResolver, ServiceGroupResolver } from './resolvers/service-group';
 
 /**
@@ -22,7 +23,7 @@ export const conversationsModule = defineModule({
   entities: [Channel, ServiceGroup, ServiceGroupMember, RoutingRule, AgentState, Visitor, PageView, Conversation, Message, Assignment, QuickReply, ConversationSettings],
   resolvers: [
     ChannelResolver,
-    ServiceGroupResolver, ServiceGroupMemberResolver,
+    ServiceGroupResolver, ServiceGroupMemberResolver, RoutingRuleResolver, RoutingConditionsResolver,
   ],
   permissions: conversationsPermissions,
   nodeTypes: {

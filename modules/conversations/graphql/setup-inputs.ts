@@ -173,3 +173,98 @@ export class ChannelUpdateInput {
   @ValidateNested({ each: true })
   businessHours?: BusinessHoursDayInput[] | null;
 }
+
+export const MAX_ROUTING_VALUES = 50;
+
+@InputType({ description: 'What a routing rule matches: every condition given must hold; an absent or empty one matches anything' })
+export class RoutingConditionsInput {
+  @Field(() => [ID], { defaultValue: [], description: 'The conversation came in on one of these channels' })
+  @ArrayMaxSize(MAX_ROUTING_VALUES)
+  channelIds!: string[];
+
+  @Field(() => [String], { defaultValue: [], description: "The visitor's search keyword contains one of these words (case-insensitive), e.g. 连衣裙" })
+  @ArrayMaxSize(MAX_ROUTING_VALUES)
+  @IsNotBlank({ each: true })
+  @MaxLength(50, { each: true })
+  sourceKeywords!: string[];
+
+  @Field(() => String, { nullable: true, description: "The visitor's landing page contains this text (case-insensitive), e.g. /activity/double11" })
+  @IsOptional()
+  @IsNotBlank()
+  @MaxLength(500)
+  landingPageContains?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The page the conversation was started from contains this text (case-insensitive)' })
+  @IsOptional()
+  @IsNotBlank()
+  @MaxLength(500)
+  originatingPageContains?: string | null;
+
+  @Field(() => [String], { defaultValue: [], description: "The visitor's region begins with one of these (case-insensitive): 浙江 matches 浙江省杭州市" })
+  @ArrayMaxSize(MAX_ROUTING_VALUES)
+  @IsNotBlank({ each: true })
+  @MaxLength(50, { each: true })
+  regions!: string[];
+}
+
+@InputType({ description: 'A new routing rule 高级分配' })
+export class RoutingRuleCreateInput {
+  @Field({ description: 'Its name' })
+  @IsNotBlank()
+  @MaxLength(100)
+  name!: string;
+
+  @Field(() => Int, { description: 'Rules are tried in ascending position (0 to 1,000,000); rules at the same position in the order they were created' })
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  position!: number;
+
+  @Field(() => RoutingConditionsInput, { description: 'What it matches' })
+  @ValidateNested()
+  conditions!: RoutingConditionsInput;
+
+  @Field(() => ID, { description: 'The service group that matching conversations go to' })
+  targetGroupId!: string;
+
+  @Field({ defaultValue: true, description: 'Inactive rules are skipped' })
+  active!: boolean;
+}
+
+@InputType({ description: 'Changes to a routing rule; an absent field is left as it is (the last writer wins)' })
+export class RoutingRuleUpdateInput {
+  @Field(() => ID, { description: 'The rule' })
+  id!: string;
+
+  @Field(() => String, { nullable: true, description: 'New name' })
+  @IsOptional()
+  @IsNotBlank()
+  @MaxLength(100)
+  name?: string | null;
+
+  @Field(() => Int, { nullable: true, description: 'New position' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  position?: number | null;
+
+  @Field(() => RoutingConditionsInput, { nullable: true, description: 'The conditions, replaced as a whole' })
+  @IsOptional()
+  @ValidateNested()
+  conditions?: RoutingConditionsInput | null;
+
+  @Field(() => ID, { nullable: true, description: 'New target group' })
+  @IsOptional()
+  targetGroupId?: string | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'Turn the rule on or off' })
+  @IsOptional()
+  active?: boolean | null;
+}
+
+@InputType({ description: 'The routing rule to delete' })
+export class RoutingRuleDeleteInput {
+  @Field(() => ID, { description: 'The rule' })
+  id!: string;
+}

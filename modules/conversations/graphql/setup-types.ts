@@ -1,7 +1,7 @@
-import { Field, ObjectType } from 'type-graphql';
+import { Field, ID, ObjectType } from 'type-graphql';
 import { MutationPayload } from '../../../src/graphql/user-errors';
 import { Channel } from '../entities/channel';
-import { ServiceGroup } from '../entities/service-group';
+import { RoutingRule, ServiceGroup } from '../entities/service-group';
 
 /** Payloads of the configuration side: service groups, channels, routing rules, quick replies, settings. */
 
@@ -15,4 +15,16 @@ export class ServiceGroupPayload extends MutationPayload {
 export class ChannelPayload extends MutationPayload {
   @Field(() => Channel, { nullable: true, description: 'The channel as saved; null when userErrors is not empty' })
   channel?: Channel | null;
+}
+
+@ObjectType({ description: 'Result of routingRuleCreate and routingRuleUpdate' })
+export class RoutingRulePayload extends MutationPayload {
+  @Field(() => RoutingRule, { nullable: true, description: 'The rule as saved; null when userErrors is not empty' })
+  routingRule?: RoutingRule | null;
+}
+
+@ObjectType({ description: 'Result of routingRuleDelete' })
+export class RoutingRuleDeletePayload extends MutationPayload {
+  @Field(() => ID, { nullable: true, description: 'The id of the deleted rule; null when userErrors is not empty' })
+  deletedRoutingRuleId?: string | null;
 }
