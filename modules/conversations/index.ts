@@ -17,6 +17,9 @@ import { AssignmentCandidateResolver, AssignmentResolver, ConversationResolver }
 function isVisitor(reader: Principal, visitorId: string | undefined): boolean {
   return reader.kind === 'GUEST' && reader.guest.type === 'Visitor' && reader.guest.id === visitorId;
 }
+// Configuration side (channels, groups, routing, quick replies, settings): kept together for merges.
+import { RoutingConditionsResolver, RoutingRuleResolver } from './resolvers/routing-rule';
+import { ServiceGroupMemberResolver, ServiceGroupResolver } from './resolvers/service-group';
 
 /**
  * Conversations: every channel's customer messages in one queue, assigned to agents by their group's rule, served
@@ -30,6 +33,7 @@ export const conversationsModule = defineModule({
   resolvers: [
     ChannelResolver,
     ConversationResolver, AssignmentResolver, AssignmentCandidateResolver, AgentStateResolver,
+    ServiceGroupResolver, ServiceGroupMemberResolver, RoutingRuleResolver, RoutingConditionsResolver,
   ],
   permissions: conversationsPermissions,
   nodeTypes: {

@@ -1,21 +1,7 @@
 import { IsEmail, IsOptional, MaxLength, ValidateNested } from 'class-validator';
 import { Field, ID, InputType, Int } from 'type-graphql';
 import { IsNotBlank } from '../../../src/graphql/validation';
-import { AgentStatus, ChannelType, ReceptionMode } from '../entities/enums';
-
-@InputType({ description: 'A new channel' })
-export class ChannelCreateInput {
-  @Field({ description: 'Its name' })
-  @IsNotBlank()
-  @MaxLength(100)
-  name!: string;
-
-  @Field(() => ChannelType, { description: 'What kind of channel' })
-  type!: ChannelType;
-
-  @Field(() => ReceptionMode, { description: 'Who receives new conversations' })
-  receptionMode!: ReceptionMode;
-}
+import { AgentStatus } from '../entities/enums';
 
 @InputType({ description: 'Who the visitor is, as the channel knows them; all optional (an anonymous visitor gets a placeholder customer)' })
 export class VisitorInput {

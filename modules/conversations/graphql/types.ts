@@ -1,14 +1,7 @@
 import { Field, ObjectType } from 'type-graphql';
 import { MutationPayload } from '../../../src/graphql/user-errors';
 import { AgentState } from '../entities/agent';
-import { Channel } from '../entities/channel';
 import { Conversation } from '../entities/conversation';
-
-@ObjectType({ description: 'Result of channelCreate' })
-export class ChannelPayload extends MutationPayload {
-  @Field(() => Channel, { nullable: true, description: 'The new channel; null when userErrors is not empty' })
-  channel?: Channel | null;
-}
 
 @ObjectType({ description: 'Result of conversationStart' })
 export class ConversationStartPayload extends MutationPayload {
