@@ -2,7 +2,7 @@ import type { FilterQuery } from '@mikro-orm/postgresql';
 import type { ClassType } from 'type-graphql';
 import type { RequestContext } from '../context';
 import { byKey, defineLoader, groupByKey } from '../context/loaders';
-import { entityOfRow, sqlFragment, sqlJoin, sqlText, WORKSPACE, workspaceSql } from '../db/workspace-sql';
+import { viewOfRow, sqlFragment, sqlJoin, sqlText, WORKSPACE, workspaceSql } from '../db/workspace-sql';
 import {
   type ConnectionShape, connectionOf, lazy, type ListSort, type PageArgs, pageRequest, paginate, scanDirection, type SortInput,
 } from './connection';
@@ -103,7 +103,7 @@ export function defineNestedConnection<T extends { id: string }>(definition: Nes
     const rows = await workspaceSql(ctx)<Record<string, unknown>>`${sqlJoin(branches, ' union all ')} order by nested_order, nested_rank`;
     const read = rows.map(({ nested_order: order, nested_rank: _rank, ...columns }) => ({
       page: `${orders[order as number]} ${columns[parentColumn]}`,
-      entity: entityOfRow(ctx.em, entity, columns),
+      entity: viewOfRow(ctx.em, entity, columns),
     }));
     const byPage = groupByKey(wanted.map((w) => `${w.field} ${w.direction} ${w.parentId}`), read, (r) => r.page);
     return byPage.map((group, i) => group.slice(0, wanted[i].limit).map((r) => r.entity));

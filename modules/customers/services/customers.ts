@@ -1,6 +1,6 @@
 import { LockMode } from '@mikro-orm/core';
 import type { RequestContext, WriteTransaction } from '../../../src/context';
-import { entityOfRow, WORKSPACE, workspaceSql } from '../../../src/db/workspace-sql';
+import { entityOfRow, viewOfRow, WORKSPACE, workspaceSql } from '../../../src/db/workspace-sql';
 import { tryFromGlobalId } from '../../../src/graphql/global-id';
 import { UserError, UserErrorCode, UserInputFailure, validateInput, assertVersion } from '../../../src/graphql/user-errors';
 import { ConsentRecord, Customer, CustomerExternalId } from '../entities/customer';
@@ -39,7 +39,7 @@ export async function findCustomer(ctx: RequestContext, globalId: string): Promi
   if (!row) return null;
   const { carried_tags: tags, ...columns } = row;
   const customer = entityOfRow(ctx.em, Customer, columns);
-  tagsOfCustomer(ctx).prime(customer.id, tags.map((tag) => entityOfRow(ctx.em, Tag, tag)));
+  tagsOfCustomer(ctx).prime(customer.id, tags.map((tag) => viewOfRow(ctx.em, Tag, tag)));
   return customer;
 }
 
