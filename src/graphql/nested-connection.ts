@@ -2,7 +2,7 @@ import type { FilterQuery } from '@mikro-orm/postgresql';
 import type { ClassType } from 'type-graphql';
 import type { RequestContext } from '../context';
 import { byKey, defineLoader, groupByKey } from '../context/loaders';
-import { viewOfRow, sqlFragment, sqlJoin, sqlText, WORKSPACE, workspaceSql } from '../db/workspace-sql';
+import { entityColumns, viewOfRow, sqlFragment, sqlJoin, sqlText, WORKSPACE, workspaceSql } from '../db/workspace-sql';
 import {
   type ConnectionShape, connectionOf, lazy, type ListSort, type PageArgs, pageRequest, paginate, scanDirection, type SortInput,
 } from './connection';
@@ -96,7 +96,7 @@ export function defineNestedConnection<T extends { id: string }>(definition: Nes
         select ${sqlText(String(index))} as nested_order, r.* from jsonb_to_recordset(${parents}::jsonb) as p(id uuid, n int)
         cross join lateral (
           select s.*, row_number() over (order by ${orderBy}) as nested_rank from (
-            select * from ${table} t where t.workspace_id = ${WORKSPACE} and t.${parent} = p.id order by ${orderBy} limit p.n
+            select ${entityColumns(ctx.em, entity, 't')} from ${table} t where t.workspace_id = ${WORKSPACE} and t.${parent} = p.id order by ${orderBy} limit p.n
           ) s
         ) r`;
     });

@@ -1,6 +1,6 @@
 import { LockMode } from '@mikro-orm/core';
 import type { RequestContext, WriteTransaction } from '../../../src/context';
-import { entityOfRow, viewOfRow, WORKSPACE, workspaceSql } from '../../../src/db/workspace-sql';
+import { entityColumns, entityOfRow, viewOfRow, WORKSPACE, workspaceSql } from '../../../src/db/workspace-sql';
 import { tryFromGlobalId } from '../../../src/graphql/global-id';
 import { UserError, UserErrorCode, UserInputFailure, validateInput, assertVersion } from '../../../src/graphql/user-errors';
 import { ConsentRecord, Customer, CustomerExternalId } from '../entities/customer';
@@ -31,7 +31,7 @@ export async function findCustomer(ctx: RequestContext, globalId: string): Promi
   // The customer and the tags it carries in one statement (the workbench's customer screen shows both; a statement
   // costs a round trip and its share of PostgreSQL's work): the tags go to `tagsOfCustomer`, which then runs none.
   const [row] = await workspaceSql(ctx)<Record<string, unknown> & { carried_tags: Record<string, unknown>[] }>`
-    select c.*, coalesce((
+    select ${entityColumns(ctx.em, Customer, 'c')}, coalesce((
       select jsonb_agg(to_jsonb(t) order by t.name) from customer_tag ct join tag t on t.workspace_id = ${WORKSPACE} and t.id = ct.tag_id
       where ct.workspace_id = ${WORKSPACE} and ct.customer_id = c.id
     ), '[]') as carried_tags
