@@ -110,10 +110,19 @@ async function run<T>(em: EntityManager, text: string, values: unknown[]): Promi
  */
 export function entityColumns(em: EntityManager, entity: new (...args: any[]) => object, alias: string): SqlFragment {
   const meta = em.getMetadata().get(entity.name);
-  const stored = meta.props.filter((prop) => prop.persist !== false && prop.fieldNames?.length
-    && (prop.kind === ReferenceKind.SCALAR || prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && prop.owner)));
-  return sqlText(stored.flatMap((prop) => prop.fieldNames).map((field) => `${alias}."${field}"`).join(', '));
+  let byAlias = columnLists.get(meta);
+  if (!byAlias) columnLists.set(meta, (byAlias = new Map()));
+  let columns = byAlias.get(alias);
+  if (!columns) {
+    const stored = meta.props.filter((prop) => prop.persist !== false && prop.fieldNames?.length
+      && (prop.kind === ReferenceKind.SCALAR || prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && prop.owner)));
+    columns = sqlText(stored.flatMap((prop) => prop.fieldNames).map((field) => `${alias}."${field}"`).join(', '));
+    byAlias.set(alias, columns);
+  }
+  return columns;
 }
+
+const columnLists = new WeakMap<EntityMetadata, Map<string, SqlFragment>>();
 
 /**
  * A row read with workspaceSql (column names as keys; a `jsonb` row from `to_jsonb` too) as an entity of the
