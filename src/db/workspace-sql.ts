@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ReferenceKind } from '@mikro-orm/core';
-import type { EntityData, EntityManager, EntityMetadata, Knex } from '@mikro-orm/postgresql';
+import type { EntityManager, EntityMetadata, Knex } from '@mikro-orm/postgresql';
 import type { RequestContext, WriteTransaction } from '../context';
 import { recordSqlStatement } from './sql-counter';
 
@@ -123,50 +123,6 @@ export function entityColumns(em: EntityManager, entity: new (...args: any[]) =>
 }
 
 const columnLists = new WeakMap<EntityMetadata, Map<string, SqlFragment>>();
-
-/**
- * A row read with workspaceSql (column names as keys; a `jsonb` row from `to_jsonb` too) as an entity of the
- * EntityManager, made the way em.find makes one of each row it reads: hydrated by the ORM's compiled hydrator and
- * kept in the identity map (an entity already there is updated and returned), so later lookups of the request find
- * it without a statement (`findByIds`, `customerById`). About 25 µs an entity in process.
- */
-export function entityOfRow<T extends object>(em: EntityManager, entity: new (...args: any[]) => T, row: Record<string, unknown>): T {
-  const data = em.getDriver().mapResult(row as EntityData<T>, em.getMetadata().get<T>(entity.name));
-  return em.getEntityFactory().create<T>(entity, data!, { merge: true, convertCustomTypes: true });
-}
-
-/**
- * A row read with workspaceSql as a read-only view of an entity, for rows a request only shows (the pages of nested
- * lists): an instance of the entity's class (its getters and GraphQL fields work), its values converted by the ORM's
- * own compiled hydrator as em.find converts them, its many-to-one relations the EntityManager's references (the
- * entity itself when the request holds it). It is not in the identity map and never flushed: a service that changes
- * a row loads it through the EntityManager. About 3 µs an entity against entityOfRow's 25 (measured in process),
- * which a page pays per row: MikroORM's entity creation (its per-instance property accessors, the unit of work's
- * snapshot) was the largest item of the workbench read's profile once the statements were raw SQL.
- */
-export function viewOfRow<T extends object>(em: EntityManager, entity: new (...args: any[]) => T, row: Record<string, unknown>): T {
-  const meta = em.getMetadata().get<T>(entity.name);
-  const view = Object.create(viewPrototype(meta)) as T;
-  em.config.getHydrator(em.getMetadata()).hydrate(view, meta, em.getDriver().mapResult(row as EntityData<T>, meta)!, em.getEntityFactory(), 'full', false, true);
-  return view;
-}
-
-const viewPrototypes = new WeakMap<EntityMetadata, object>();
-
-/**
- * The entity's prototype under plain writable properties of the same names: MikroORM puts a setter on the entity's
- * prototype for each property, which on first use makes the instance a managed one (its own accessors, change
- * tracking); a view's values are plain properties of its own.
- */
-function viewPrototype(meta: EntityMetadata): object {
-  let prototype = viewPrototypes.get(meta);
-  if (!prototype) {
-    const plain = { value: undefined, writable: true, enumerable: true, configurable: true };
-    prototype = Object.create(meta.prototype, Object.fromEntries(meta.props.map((prop) => [prop.name, plain]))) as object;
-    viewPrototypes.set(meta, prototype);
-  }
-  return prototype;
-}
 
 /**
  * The text with $1, $2… for the parameters, which go to `params`; the workspace is one parameter however often it is

@@ -2,7 +2,8 @@ import type { FilterQuery } from '@mikro-orm/postgresql';
 import type { ClassType } from 'type-graphql';
 import type { RequestContext } from '../context';
 import { byKey, defineLoader, groupByKey } from '../context/loaders';
-import { entityColumns, viewOfRow, sqlFragment, sqlJoin, sqlText, WORKSPACE, workspaceSql } from '../db/workspace-sql';
+import { viewOfRow } from '../db/entity-views';
+import { entityColumns, sqlFragment, sqlJoin, sqlText, WORKSPACE, workspaceSql } from '../db/workspace-sql';
 import {
   type ConnectionShape, connectionOf, lazy, type ListSort, type PageArgs, pageRequest, paginate, scanDirection, type SortInput,
 } from './connection';

@@ -1,6 +1,7 @@
 import { LockMode } from '@mikro-orm/core';
 import type { RequestContext, WriteTransaction } from '../../../src/context';
-import { entityColumns, entityOfRow, viewOfRow, WORKSPACE, workspaceSql } from '../../../src/db/workspace-sql';
+import { entityOfRow, viewOfRow } from '../../../src/db/entity-views';
+import { entityColumns, WORKSPACE, workspaceSql } from '../../../src/db/workspace-sql';
 import { tryFromGlobalId } from '../../../src/graphql/global-id';
 import { UserError, UserErrorCode, UserInputFailure, validateInput, assertVersion } from '../../../src/graphql/user-errors';
 import { ConsentRecord, Customer, CustomerExternalId } from '../entities/customer';
