@@ -37,6 +37,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TYPE_NAME = /^[A-Z][A-Za-z0-9]{0,63}$/;
 /** An HMAC-SHA-256 in base64url. */
 const SIGNATURE = /^[A-Za-z0-9_-]{43}$/;
+/** What every guest holds: `@Authorized()` lets it in, no module permission does. */
+const GUEST_PERMISSIONS: ReadonlySet<string> = new Set([GUEST_ACCESS]);
 /** Far above any token issued here (about 200 characters): longer input is refused before any work. */
 const MAX_TOKEN_LENGTH = 1024;
 
@@ -45,7 +47,7 @@ const MAX_TOKEN_LENGTH = 1024;
  * is never the value another use of the secret computes (session and key hashes, hashed client addresses are
  * HMACs keyed with the secret itself: an HMAC of a chosen text with it must not be a valid signature here).
  */
-const signingKeys = new Map<string, Buffer>();
+const signingKeys = new Map<string, Buffer>(); // derived once per secret, not on every request
 function signingKey(secret: string): Buffer {
   let key = signingKeys.get(secret);
   if (!key) {
@@ -97,8 +99,6 @@ export function verifyGuestToken(app: Pick<AppServices, 'config'>, token: string
   if (body.e * 1000 <= now.getTime()) throw AppError.unauthenticated('The guest token has expired: ask for a new one');
   return { kind: 'GUEST', workspaceId: body.w, guest: { type: body.t, id: body.s }, permissions: GUEST_PERMISSIONS };
 }
-
-const GUEST_PERMISSIONS: ReadonlySet<string> = new Set([GUEST_ACCESS]);
 
 /** The payload of a correctly signed token: only this server writes those, so a bad shape is a bug or an old format. */
 function parsePayload(payload: string): Payload | undefined {
