@@ -82,7 +82,9 @@ export function issueGuestToken(app: Pick<AppServices, 'config'>, claims: GuestT
 /**
  * The guest a token names, or UNAUTHENTICATED saying what is wrong with it: malformed, not signed by this
  * server's secret (tampered with, or issued under another APP_SECRET), or expired. The signature is checked
- * before the payload is read, in constant time.
+ * before the payload is read, in constant time. authenticate() calls it for every gt_ bearer token; a module
+ * that has just issued a token to an anonymous caller uses it to read the response with that guest's rights
+ * (`ctx.readAs`).
  */
 export function verifyGuestToken(app: Pick<AppServices, 'config'>, token: string, now = new Date()): GuestPrincipal {
   const malformed = () => AppError.unauthenticated('The guest token is malformed: use the token exactly as it was issued');
