@@ -212,8 +212,8 @@ describe('bad input changes nothing', () => {
 describe('visitors', () => {
   it('the widget starts anonymously with the widget key; the visitor token reads and closes only its own conversation', async () => {
     const desk = await setUpDesk(server.url, { agents: 1, rule: 'SEQUENTIAL' });
-    const mine = await startConversation(desk, { externalId: 'v-1' });
-    const theirs = await startConversation(desk, { externalId: 'v-2' });
+    const mine = await startConversation(desk, { externalId: 'v-1' }, {}, '你好', true);
+    const theirs = await startConversation(desk, { externalId: 'v-2' }, {}, '你好', true);
     expect(mine.visitorToken).toMatch(/^gt_/);
     const read = await gql(server.url, `query($id: ID!) { conversation(id: $id) { id status } }`, { id: mine.conversation.id }, mine.visitorToken);
     expect(read.data?.conversation).toEqual({ id: mine.conversation.id, status: 'QUEUED' });

@@ -51,11 +51,15 @@ export async function setStatus(url: string, agent: Agent, status: string) {
 
 export const STARTED_FIELDS = `conversation { id status queuePosition assignee { id } } visitorToken userErrors { field code message }`;
 
-/** A visitor starts a conversation through the widget (anonymous, with the channel's widget key). */
-export async function startConversation(desk: Desk, visitor: Record<string, unknown> = {}, context: Record<string, unknown> = {}, message = '你好，在吗？') {
-  const payload = dataOf(await gql(desk.url, `mutation($input: ConversationStartInput!) { conversationStart(input: $input) { ${STARTED_FIELDS} } }`, {
-    input: { channelId: desk.channelId, widgetKey: desk.widgetKey, visitor, context, message },
-  })).conversationStart;
+/**
+ * A visitor starts a conversation through a channel connector (the owner's token: conversations:write), or with
+ * `widget`, through the chat widget (anonymous, with the channel's widget key; a visitor cannot read the assignee).
+ */
+export async function startConversation(desk: Desk, visitor: Record<string, unknown> = {}, context: Record<string, unknown> = {}, message = '你好，在吗？', widget = false) {
+  const fields = widget ? STARTED_FIELDS.replace(' assignee { id }', '') : STARTED_FIELDS;
+  const payload = dataOf(await gql(desk.url, `mutation($input: ConversationStartInput!) { conversationStart(input: $input) { ${fields} } }`, {
+    input: { channelId: desk.channelId, widgetKey: widget ? desk.widgetKey : undefined, visitor, context, message },
+  }, widget ? undefined : desk.owner.token)).conversationStart;
   if (payload.userErrors.length) throw new Error(JSON.stringify(payload.userErrors));
   return payload as { conversation: { id: string; status: string; queuePosition: number | null; assignee: { id: string } | null }; visitorToken: string };
 }
