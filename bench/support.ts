@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { freePort, startEmbeddedPostgres, type EmbeddedPostgres } from '../src/db/embedded-postgres';
 
 /** A throw-away PostgreSQL for a benchmark run; `cpuMs()` is the CPU its processes have used so far. */
@@ -91,3 +92,37 @@ export function processCpuMs(pid: number): number {
 
 /** USER_HZ: 100 on every Linux this runs on (`getconf CLK_TCK`); /proc reports CPU time in these ticks. */
 const CLOCK_TICKS_PER_SECOND = 100;
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+
+/** Count, p50, p95, p99 and max of some milliseconds, to one decimal. */
+export function summary(values: number[]) {
+  if (!values.length) return { n: 0, p50: '–', p95: '–', p99: '–', max: '–' };
+  const sorted = [...values].sort((a, b) => a - b);
+  const f = (v: number) => v.toFixed(1);
+  return { n: sorted.length, p50: f(percentile(sorted, 50)), p95: f(percentile(sorted, 95)), p99: f(percentile(sorted, 99)), max: f(sorted[sorted.length - 1]) };
+}
+
+/** Cores, CPU model, memory and Node version, for the results' rows. */
+export function machine(): string {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const model = /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? os.cpus()[0]?.model ?? 'unknown CPU';
+  return `${os.cpus().length} cores, ${model}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB RAM, Node ${process.version}`;
+}
+
+/** The load averages (1, 5, 15 min). */
+export const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+
+/**
+ * A fresh durable cluster with commit timestamps on (to measure from commit): track_commit_timestamp takes effect only
+ * at server start, so the cluster is started, configured and started again.
+ */
+export async function commitTimestampDatabase(dataDir: string): Promise<EmbeddedPostgres> {
+  const first = await startEmbeddedPostgres({ dataDir });
+  const client = new pg.Client({ connectionString: first.url });
+  await client.connect();
+  await client.query(`alter system set track_commit_timestamp = on`);
+  await client.end();
+  await first.stop();
+  return startEmbeddedPostgres({ dataDir });
+}
