@@ -6,7 +6,7 @@ import { createClient, type Client } from 'graphql-ws';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { AUDIT_ENTRY_ADDED } from '../src/audit/events';
-import { commitTimestampDatabase, graphql, load, machine, processCpuMs, startProcess, summary } from './support';
+import { commitTimestampDatabase, graphql, heldBackTransactions, load, machine, processCpuMs, startProcess, summary } from './support';
 
 /**
  * `npm run bench:events`: the durable event log across two server instances. Instance A takes the writes (customerCreate:
@@ -196,20 +196,7 @@ async function main() {
          from domain_event where position = any($1::bigint[])`, [positions],
       );
       const committed = new Map<string, number>(rows.map((r) => [r.position, Number(r.committed)]));
-      // A reader sees an event only once every transaction with a lower id has ended (the log's visibility rule).
-      // Which events committed while such an older transaction was still running, when that one ended, and whether
-      // it wrote events itself (its commit then NOTIFYs the readers; otherwise only their timer reads again)?
-      const { rows: blocked } = await sql.query(
-        `with e as (
-           select distinct transaction_id::text::bigint as x, pg_xact_commit_timestamp(transaction_id::xid) as c
-           from domain_event where position = any($1::bigint[])),
-         older as (
-           select e.x, y, pg_xact_commit_timestamp(y::text::xid) as c from e, generate_series(greatest(3, e.x - 500), e.x - 1) y)
-         select distinct on (e.x) extract(epoch from older.c - e.c) * 1000 as waited,
-                not exists (select 1 from domain_event d where d.transaction_id = older.y::text::xid8) as silent
-         from e join older on older.x = e.x and older.c > e.c
-         order by e.x, older.c desc`, [positions],
-      );
+      const blocked = await heldBackTransactions(sql, positions);
       const silent = blocked.filter((r) => r.silent);
       const fromCommit: number[] = [];
       const fromResponse: number[] = [];
@@ -222,7 +209,7 @@ async function main() {
       return {
         sentSeconds: sentSeconds.toFixed(1), fromCommit: summary(fromCommit), fromResponse: summary(fromResponse),
         heldBackShare: `${blocked.length} of ${rows.length} (${silent.length} by a transaction without events)`,
-        heldBack: `${blocked.length} of ${rows.length} events committed while an older transaction ran (held back p50 ${summary(blocked.map((r) => Number(r.waited))).p50} ms); `
+        heldBack: `${blocked.length} of ${rows.length} events committed while an older transaction ran (held back p50 ${summary(blocked.map((r) => r.waited)).p50} ms); `
           + `the last of those to end wrote no event (so no NOTIFY) for ${silent.length}`,
       };
     };

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import pg from 'pg';
 import WebSocket from 'ws';
-import { commitTimestampDatabase, graphql, load, machine, processCpuMs, startProcess, summary } from './support';
+import { commitTimestampDatabase, graphql, heldBackTransactions, load, machine, processCpuMs, startProcess, summary } from './support';
 
 /**
  * `npm run bench:live`: live updates at 1,000 subscriptions (issue 9). Two server instances, each its own process
@@ -21,14 +21,15 @@ import { commitTimestampDatabase, graphql, load, machine, processCpuMs, startPro
  *     latency from A's publish (its clock, the same machine's) to arrival on B; B's CPU per delivered signal.
  * KEYS = SUBSCRIPTIONS (the default) gives each subscription its own key (one subscriber per event: a conversation-heavy
  * workspace); fewer keys give each event KEYS / SUBSCRIPTIONS subscribers on B (fan-out, e.g. agents watching a queue).
+ * B's CPU is also given net of what it spends idle with the connections open (measured for 3 s before phase 1).
  * Prints the machine, the load, the commit and Markdown rows for RESULTS.md.
  */
 const SUBSCRIPTIONS = Number(process.env.BENCH_SUBSCRIPTIONS ?? 1000);
 const KEYS = Number(process.env.BENCH_KEYS ?? SUBSCRIPTIONS);
 const RATE = Number(process.env.BENCH_RATE ?? 20);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const SIGNAL_RATE = Number(process.env.BENCH_SIGNAL_RATE ?? 20);
-const SIGNAL_SECONDS = Number(process.env.BENCH_SIGNAL_SECONDS ?? 10);
+const SIGNAL_SECONDS = Number(process.env.BENCH_SIGNAL_SECONDS ?? 5);
 /** Subscribers that received nothing for this long have received all they will: what is missing is lost. */
 const STALL_MS = 5000;
 
@@ -135,6 +136,11 @@ async function main() {
     const ready = subscribers.filter((s) => s.signals.length).length;
     console.log(`subscriptions up: ${ready} of ${SUBSCRIPTIONS} connections heard a signal; errors so far: ${subscribers.reduce((n, s) => n + s.errors.length, 0)}`);
     subscribers.forEach((s) => s.signals.splice(0));
+    // What B spends with the connections open and nothing to deliver (timers, the log's polling), to net it out below.
+    const idleFrom = { cpu: processCpuMs(b.child.pid!), at: now() };
+    await sleep(3000);
+    const idleCpuMsPerS = ((processCpuMs(b.child.pid!) - idleFrom.cpu) * 1000) / (now() - idleFrom.at);
+    const netCpuPerMessage = (cpuMs: number, ms: number, messages: number) => ((cpuMs - (idleCpuMsPerS * ms) / 1000) / messages).toFixed(2);
 
     // 1. events
     let written = 0;
@@ -143,6 +149,7 @@ async function main() {
     const eventsReceived = () => subscribers.reduce((n, s) => n + s.events.length, 0);
     let load1 = os.loadavg()[0].toFixed(2);
     let cpuBefore = processCpuMs(b.child.pid!);
+    let phaseStart = now();
     await atFixedRate(RATE, eventCount, async () => {
       const key = keys[Math.floor(Math.random() * KEYS)];
       expectedEvents += subscribersOf.get(key) ?? 0;
@@ -152,6 +159,7 @@ async function main() {
     });
     await drain(eventsReceived, expectedEvents);
     const eventsCpuMs = processCpuMs(b.child.pid!) - cpuBefore;
+    const eventsMs = now() - phaseStart;
     const positions = [...new Set(subscribers.flatMap((s) => s.events.map((e) => e.position)))];
     const { rows } = await sql.query(
       `select position::text as position, extract(epoch from pg_xact_commit_timestamp(transaction_id::xid)) * 1000 as committed
@@ -160,10 +168,13 @@ async function main() {
     const committed = new Map<string, number>(rows.map((r) => [r.position, Number(r.committed)]));
     const eventLatency = summary(subscribers.flatMap((s) => s.events.map((e) => e.at - committed.get(e.position)!)));
     const delivered = eventsReceived();
+    const heldBack = await heldBackTransactions(sql, positions);
     const twice = subscribers.reduce((n, s) => n + s.events.length - new Set(s.events.map((e) => e.position)).size, 0);
     const events = {
       load1: `${load1} → ${os.loadavg()[0].toFixed(2)}`, written, expected: expectedEvents, delivered, twice,
       lost: expectedEvents - (delivered - twice), latency: eventLatency, cpuMsPerMessage: (eventsCpuMs / delivered).toFixed(2),
+      netCpuMsPerMessage: netCpuPerMessage(eventsCpuMs, eventsMs, delivered),
+      heldBack: `${heldBack.length} of ${positions.length} (${heldBack.filter((h) => h.silent).length} by a transaction without events)`,
     };
     console.log(`events: ${JSON.stringify(events)}`);
 
@@ -172,6 +183,7 @@ async function main() {
     const signalsReceived = () => subscribers.reduce((n, s) => n + s.signals.length, 0);
     load1 = os.loadavg()[0].toFixed(2);
     cpuBefore = processCpuMs(b.child.pid!);
+    phaseStart = now();
     await atFixedRate(SIGNAL_RATE, SIGNAL_RATE * SIGNAL_SECONDS, async () => {
       const key = keys[Math.floor(Math.random() * KEYS)];
       expectedSignals += subscribersOf.get(key) ?? 0;
@@ -179,20 +191,22 @@ async function main() {
     });
     await drain(signalsReceived, expectedSignals);
     const signalsCpuMs = processCpuMs(b.child.pid!) - cpuBefore;
+    const signalsMs = now() - phaseStart;
     const signalsDelivered = signalsReceived();
     const signals = {
       load1: `${load1} → ${os.loadavg()[0].toFixed(2)}`, sent: SIGNAL_RATE * SIGNAL_SECONDS, expected: expectedSignals, delivered: signalsDelivered,
       latency: summary(subscribers.flatMap((s) => s.signals.map((r) => r.at - r.sentAt))), cpuMsPerMessage: (signalsCpuMs / signalsDelivered).toFixed(2),
+      netCpuMsPerMessage: netCpuPerMessage(signalsCpuMs, signalsMs, signalsDelivered),
     };
     console.log(`signals: ${JSON.stringify(signals)}`);
     const errors = subscribers.reduce((n, s) => n + s.errors.length, 0);
-    console.log(`subscription errors: ${errors}`);
+    console.log(`subscription errors: ${errors}; B idle with the connections open: ${idleCpuMsPerS.toFixed(1)} ms CPU per second`);
 
     const date = new Date().toISOString().slice(0, 16).replace('T', ' ');
-    console.log(`\n| date (UTC), commit | load avg (1 min) | connections on B, keys | what | rate/s | sent | delivered (expected), lost | from → B p50 ms | p95 | p99 | max | CPU B ms/message |`);
-    console.log(`| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
-    console.log(`| ${date}, ${commit} | ${events.load1} | ${SUBSCRIPTIONS}, ${KEYS} | events (commit → B) | ${RATE} | ${events.written} | ${delivered} (${expectedEvents}), ${events.lost} | ${eventLatency.p50} | ${eventLatency.p95} | ${eventLatency.p99} | ${eventLatency.max} | ${events.cpuMsPerMessage} |`);
-    console.log(`| ${date}, ${commit} | ${signals.load1} | ${SUBSCRIPTIONS}, ${KEYS} | signals (A's publish → B) | ${SIGNAL_RATE} | ${signals.sent} | ${signalsDelivered} (${expectedSignals}), ${expectedSignals - signalsDelivered} | ${signals.latency.p50} | ${signals.latency.p95} | ${signals.latency.p99} | ${signals.latency.max} | ${signals.cpuMsPerMessage} |`);
+    console.log(`\n| date (UTC), commit | load avg (1 min) | connections on B, keys | what | rate/s | sent | delivered (expected), lost | from → B p50 ms | p95 | p99 | max | CPU B ms/message (net of idle) | events held back by an older transaction |`);
+    console.log(`| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
+    console.log(`| ${date}, ${commit} | ${events.load1} | ${SUBSCRIPTIONS}, ${KEYS} | events (commit → B) | ${RATE} | ${events.written} | ${delivered} (${expectedEvents}), ${events.lost} | ${eventLatency.p50} | ${eventLatency.p95} | ${eventLatency.p99} | ${eventLatency.max} | ${events.cpuMsPerMessage} (${events.netCpuMsPerMessage}) | ${events.heldBack} |`);
+    console.log(`| ${date}, ${commit} | ${signals.load1} | ${SUBSCRIPTIONS}, ${KEYS} | signals (A's publish → B) | ${SIGNAL_RATE} | ${signals.sent} | ${signalsDelivered} (${expectedSignals}), ${expectedSignals - signalsDelivered} | ${signals.latency.p50} | ${signals.latency.p95} | ${signals.latency.p99} | ${signals.latency.max} | ${signals.cpuMsPerMessage} (${signals.netCpuMsPerMessage}) | – |`);
   } finally {
     await Promise.all(subscribers.map((s) => s.client.dispose()));
     await a.stop();

@@ -126,3 +126,24 @@ export async function commitTimestampDatabase(dataDir: string): Promise<Embedded
   await first.stop();
   return startEmbeddedPostgres({ dataDir });
 }
+
+/**
+ * A reader sees an event only once every transaction with a lower id has ended (the log's visibility rule). Of the
+ * transactions that wrote the events at these positions: which committed while such an older transaction was still
+ * running, how long after them that one ended (`waited`, ms), and whether it wrote no event itself (`silent`: its
+ * commit NOTIFYs nobody, so readers find the held-back events by their recheck or timer). Needs commit timestamps.
+ */
+export async function heldBackTransactions(sql: pg.Pool, positions: string[]): Promise<Array<{ waited: number; silent: boolean }>> {
+  const { rows } = await sql.query(
+    `with e as (
+       select distinct transaction_id::text::bigint as x, pg_xact_commit_timestamp(transaction_id::xid) as c
+       from domain_event where position = any($1::bigint[])),
+     older as (
+       select e.x, y, pg_xact_commit_timestamp(y::text::xid) as c from e, generate_series(greatest(3, e.x - 500), e.x - 1) y)
+     select distinct on (e.x) extract(epoch from older.c - e.c) * 1000 as waited,
+            not exists (select 1 from domain_event d where d.transaction_id = older.y::text::xid8) as silent
+     from e join older on older.x = e.x and older.c > e.c
+     order by e.x, older.c desc`, [positions],
+  );
+  return rows.map((row) => ({ waited: Number(row.waited), silent: row.silent }));
+}
