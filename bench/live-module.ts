@@ -3,7 +3,7 @@ import { Customer, CUSTOMER_EVENTS, CUSTOMER_PERMISSIONS } from '../modules/cust
 import type { RequestContext } from '../src/context';
 import { AppError } from '../src/graphql/errors';
 import { tryFromGlobalId } from '../src/graphql/global-id';
-import { LiveEvent, SubscriptionArgs, workspaceEvents, workspaceSignals } from '../src/graphql/subscriptions';
+import { eventRecord, LiveEvent, SubscriptionArgs, workspaceEvents, workspaceSignals } from '../src/graphql/subscriptions';
 import type { DomainEvent } from '../src/kernel/events';
 import { defineModule } from '../src/kernel/module';
 import { defineSignal, type Signal } from '../src/kernel/signals';
@@ -22,8 +22,8 @@ class CustomerFollowUpEvent extends LiveEvent {
   @Field(() => ID, { description: 'The new follow-up (its uuid)' })
   followUpId!: string;
 
-  @Field(() => Customer, { description: 'The customer, read when the event is sent' })
-  customer!: Customer;
+  @Field(() => Customer, { nullable: true, description: 'The customer, read when the event is sent (null once merged into another or gone)' })
+  customer!: Customer | null;
 }
 
 @ObjectType({ description: 'Someone is typing, or stopped (liveProbe)' })
@@ -64,7 +64,7 @@ class LiveProbeResolver {
     }),
   })
   async customerFollowedUp(@Root() event: DomainEvent<{ customerId: string }>, @Args() _args: CustomerFollowedUpArgs, @Ctx() ctx: RequestContext): Promise<CustomerFollowUpEvent> {
-    return { position: event.position, topic: event.topic, followUpId: event.subjectId, customer: await ctx.em.findOneOrFail(Customer, event.refs.customerId) };
+    return { position: event.position, topic: event.topic, followUpId: event.subjectId, customer: await eventRecord(ctx, event, Customer, event.refs.customerId) };
   }
 
   @Authorized()

@@ -1,8 +1,9 @@
 import { liveProbeModule, PROBE_TYPING } from '../bench/live-module';
 import { parseGlobalId } from '../src/graphql/global-id';
+import type { DomainEvent } from '../src/kernel/events';
 import { dataOf, gql, subscribe, type Subscription } from './support/client';
 import { createCustomer } from './customers-fixtures';
-import { signUpWorkspace, type SignedUp } from './support/fixtures';
+import { createUserWithRole, signUpWorkspace, type SignedUp } from './support/fixtures';
 import { startTestServer, type TestServer } from './support/server';
 
 /**
@@ -145,6 +146,37 @@ describe('subscriptions filtered by a ref', () => {
     } finally {
       await stream.close();
     }
+  });
+});
+
+describe('one read of the record per event and instance', () => {
+  it('shares the row, not the answer: an ANALYST and an OWNER on one instance get the same customer, the phone masked for the ANALYST only', async () => {
+    const customer = await createCustomer(instanceA.url, shop.token, { name: '周八', phone: '13812345678' });
+    const analyst = await createUserWithRole(instanceA.url, shop.token, 'ANALYST');
+    const WITH_PHONE = `subscription($customerId: ID!) { customerFollowedUp(customerId: $customerId) { followUpId customer { id name phone } } }`;
+    const owner = subscribe<any>(instanceB.wsUrl, WITH_PHONE, shop.token, { customerId: customer.id });
+    const masked = subscribe<any>(instanceB.wsUrl, WITH_PHONE, analyst.token, { customerId: customer.id });
+    try {
+      await untilListening(owner, () => followUp(shop.token, customer.id), () => true);
+      await untilListening(masked, () => followUp(shop.token, customer.id), () => true);
+      const last = await followUp(shop.token, customer.id);
+      const [forOwner, forAnalyst] = await Promise.all([owner, masked].map((stream) => stream.until((e) => e.data?.customerFollowedUp.followUpId === last, 10_000)));
+      expect(forOwner.data.customerFollowedUp.customer).toEqual({ id: customer.id, name: '周八', phone: '13812345678' });
+      expect(forAnalyst.data.customerFollowedUp.customer).toMatchObject({ id: customer.id, name: '周八' });
+      expect(forAnalyst.data.customerFollowedUp.customer.phone).not.toBe('13812345678');
+    } finally {
+      await Promise.all([owner.close(), masked.close()]);
+    }
+  });
+
+  it('runs the read once for the subscribers of one event (EventLog.readOnce), and again for the next event', async () => {
+    const events = instanceB.services.events;
+    const event = { position: '1', workspaceId: uuid(shop.workspaceId) } as DomainEvent;
+    let reads = 0;
+    const read = async () => ++reads;
+    expect(await Promise.all([events.readOnce(event, 'Customer:x', read), events.readOnce(event, 'Customer:x', read)])).toEqual([1, 1]);
+    expect(await events.readOnce({ ...event, position: '2' }, 'Customer:x', read)).toBe(2);
+    expect(await events.readOnce(event, 'Customer:y', read)).toBe(3);
   });
 });
 

@@ -1,4 +1,5 @@
 import { map, pipe } from '@graphql-yoga/subscription';
+import type { EntityClass, EntityDictionary, FilterQuery } from '@mikro-orm/core';
 import { ArgsType, Field, InterfaceType, type PubSub, type SubscribeResolverData } from 'type-graphql';
 import type { RequestContext } from '../context';
 import { isPosition } from '../kernel/event-log';
@@ -75,6 +76,20 @@ export function workspaceEvents<Refs extends EventRefs, Args extends Subscriptio
       }),
     );
   };
+}
+
+/**
+ * The record an event is about (its subject, or the record of one of its refs), read once per event and instance
+ * however many of this instance's subscriptions receive the event (EventLog.readOnce): the row is shared, and each
+ * subscriber gets its own entity in its own EntityManager, so the read rules and field resolvers still run per
+ * subscriber with its rights. Null when the record is gone.
+ */
+export async function eventRecord<T extends object>(ctx: RequestContext, event: DomainEvent, entity: EntityClass<T>, id: string = event.subjectId): Promise<T | null> {
+  const row = await ctx.app.events.readOnce(event, `${entity.name}:${id}`, () =>
+    ctx.em.createQueryBuilder(entity).select('*').where({ id, workspace: event.workspaceId } as FilterQuery<T>).execute<EntityDictionary<T> | null>('get', false),
+  );
+  // A copy: mapping must not change the row the other subscribers map too.
+  return row ? ctx.em.map(entity, { ...row }) : null;
 }
 
 export interface WorkspaceSignalsOptions<Args> {

@@ -1,5 +1,6 @@
 import { Repeater } from '@graphql-yoga/subscription';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { Orm } from '../db/orm';
 import { CoalescingRunner } from './coalescing-runner';
@@ -194,6 +195,8 @@ export async function pruneEvents(orm: Orm, before: Date): Promise<number> {
   return row.count;
 }
 
+/** How long a read shared by the subscribers of one event (`readOnce`) is kept: they resolve it within milliseconds. */
+const SHARED_READ_MS = 2000;
 /** Events read per statement. */
 const READ_BATCH = 500;
 /** Events a subscriber may fall behind by before it is told to resume (it would otherwise hold them all in memory). */
@@ -230,6 +233,8 @@ export class EventLog {
   private recheckDelayMs = 0;
   private failing = false;
   private readonly interruptionHandlers = new Set<() => void>();
+  /** Reads shared by this instance's subscribers of one event (`readOnce`), kept briefly. */
+  private readonly sharedReads = new LRUCache<string, Promise<any>>({ max: 10_000, ttl: SHARED_READ_MS });
 
   constructor(
     private readonly orm: Orm,
@@ -369,6 +374,22 @@ export class EventLog {
       cursor = cursorOf(missed[missed.length - 1]);
       while (clientBusy()) await new Promise((resolve) => setTimeout(resolve, 10));
     }
+  }
+
+  /**
+   * One read per event and instance, however many of this instance's subscribers receive the event: the first to ask
+   * runs `read`, the others asking for the same `what` within SHARED_READ_MS share its promise (later ones read
+   * again). Only for what is the same for every reader, such as a raw row: rights and fields stay per subscriber.
+   */
+  readOnce<T>(event: DomainEvent, what: string, read: () => Promise<T>): Promise<T> {
+    const key = `${event.position}:${what}`;
+    let shared: Promise<T> | undefined = this.sharedReads.get(key);
+    if (!shared) {
+      shared = read();
+      this.sharedReads.set(key, shared);
+      shared.catch(() => this.sharedReads.delete(key)); // a failed read is not shared: the next subscriber tries again
+    }
+    return shared;
   }
 
   /**
