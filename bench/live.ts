@@ -60,8 +60,11 @@ function openSubscriber(wsUrl: string, token: string, key: string): Subscriber {
     error: (error: unknown) => subscriber.errors.push(error),
     complete: () => subscriber.errors.push('completed by the server'),
   });
-  subscriber.client.subscribe<{ customerFollowedUp: { position: string } }>({ query: FOLLOWED_UP, variables: { customerId: key } },
-    sink((data) => subscriber.events.push({ position: data.customerFollowedUp.position, at: now() })));
+  subscriber.client.subscribe<{ customerFollowedUp: { position: string; customer: { id: string } | null } }>({ query: FOLLOWED_UP, variables: { customerId: key } },
+    sink((data) => {
+      if (data.customerFollowedUp.customer?.id !== key) subscriber.errors.push(`event ${data.customerFollowedUp.position} without its customer`);
+      subscriber.events.push({ position: data.customerFollowedUp.position, at: now() });
+    }));
   subscriber.client.subscribe<{ probeTyping: { sentAt: string } }>({ query: TYPING, variables: { key } },
     sink((data) => subscriber.signals.push({ sentAt: Date.parse(data.probeTyping.sentAt), at: now() })));
   return subscriber;

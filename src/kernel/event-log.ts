@@ -238,7 +238,7 @@ export class EventLog {
 
   constructor(
     private readonly orm: Orm,
-    private readonly databaseUrl: string,
+    databaseUrl: string,
     private readonly logger: Logger,
     private readonly pollIntervalMs: number,
   ) {
