@@ -16,8 +16,9 @@ import { recordSqlStatement } from './sql-counter';
  *
  * With a WriteTransaction the statement runs inside its transaction; with a RequestContext, on the request's
  * EntityManager (inside a transaction when that EntityManager is in one). Other values become bound parameters
- * ($1, $2…, never spliced into the text); a list goes in as one jsonb parameter (`${JSON.stringify(ids)}::jsonb`),
- * so a statement's text does not grow with its input. SQL text the program itself composes (a table name, a list
+ * ($1, $2…, never spliced into the text), serialised by pg: a list is one parameter, an array
+ * (`id = any(${ids}::uuid[])`, pg writes the array literal) or jsonb (`${JSON.stringify(rows)}::jsonb`), so a
+ * statement's text does not grow with its input. SQL text the program itself composes (a table name, a list
  * of constants) goes in as `sqlText(...)`, a piece with parameters of its own as `sqlFragment\`…\``.
  *
  * Statements run as prepared statements, named after their text, on the connections of the ORM's pool: PostgreSQL
@@ -85,9 +86,6 @@ function statementName(text: string): string | undefined {
  * exceptions, as from `execute`; the SQL counter (sql-counter.ts) counts the statement.
  */
 async function run<T>(em: EntityManager, text: string, values: unknown[]): Promise<T[]> {
-  for (const value of values) {
-    if (Array.isArray(value)) throw new Error(`Pass a list to raw SQL as one jsonb parameter, not as an array: ${text.slice(0, 160)}`);
-  }
   const transaction = em.getTransactionContext<Knex.Transaction>();
   if (transaction?.isCompleted()) throw new Error(`Raw SQL after its transaction ended: ${text.slice(0, 160)}`);
   const client = (transaction ?? em.getConnection().getKnex()).client;
