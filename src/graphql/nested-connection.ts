@@ -21,6 +21,10 @@ import {
  * connection with its `connectionOf`, so both paths order rows and make cursors the same way, and a cursor of a
  * batched page continues on the `paginate` path, in either direction.
  *
+ * The batched page is plain SQL (workspaceSql, a prepared statement) and its nodes are read-only views of the entity
+ * (viewOfRow), not managed entities: a page is shown, not changed, and MikroORM's query building and entity creation
+ * were most of the workbench read's CPU (issue 8). A service that changes a child loads it through the EntityManager.
+ *
  * The cached pages cannot go stale inside a mutation document: RequestContext.transaction clears the request's
  * DataLoaders when a transaction commits.
  */
