@@ -8,6 +8,7 @@ import { ConversationSettings, QuickReply } from './entities/quick-reply';
 import { RoutingRule, ServiceGroup, ServiceGroupMember } from './entities/service-group';
 import { PageView, Visitor } from './entities/visitor';
 import { CONVERSATION_EVENTS } from './events';
+import { autoReplyJobs, autoReplyReactions } from './services/auto-replies';
 import { CONVERSATIONS_PERMISSIONS, conversationsPermissions } from './permissions';
 import { AgentStateResolver } from './resolvers/agent';
 import { ChannelResolver } from './resolvers/channel';
@@ -55,6 +56,8 @@ export const conversationsModule = defineModule({
     ...Object.fromEntries(['AssignmentReason', 'AssignmentCandidate'].map((name) => [name, { permission: CONVERSATIONS_PERMISSIONS.manage }])),
   },
   events: Object.values(CONVERSATION_EVENTS),
+  jobs: autoReplyJobs,
+  on: autoReplyReactions,
 });
 
 // The public face: what other modules may import of this one (test/import-boundaries.test.ts).

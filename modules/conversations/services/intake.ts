@@ -13,6 +13,7 @@ import { CONVERSATION_EVENTS } from '../events';
 import type { ConversationStartInput, VisitorContextInput } from '../graphql/inputs';
 import { CONVERSATIONS_PERMISSIONS } from '../permissions';
 import { assignOrQueue, lockGroups, type AssignmentMoment } from './assignment';
+import { isOpenAt } from './business-hours';
 import { addMessage } from './messages';
 import { activeRoutingRules, matchRoutingRule } from './routing';
 
@@ -123,8 +124,10 @@ async function route(tx: WriteTransaction, conversation: Conversation, channel: 
   if (!groupId) throw UserInputFailure.of(['input', 'channelId'], 'This channel has no service group: give it a default group', UserErrorCode.NOT_ALLOWED);
   const [group] = await lockGroups(tx, [groupId]);
   const assigned = await assignOrQueue(tx, conversation, group, at);
-  const reply = conversation.channel.autoReplies.noAgentOnline;
-  if (!assigned && reply && !(await anyoneOnline(tx, group.id))) {
+  // "No agent online": outside the channel's business hours, or nobody of the group online (busy agents don't count).
+  const reply = channel.autoReplies.noAgentOnline;
+  const open = isOpenAt(channel, at.now, (await tx.ctx.clock()).timeZone);
+  if (!assigned && reply && (!open || !(await anyoneOnline(tx, group.id)))) {
     addMessage(tx, conversation, { authorKind: AuthorKind.SYSTEM, kind: MessageKind.TEXT, content: reply }, at.now);
   }
 }
