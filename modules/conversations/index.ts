@@ -10,6 +10,7 @@ import { PageView, Visitor } from './entities/visitor';
 import { CONVERSATION_EVENTS } from './events';
 import { autoReplyJobs, autoReplyReactions } from './services/auto-replies';
 import { botReactions } from './services/bot';
+import { seedConversationsDemo } from './services/demo';
 import { CONVERSATION_BOT } from './services/bot-point';
 import { CONVERSATIONS_PERMISSIONS, conversationsPermissions } from './permissions';
 import { AgentStateResolver } from './resolvers/agent';
@@ -59,6 +60,7 @@ export const conversationsModule = defineModule({
   },
   events: Object.values(CONVERSATION_EVENTS),
   jobs: autoReplyJobs,
+  seedDemo: seedConversationsDemo,
   on: [...autoReplyReactions, ...botReactions],
   extensionPoints: [CONVERSATION_BOT],
 });
