@@ -13,6 +13,7 @@ import { Migration20261130091915_PasswordResets } from './Migration2026113009191
 import { Migration20261130110000_EventLog } from './Migration20261130110000_EventLog';
 import { Migration20261130110500_Webhooks } from './Migration20261130110500_Webhooks';
 import { Migration20261130113000_WorkspaceKeys } from './Migration20261130113000_WorkspaceKeys';
+import { Migration20261130131119_GuestActor } from './Migration20261130131119_GuestActor';
 import { Migration20261130133000_Conversations } from './Migration20261130133000_Conversations';
 
 /**
@@ -34,5 +35,6 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261130110000_EventLog', class: Migration20261130110000_EventLog },
   { name: 'Migration20261130110500_Webhooks', class: Migration20261130110500_Webhooks },
   { name: 'Migration20261130113000_WorkspaceKeys', class: Migration20261130113000_WorkspaceKeys },
+  { name: 'Migration20261130131119_GuestActor', class: Migration20261130131119_GuestActor },
   { name: 'Migration20261130133000_Conversations', class: Migration20261130133000_Conversations },
 ];

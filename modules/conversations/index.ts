@@ -1,4 +1,6 @@
+import type { Principal } from '../../src/auth';
 import { defineModule } from '../../src/kernel/module';
+import { MessageKind } from './entities/enums';
 import { AgentState } from './entities/agent';
 import { Channel } from './entities/channel';
 import { Assignment, Conversation, Message } from './entities/conversation';
@@ -7,10 +9,17 @@ import { RoutingRule, ServiceGroup, ServiceGroupMember } from './entities/servic
 import { PageView, Visitor } from './entities/visitor';
 import { CONVERSATION_EVENTS } from './events';
 import { CONVERSATIONS_PERMISSIONS, conversationsPermissions } from './permissions';
+import { AgentStateResolver } from './resolvers/agent';
 import { ChannelResolver } from './resolvers/channel';
+import { AssignmentCandidateResolver, AssignmentResolver, ConversationResolver } from './resolvers/conversation';
 // Configuration side (channels, groups, routing, quick replies, settings): kept together for merges.
 import { RoutingConditionsResolver, RoutingRuleResolver } from './resolvers/routing-rule';
 import { ServiceGroupMemberResolver, ServiceGroupResolver } from './resolvers/service-group';
+
+/** Whether the reader is the visitor of this id (a conversation's visitor, read from it). */
+function isVisitor(reader: Principal, visitorId: string | undefined): boolean {
+  return reader.kind === 'GUEST' && reader.guest.type === 'Visitor' && reader.guest.id === visitorId;
+}
 
 /**
  * Conversations: every channel's customer messages in one queue, assigned to agents by their group's rule, served
@@ -23,6 +32,7 @@ export const conversationsModule = defineModule({
   entities: [Channel, ServiceGroup, ServiceGroupMember, RoutingRule, AgentState, Visitor, PageView, Conversation, Message, Assignment, QuickReply, ConversationSettings],
   resolvers: [
     ChannelResolver,
+    ConversationResolver, AssignmentResolver, AssignmentCandidateResolver, AgentStateResolver,
     ServiceGroupResolver, ServiceGroupMemberResolver, RoutingRuleResolver, RoutingConditionsResolver,
   ],
   permissions: conversationsPermissions,
@@ -31,8 +41,12 @@ export const conversationsModule = defineModule({
     ServiceGroup: { entity: ServiceGroup, permission: CONVERSATIONS_PERMISSIONS.read },
     RoutingRule: { entity: RoutingRule, permission: CONVERSATIONS_PERMISSIONS.read },
     Visitor: { entity: Visitor, permission: CONVERSATIONS_PERMISSIONS.read },
-    Conversation: { entity: Conversation, permission: CONVERSATIONS_PERMISSIONS.read },
-    Message: { entity: Message, permission: CONVERSATIONS_PERMISSIONS.read },
+    // A visitor (guest token) reads their own conversations and their messages other than internal notes.
+    Conversation: { entity: Conversation, permission: CONVERSATIONS_PERMISSIONS.read, ownRecord: (c: Conversation, reader) => isVisitor(reader, c.visitor.id) },
+    Message: {
+      entity: Message, permission: CONVERSATIONS_PERMISSIONS.read,
+      ownRecord: (m: Message, reader) => m.kind !== MessageKind.NOTE && isVisitor(reader, m.conversation.visitor?.id),
+    },
     Assignment: { entity: Assignment, permission: CONVERSATIONS_PERMISSIONS.manage },
     QuickReply: { entity: QuickReply, permission: CONVERSATIONS_PERMISSIONS.read },
   },

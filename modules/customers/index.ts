@@ -45,3 +45,4 @@ export { CUSTOMER_PERMISSIONS } from './permissions';
 export { PERSONAL_DATA, type PersonalDataHandler } from './services/personal-data';
 export { customerById } from './loaders';
 export { lockCustomers } from './services/customers';
+export { identifyCustomer, type CustomerIdentity } from './services/identify';

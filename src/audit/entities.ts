@@ -6,14 +6,16 @@ import { Node } from '../graphql/node';
 export enum ActorKind {
   USER = 'USER',
   API_KEY = 'API_KEY',
+  GUEST = 'GUEST',
   SYSTEM = 'SYSTEM',
 }
 registerEnumType(ActorKind, {
   name: 'ActorKind',
-  description: 'Who made a change: a signed-in user, a partner API key, or the server itself (jobs, demo data)',
+  description: 'Who made a change: a signed-in user, a partner API key, a guest (a chat visitor), or the server itself (jobs, demo data)',
   valuesConfig: {
     USER: { description: 'A user with a session' },
     API_KEY: { description: 'A partner system with an API key' },
+    GUEST: { description: 'Someone outside the workspace with a guest token, such as a chat-widget visitor (see `guestId`)' },
     SYSTEM: { description: 'The server itself: jobs, demo data, sign-up' },
   },
 });
@@ -45,6 +47,14 @@ export class AuditEntry extends WorkspaceScopedEntity {
 
   @Property({ type: 'uuid', nullable: true })
   actorApiKeyId?: string;
+
+  /** For a guest: the GraphQL type of the record its token names (e.g. Visitor). */
+  @Property({ nullable: true })
+  actorGuestType?: string;
+
+  /** For a guest: the id of that record. */
+  @Property({ type: 'uuid', nullable: true })
+  actorGuestId?: string;
 
   /** Read through AuditResolver.changes, which asks for the read permission of the record's type. */
   @Property({ type: 'jsonb', nullable: true })

@@ -89,4 +89,9 @@ export class AuditResolver {
   apiKeyId(@Root() entry: AuditEntry): string | null {
     return entry.actorApiKeyId ? toGlobalId('ApiKey', entry.actorApiKeyId) : null;
   }
+
+  @FieldResolver(() => ID, { nullable: true, description: 'For a change made by a guest (actorKind GUEST): global id of the record its token names, e.g. a Visitor' })
+  guestId(@Root() entry: AuditEntry): string | null {
+    return entry.actorGuestType && entry.actorGuestId ? toGlobalId(entry.actorGuestType, entry.actorGuestId) : null;
+  }
 }

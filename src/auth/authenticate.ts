@@ -1,7 +1,8 @@
 import type { AppServices } from '../context';
 import { AppError } from '../graphql/errors';
 import { apiKeyPrefixOf, credentialHash, safeEqualHex, SESSION_TOKEN_PREFIX, API_KEY_PREFIX } from './credentials';
-import type { Principal, PrincipalUser } from './principal';
+import { GUEST_TOKEN_PREFIX, verifyGuestToken } from './guest-tokens';
+import type { Principal, PrincipalUser, StaffPrincipal } from './principal';
 import type { Role } from './roles';
 
 /** lastUsedAt is written at most this often per credential, to keep reads from turning into writes. */
@@ -48,12 +49,14 @@ const API_KEY_SQL = `select k.id, k.workspace_id, ${USER_COLUMNS}, k.expires_at,
 /**
  * Turns a bearer token into a principal. No token means anonymous (undefined); a token that is unknown, expired,
  * revoked, or whose user was deactivated is UNAUTHENTICATED, so a client learns its credential is bad.
- * A principal this instance found in the last PRINCIPAL_CACHE_SECONDS is served from its cache
+ * A guest token (gt_…) is checked by its signature alone, without SQL and without the cache.
+ * A staff principal this instance found in the last PRINCIPAL_CACHE_SECONDS is served from its cache
  * (src/auth/principal-cache.ts), without SQL, as long as the credential has not expired.
  */
 export async function authenticate(app: AppServices, token: string | undefined): Promise<Principal | undefined> {
   if (!token) return undefined;
   const now = new Date();
+  if (token.startsWith(GUEST_TOKEN_PREFIX)) return verifyGuestToken(app, token, now);
   const tokenHash = credentialHash(app.config.secret, token);
   const cached = app.principals.get(tokenHash, now);
   if (cached) return cached;
@@ -66,7 +69,7 @@ export async function authenticate(app: AppServices, token: string | undefined):
       throw AppError.unauthenticated('The session token is invalid, expired or revoked: log in again');
     }
     await touch(app, 'session', session, now);
-    const principal: Principal = {
+    const principal: StaffPrincipal = {
       kind: 'USER',
       workspaceId: session.workspace_id,
       userId: session.user_id,
@@ -89,7 +92,7 @@ export async function authenticate(app: AppServices, token: string | undefined):
     await touch(app, 'api_key', key, now);
     // A key never holds more than its creator holds now: demoting the creator narrows the key.
     const creatorPermissions = app.registry.permissionsOf(key.role);
-    const principal: Principal = {
+    const principal: StaffPrincipal = {
       kind: 'API_KEY',
       workspaceId: key.workspace_id,
       userId: key.user_id,
@@ -101,7 +104,7 @@ export async function authenticate(app: AppServices, token: string | undefined):
     app.principals.remember(tokenHash, principal, dateOf(key.expires_at), since);
     return principal;
   }
-  throw AppError.unauthenticated('The token is not a session token (st_…) or an API key (sk_…)');
+  throw AppError.unauthenticated('The token is not a session token (st_…), an API key (sk_…) or a guest token (gt_…)');
 }
 
 function userOf(row: CredentialRow): PrincipalUser {

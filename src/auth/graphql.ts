@@ -3,7 +3,7 @@ import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-gr
 import { MutationPayload } from '../graphql/user-errors';
 import { ApiKey, User, Workspace } from './entities';
 import { Role } from './roles';
-import type { Principal } from './principal';
+import type { StaffPrincipal } from './principal';
 import { DateTimeScalar } from '../graphql/scalars';
 
 export const MIN_PASSWORD_LENGTH = 8;
@@ -158,7 +158,7 @@ export class Viewer {
   permissions!: string[];
 
   /** Whom the fields `workspace`, `user` and `apiKey` (ViewerFieldsResolver) read, only when asked for. */
-  principal!: Principal;
+  principal!: StaffPrincipal;
 }
 
 @ObjectType({ description: 'A permission: what it allows, which roles hold it, whether API keys may carry it' })

@@ -2,13 +2,13 @@ import { LRUCache } from 'lru-cache';
 import type { EventLog } from '../kernel/event-log';
 import type { EventRefs } from '../kernel/events';
 import { ACCESS_REVOKED, USER_CHANGED } from './events';
-import { isConcernedBy, type Principal } from './principal';
+import { isConcernedBy, type StaffPrincipal } from './principal';
 
 /** Principals kept per instance at most: the oldest-used go first (a bound on memory, not on correctness). */
 const MAX_ENTRIES = 10_000;
 
 interface Entry {
-  principal: Principal;
+  principal: StaffPrincipal;
   /** When the credential itself expires (ms since the epoch), checked on every hit; null for keys that never expire. */
   credentialExpiresAt: number | null;
 }
@@ -17,7 +17,7 @@ interface Entry {
 export type Generation = number;
 
 /**
- * Principals by the keyed hash of their token (session token or API key), for a few seconds
+ * Staff principals by the keyed hash of their token (session token or API key; guest tokens need no cache), for a few seconds
  * (PRINCIPAL_CACHE_SECONDS), so that most requests authenticate without a database round trip.
  *
  * Kept correct by invalidation, the TTL being only the bound when an invalidation is late:
@@ -53,7 +53,7 @@ export class PrincipalCache {
   }
 
   /** The principal cached for this token hash, unless its credential has expired by `now`. */
-  get(tokenHash: string, now: Date): Principal | undefined {
+  get(tokenHash: string, now: Date): StaffPrincipal | undefined {
     const entry = this.entries?.get(tokenHash);
     if (!entry) return undefined;
     if (entry.credentialExpiresAt !== null && entry.credentialExpiresAt <= now.getTime()) {
@@ -69,7 +69,7 @@ export class PrincipalCache {
   }
 
   /** Keeps what a lookup found, if nothing was invalidated since it started (`since`) and events are reliable. */
-  remember(tokenHash: string, principal: Principal, credentialExpiresAt: Date | null, since: Generation): void {
+  remember(tokenHash: string, principal: StaffPrincipal, credentialExpiresAt: Date | null, since: Generation): void {
     if (!this.entries || since !== this.generation || !this.eventsReliable()) return;
     this.entries.set(tokenHash, { principal, credentialExpiresAt: credentialExpiresAt?.getTime() ?? null });
   }

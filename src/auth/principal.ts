@@ -17,8 +17,8 @@ export interface PrincipalUser {
   updatedAt: Date;
 }
 
-/** Who is calling: a signed-in user or a partner's API key, always inside one workspace. */
-export interface Principal {
+/** A member of the workspace's staff calling: a signed-in user or a partner's API key, always inside one workspace. */
+export interface StaffPrincipal {
   kind: 'USER' | 'API_KEY';
   workspaceId: string;
   /** The user, or for an API key the user who created it (audit entries name both). */
@@ -32,9 +32,29 @@ export interface Principal {
   user: PrincipalUser;
 }
 
-/** Whether an identity event (its refs: sessionId, apiKeyId or userId) concerns this principal. */
+/** The one permission a guest holds: `@Authorized()` (any principal) lets a guest in, no module permission does. */
+export const GUEST_ACCESS = 'guest';
+
+/**
+ * Someone who is not a user of the workspace, holding a guest token (src/auth/guest-tokens.ts) for one record of
+ * theirs: a chat-widget visitor (`{ type: 'Visitor', id }`), later a shopper following a return. A guest reads
+ * only what a type's read rule grants it as its own (`ReadRule.ownRecord`).
+ */
+export interface GuestPrincipal {
+  kind: 'GUEST';
+  workspaceId: string;
+  /** The record the token was issued for: its GraphQL type and uuid. */
+  guest: { type: string; id: string };
+  /** Just GUEST_ACCESS. */
+  permissions: ReadonlySet<string>;
+}
+
+/** Who is calling: staff (a user or an API key) or a guest. */
+export type Principal = StaffPrincipal | GuestPrincipal;
+
+/** Whether an identity event (its refs: sessionId, apiKeyId or userId) concerns this principal; never a guest. */
 export function isConcernedBy(principal: Principal | undefined, refs: EventRefs = {}): boolean {
-  if (!principal) return false;
+  if (!principal || principal.kind === 'GUEST') return false;
   return (
     (refs.sessionId !== undefined && refs.sessionId === principal.sessionId) ||
     (refs.apiKeyId !== undefined && refs.apiKeyId === principal.apiKeyId) ||

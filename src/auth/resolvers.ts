@@ -2,7 +2,7 @@ import { Reference, wrap } from '@mikro-orm/core';
 import { LocalDateScalar } from '../graphql/scalars';
 import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../context';
-import type { Principal } from './principal';
+import type { StaffPrincipal } from './principal';
 import { Connection, defineSort, paginate, SortDirection } from '../graphql/connection';
 import { mutationPayload } from '../graphql/user-errors';
 import { COST } from '../graphql/cost';
@@ -104,14 +104,14 @@ export class IdentityResolver {
     return mutationPayload(ApiKeyRevokePayload, async () => ({ apiKey: await identity.revokeApiKey(ctx, input.id) }));
   }
 
-  @Query(() => User, { nullable: true, description: 'The signed-in user; null for API keys (see `viewer`) and anonymous callers' })
+  @Query(() => User, { nullable: true, description: 'The signed-in user; null for API keys (see `viewer`), guest tokens and anonymous callers' })
   me(@Ctx() ctx: RequestContext): User | null {
     if (ctx.principal?.kind !== 'USER') return null;
     return userOfPrincipal(ctx.principal);
   }
 
   @Authorized()
-  @Query(() => Viewer, { description: 'The caller, whether a user or an API key, with the permissions in force' })
+  @Query(() => Viewer, { description: 'The caller, whether a user or an API key, with the permissions in force (FORBIDDEN for a guest token)' })
   viewer(@Ctx() ctx: RequestContext): Viewer {
     const principal = ctx.caller;
     return { kind: principal.kind as ViewerKind, permissions: [...principal.permissions].sort(), principal };
@@ -175,7 +175,7 @@ export class ViewerFieldsResolver {
  * workspace is an uninitialized reference, which User.workspace loads. Cached principals are dropped whenever the
  * user changes (USER_CHANGED), so this is the user as the database holds it.
  */
-function userOfPrincipal(principal: Principal): User {
+function userOfPrincipal(principal: StaffPrincipal): User {
   const user = Object.assign(new User(), principal.user);
   user.workspace = Reference.createNakedFromPK(Workspace, principal.workspaceId);
   return user;

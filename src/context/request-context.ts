@@ -3,7 +3,7 @@ import { DeadlockException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type DataLoader from 'dataloader';
 import { workspaceById } from '../auth/loaders';
-import type { Principal } from '../auth/principal';
+import type { GuestPrincipal, Principal, StaffPrincipal } from '../auth/principal';
 import { WORKSPACE_FILTER } from '../db/tenancy';
 import { AppError } from '../graphql/errors';
 import { WorkspaceClock } from '../kernel/clock';
@@ -71,10 +71,19 @@ export class RequestContext {
     return this.scopedWorkspaceId;
   }
 
-  /** The principal, or UNAUTHENTICATED. */
-  get caller(): Principal {
+  /**
+   * The staff principal (a user or an API key): UNAUTHENTICATED when anonymous, FORBIDDEN for a guest. For code
+   * that acts as a member of the workspace (it records the user, checks the role).
+   */
+  get caller(): StaffPrincipal {
     if (!this.principal) throw AppError.unauthenticated();
+    if (this.principal.kind === 'GUEST') throw AppError.staffOnly();
     return this.principal;
+  }
+
+  /** The guest calling with a guest token (src/auth/guest-tokens.ts), or undefined for staff and anonymous callers. */
+  get guest(): GuestPrincipal | undefined {
+    return this.principal?.kind === 'GUEST' ? this.principal : undefined;
   }
 
   can(permission: string): boolean {
@@ -92,13 +101,14 @@ export class RequestContext {
 
   /**
    * Whose rights decide which objects the response may show (src/auth/read-access.ts): the principal, or in an
-   * anonymous request whose login or signUp succeeded, the session it opened, whose payload that user receives.
+   * anonymous request whose login or signUp succeeded, the session it opened, whose payload that user receives
+   * (or, for a chat widget's conversationStart, the visitor the start identified).
    */
   get reader(): Principal | undefined {
     return this.principal ?? this.signedIn;
   }
 
-  /** Called by login and signUp: the rest of this response is read with the new session's rights. */
+  /** Called by login, signUp and the widget's conversationStart: the rest of this response is read with these rights. */
   readAs(principal: Principal): void {
     this.signedIn = principal;
   }

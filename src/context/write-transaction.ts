@@ -46,7 +46,7 @@ export class WriteTransaction {
       subjectId,
       refs: (refs ?? {}) as EventRefs,
       actorKind: principal?.kind ?? 'SYSTEM',
-      actorId: principal?.userId ?? principal?.apiKeyId ?? null,
+      actorId: !principal ? null : principal.kind === 'GUEST' ? principal.guest.id : principal.userId,
     });
   }
 
@@ -88,12 +88,15 @@ export class WriteTransaction {
   /** Records who changed what; the audit stream subscription hears of it after commit. */
   audit(record: AuditRecord): AuditEntry {
     const principal = this.ctx.principal;
+    const actor = !principal
+      ? { actorKind: ActorKind.SYSTEM }
+      : principal.kind === 'GUEST'
+        ? { actorKind: ActorKind.GUEST, actorGuestType: principal.guest.type, actorGuestId: principal.guest.id }
+        : { actorKind: principal.kind as ActorKind, actorUserId: principal.userId, actorApiKeyId: principal.apiKeyId };
     const entry = this.em.create(AuditEntry, {
       ...record,
       workspace: this.ctx.workspaceId,
-      actorKind: principal ? (principal.kind as ActorKind) : ActorKind.SYSTEM,
-      actorUserId: principal?.userId,
-      actorApiKeyId: principal?.apiKeyId,
+      ...actor,
       requestId: this.ctx.requestId,
     });
     this.emit(AUDIT_ENTRY_ADDED, entry.id);

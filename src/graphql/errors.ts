@@ -36,6 +36,14 @@ export class AppError extends GraphQLError {
     });
   }
 
+  /**
+   * A guest (src/auth/guest-tokens.ts) asked for what only the workspace's staff may do. No permission is named:
+   * none could be granted to a guest token.
+   */
+  static staffOnly() {
+    return new AppError('FORBIDDEN', 'A guest token cannot do this: it needs a session token or an API key');
+  }
+
   /** Unknown ids, ids of the wrong type and ids of another workspace all look the same. */
   static notFound(typeName: string) {
     return new AppError('NOT_FOUND', `${typeName} not found`);

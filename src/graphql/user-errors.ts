@@ -41,6 +41,8 @@ export enum UserErrorCode {
   CONFLICT = 'CONFLICT',
   ALREADY_DONE = 'ALREADY_DONE',
   LIMIT_EXCEEDED = 'LIMIT_EXCEEDED',
+  CONVERSATION_CLOSED = 'CONVERSATION_CLOSED',
+  AGENT_UNAVAILABLE = 'AGENT_UNAVAILABLE',
 }
 registerEnumType(UserErrorCode, {
   name: 'UserErrorCode',
@@ -78,6 +80,8 @@ registerEnumType(UserErrorCode, {
     CONFLICT: { description: 'A record the input refers to was changed at the same moment (merged, removed): send it again' },
     ALREADY_DONE: { description: 'The action was already carried out and cannot be repeated' },
     LIMIT_EXCEEDED: { description: 'Too many items in one request' },
+    CONVERSATION_CLOSED: { description: 'The conversation is closed: reopen it first' },
+    AGENT_UNAVAILABLE: { description: 'The agent is not online or has no free capacity' },
   },
 });
 

@@ -44,7 +44,8 @@ export interface DomainEvent<Refs extends EventRefs = EventRefs> {
   /** The id (uuid) of the record the event is about. */
   subjectId: string;
   refs: Refs;
-  actorKind: 'USER' | 'API_KEY' | 'SYSTEM';
+  actorKind: 'USER' | 'API_KEY' | 'GUEST' | 'SYSTEM';
+  /** The user (for an API key: its creator), the guest's record (GUEST), or null (SYSTEM). */
   actorId: string | null;
   occurredAt: Date;
 }

@@ -63,8 +63,12 @@ export class CostBuckets {
   }
 }
 
-/** Whose budget a request spends: the user (all their sessions together), the API key, or the anonymous client's IP. */
+/**
+ * Whose budget a request spends: the user (all their sessions together), the API key, the guest (all tokens of
+ * one record together: a visitor's widget in several tabs), or the anonymous client's IP.
+ */
 export function budgetKey(principal: Principal | undefined, clientIp: string | undefined): string {
+  if (principal?.kind === 'GUEST') return `guest:${principal.guest.type}:${principal.guest.id}`;
   if (principal?.apiKeyId) return `key:${principal.apiKeyId}`;
   if (principal?.userId) return `user:${principal.userId}`;
   return `ip:${clientIp ?? 'unknown'}`;

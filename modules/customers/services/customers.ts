@@ -111,7 +111,7 @@ async function assertNoDuplicates(tx: WriteTransaction, data: ProfileData, exter
   if (problems.length) throw new UserInputFailure(problems);
 }
 
-async function createInTransaction(tx: WriteTransaction, input: CustomerCreateInput): Promise<Customer> {
+export async function createInTransaction(tx: WriteTransaction, input: CustomerCreateInput): Promise<Customer> {
   const draft = new Customer();
   const data = profileChanges(draft, input);
   const problems = profileProblems(draft, input, data, (await tx.context().clock()).today());

@@ -1,0 +1,139 @@
+import { issueGuestToken, verifyGuestToken } from '../../../src/auth';
+import { RequestContext, type WriteTransaction } from '../../../src/context';
+import { WORKSPACE, workspaceSql } from '../../../src/db/workspace-sql';
+import { AppError } from '../../../src/graphql/errors';
+import { tryFromGlobalId } from '../../../src/graphql/global-id';
+import { UserErrorCode, UserInputFailure, validateInput } from '../../../src/graphql/user-errors';
+import { identifyCustomer } from '../../customers';
+import { Channel } from '../entities/channel';
+import { Conversation } from '../entities/conversation';
+import { AuthorKind, ConversationStatus, MessageKind } from '../entities/enums';
+import { RoutingRule } from '../entities/service-group';
+import { Visitor, type VisitorContext } from '../entities/visitor';
+import { CONVERSATION_EVENTS } from '../events';
+import type { ConversationStartInput, VisitorContextInput } from '../graphql/inputs';
+import { CONVERSATIONS_PERMISSIONS } from '../permissions';
+import { assignOrQueue, lockGroups, type AssignmentMoment } from './assignment';
+import { addMessage } from './messages';
+import { matchRoutingRule } from './routing';
+
+/** How long a visitor token lets the widget back in: a returning shopper a month later is the same visitor. */
+const VISITOR_TOKEN_DAYS = 30;
+
+export interface Started {
+  conversation: Conversation;
+  visitorToken: string;
+}
+
+/**
+ * conversationStart, for the three callers the issue names: a channel connector (API key or user with
+ * conversations:write), the chat widget (anonymous, with the channel's public widget key), or a visitor coming
+ * back with their token (guest). The visitor is identified as a customer (customers' identifyCustomer); an open
+ * conversation of that visitor on the channel is continued rather than doubled (a widget reloaded mid-chat); a new
+ * one is routed to a group and assigned or queued, in one transaction with its first message.
+ */
+export async function startConversation(ctx: RequestContext, input: ConversationStartInput): Promise<Started> {
+  await validateInput(input);
+  const channelId = tryFromGlobalId(input.channelId, 'Channel');
+  const scope = await callerScope(ctx, channelId, input.widgetKey);
+  const started = await scope.transaction(async (tx) => {
+    const channel = channelId ? await tx.em.findOne(Channel, channelId) : null;
+    if (!channel) throw UserInputFailure.of(['input', 'channelId'], 'No such channel', UserErrorCode.NOT_FOUND);
+    const at = await momentOf(tx);
+    const visitor = await visitorFor(tx, channel, input, at.now);
+    const open = await tx.em.findOne(Conversation, { visitor, channel, status: { $ne: ConversationStatus.CLOSED } }, { orderBy: { createdAt: 'desc' } });
+    if (open) {
+      addMessage(tx, open, { authorKind: AuthorKind.VISITOR, kind: MessageKind.TEXT, content: input.message.trim() }, at.now);
+      return { conversation: open, visitor };
+    }
+    const context = contextOf(input.context);
+    const conversation = tx.em.create(Conversation, { channel, visitor, customer: visitor.customer!, status: ConversationStatus.QUEUED, context, createdAt: at.now });
+    tx.emit(CONVERSATION_EVENTS.started, conversation.id, { channelId: channel.id, customerId: visitor.customer!.id });
+    addMessage(tx, conversation, { authorKind: AuthorKind.VISITOR, kind: MessageKind.TEXT, content: input.message.trim() }, at.now);
+    if (channel.autoReplies.greeting) addMessage(tx, conversation, { authorKind: AuthorKind.SYSTEM, kind: MessageKind.TEXT, content: channel.autoReplies.greeting }, at.now);
+    await route(tx, conversation, channel, at);
+    return { conversation, visitor };
+  });
+  const claims = { workspaceId: scope.workspaceId, subjectType: 'Visitor', subjectId: started.visitor.id, expiresAt: new Date(Date.now() + VISITOR_TOKEN_DAYS * 86_400_000) };
+  const visitorToken = issueGuestToken(ctx.app, claims);
+  // The payload is read with the visitor's rights when the caller is the widget (anonymous): its own conversation.
+  if (!ctx.principal) ctx.readAs(verifyGuestToken(ctx.app, visitorToken));
+  return { conversation: started.conversation, visitorToken };
+}
+
+/**
+ * The context the start runs in. Staff and guests bring their workspace; the anonymous widget brings the channel's
+ * widget key, which is how its workspace is learnt (looked up across workspaces, like an API key's prefix).
+ */
+async function callerScope(ctx: RequestContext, channelId: string | undefined, widgetKey?: string | null): Promise<RequestContext> {
+  if (ctx.guest) return ctx;
+  if (ctx.principal) {
+    if (!ctx.can(CONVERSATIONS_PERMISSIONS.write)) throw AppError.forbidden([CONVERSATIONS_PERMISSIONS.write]);
+    return ctx;
+  }
+  if (!widgetKey) throw AppError.unauthenticated('Start a conversation with the channel\'s widgetKey, a visitor token, or an API key with conversations:write');
+  const channel = await ctx.app.orm.em.fork().findOne(Channel, { widgetKey }, { filters: false });
+  if (!channel || channel.id !== channelId) throw AppError.unauthenticated('The widget key is not the key of this channel');
+  return new RequestContext(ctx.app, undefined, undefined, ctx.requestId, channel.workspace.id, ctx.clientIp);
+}
+
+async function momentOf(tx: WriteTransaction): Promise<AssignmentMoment> {
+  const now = new Date();
+  return { now, today: (await tx.ctx.clock()).dateOf(now) };
+}
+
+/** The visitor: the guest's own (on its channel only), or found by the channel's visitor id, or new; identified as a customer. */
+async function visitorFor(tx: WriteTransaction, channel: Channel, input: ConversationStartInput, now: Date): Promise<Visitor> {
+  const guest = tx.ctx.guest;
+  const externalId = input.visitor?.externalId?.trim() || null;
+  let visitor: Visitor | null = null;
+  if (guest) {
+    visitor = guest.guest.type === 'Visitor' ? await tx.em.findOne(Visitor, guest.guest.id, { populate: ['customer'] }) : null;
+    if (!visitor || visitor.channel.id !== channel.id) throw new AppError('FORBIDDEN', 'This visitor token is for another channel');
+  } else if (externalId) {
+    visitor = await tx.em.findOne(Visitor, { channel, externalId }, { populate: ['customer'] });
+  }
+  if (!visitor?.customer || input.visitor?.phone || input.visitor?.email) {
+    const { customer } = await identifyCustomer(tx, {
+      externalId: externalId ? { platform: `channel-${channel.type.toLowerCase().replace(/_/g, '-')}`, value: externalId } : null,
+      phone: input.visitor?.phone, email: input.visitor?.email, name: input.visitor?.name,
+    }, ['input', 'visitor']);
+    if (visitor) visitor.customer = customer;
+    else visitor = tx.em.create(Visitor, { channel, customer, externalId, context: contextOf(input.context), lastSeenAt: now });
+  }
+  visitor.lastSeenAt = now;
+  return visitor;
+}
+
+function contextOf(input?: VisitorContextInput | null): VisitorContext {
+  const context: VisitorContext = {};
+  for (const key of ['sourceKeyword', 'landingPage', 'referrer', 'originatingPage', 'region', 'device'] as const) {
+    const value = input?.[key]?.trim();
+    if (value) context[key] = value;
+  }
+  return context;
+}
+
+/**
+ * Sends the new conversation to its group (the first matching routing rule's, else the channel's default group)
+ * and there to an agent or the queue. Without a group the channel cannot serve anyone: a clear error.
+ */
+async function route(tx: WriteTransaction, conversation: Conversation, channel: Channel, at: AssignmentMoment): Promise<void> {
+  const rules = await tx.em.find(RoutingRule, { active: true }, { orderBy: { position: 'asc', id: 'asc' } });
+  const rule = matchRoutingRule(rules, channel.id, conversation.context);
+  const groupId = rule?.targetGroup.id ?? channel.defaultGroup?.id;
+  if (!groupId) throw UserInputFailure.of(['input', 'channelId'], 'This channel has no service group: give it a default group', UserErrorCode.NOT_ALLOWED);
+  const [group] = await lockGroups(tx, [groupId]);
+  const assigned = await assignOrQueue(tx, conversation, group, at);
+  const reply = conversation.channel.autoReplies.noAgentOnline;
+  if (!assigned && reply && !(await anyoneOnline(tx, group.id))) {
+    addMessage(tx, conversation, { authorKind: AuthorKind.SYSTEM, kind: MessageKind.TEXT, content: reply }, at.now);
+  }
+}
+
+async function anyoneOnline(tx: WriteTransaction, groupId: string): Promise<boolean> {
+  const rows = await workspaceSql(tx)`
+    select 1 from service_group_member m join agent_state s on s.workspace_id = m.workspace_id and s.agent_id = m.agent_id
+    where m.workspace_id = ${WORKSPACE} and m.group_id = ${groupId} and s.status = 'ONLINE' limit 1`;
+  return rows.length > 0;
+}
