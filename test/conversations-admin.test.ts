@@ -1,4 +1,5 @@
 import { dataOf, errorCode, gql } from './support/client';
+import { parseGlobalId } from '../src/graphql/global-id';
 import { createUserWithRole, signUpWorkspace } from './support/fixtures';
 import { startTestServer, type TestServer } from './support/server';
 import { isOpenAt } from '../modules/conversations/services/business-hours';
@@ -388,5 +389,44 @@ describe('matchRoutingRule', () => {
     expect(name(context({ landingPage: 'https://shop.example/', originatingPage: 'https://detail.example/item.htm?id=1' }))).toBe('item pages');
     expect(name(context({ landingPage: 'https://shop.example/' }))).toBeNull();
     expect(matchRoutingRule([], 'web', {})).toBeUndefined();
+  });
+});
+
+const SETTINGS = `{ conversationSettings { ratingTags reassignAfterSilenceSeconds } }`;
+const SETTINGS_UPDATE = `mutation($input: ConversationSettingsUpdateInput!) { conversationSettingsUpdate(input: $input) {
+  conversationSettings { ratingTags reassignAfterSilenceSeconds } userErrors { field message code } } }`;
+const DEFAULT_RATING_TAGS = ['服务热情', '回复及时', '问题已解决', '专业耐心', '回复太慢', '问题未解决', '态度不好'];
+
+describe('conversation settings', () => {
+  it('are made with the defaults on first read, once even when first read by many at once, and updated field by field', async () => {
+    const owner = await signUpWorkspace(server.url);
+    const agent = await createUserWithRole(server.url, owner.token, 'AGENT');
+    // ten first reads at once: all answer, one row is made
+    const reads = await Promise.all(Array.from({ length: 10 }, (_, i) => gql(server.url, SETTINGS, {}, i % 2 ? agent.token : owner.token)));
+    for (const read of reads) expect(dataOf(read).conversationSettings).toEqual({ ratingTags: DEFAULT_RATING_TAGS, reassignAfterSilenceSeconds: null });
+    const rows = await server.services.orm.em.fork().getConnection().execute(
+      `select count(*)::int as n from conversation_settings s join "user" u on u.workspace_id = s.workspace_id where u.id = ?`, [parseGlobalId(owner.userId)!.id]);
+    expect(rows[0].n).toBe(1);
+
+    const changed = dataOf(await gql(server.url, SETTINGS_UPDATE, { input: { ratingTags: [' 很满意 ', '一般', '不满意'], reassignAfterSilenceSeconds: 300 } }, owner.token)).conversationSettingsUpdate;
+    expect(changed).toEqual({ conversationSettings: { ratingTags: ['很满意', '一般', '不满意'], reassignAfterSilenceSeconds: 300 }, userErrors: [] });
+    // absent: kept; null: reassignment off
+    const off = dataOf(await gql(server.url, SETTINGS_UPDATE, { input: { reassignAfterSilenceSeconds: null } }, owner.token)).conversationSettingsUpdate;
+    expect(off.conversationSettings).toEqual({ ratingTags: ['很满意', '一般', '不满意'], reassignAfterSilenceSeconds: null });
+    expect(dataOf(await gql(server.url, SETTINGS, {}, agent.token)).conversationSettings.ratingTags).toEqual(['很满意', '一般', '不满意']);
+    expect(await auditActions(owner.token)).toContain('conversations.settings.update');
+  });
+
+  it('refuses bad tags and delays and lets only managers change them', async () => {
+    const owner = await signUpWorkspace(server.url);
+    const agent = await createUserWithRole(server.url, owner.token, 'AGENT');
+    const update = async (input: Record<string, unknown>) =>
+      dataOf(await gql(server.url, SETTINGS_UPDATE, { input }, owner.token)).conversationSettingsUpdate.userErrors.map((e: any) => [e.field.join('.'), e.code]);
+    expect(await update({ ratingTags: ['好', ' 好'], reassignAfterSilenceSeconds: 60 })).toEqual([['input.ratingTags.1', 'DUPLICATE']]);
+    expect(await update({ ratingTags: ['好'.repeat(21)], reassignAfterSilenceSeconds: 0 })).toEqual([['input.ratingTags', 'TOO_LONG'], ['input.reassignAfterSilenceSeconds', 'TOO_SMALL']]);
+    expect(await update({ ratingTags: [' '] })).toEqual([['input.ratingTags', 'REQUIRED']]);
+    expect(dataOf(await gql(server.url, SETTINGS, {}, owner.token)).conversationSettings).toEqual({ ratingTags: DEFAULT_RATING_TAGS, reassignAfterSilenceSeconds: null });
+    const denied = await gql(server.url, SETTINGS_UPDATE, { input: { reassignAfterSilenceSeconds: 60 } }, agent.token);
+    expect(errorCode(denied)).toBe('FORBIDDEN');
   });
 });

@@ -15,6 +15,7 @@ import { AssignmentCandidateResolver, AssignmentResolver, ConversationResolver }
 // Configuration side (channels, groups, routing, quick replies, settings): kept together for merges.
 import { RoutingConditionsResolver, RoutingRuleResolver } from './resolvers/routing-rule';
 import { ServiceGroupMemberResolver, ServiceGroupResolver } from './resolvers/service-group';
+import { ConversationSettingsResolver } from './resolvers/settings';
 
 /** Whether the reader is the visitor of this id (a conversation's visitor, read from it). */
 function isVisitor(reader: Principal, visitorId: string | undefined): boolean {
@@ -33,7 +34,7 @@ export const conversationsModule = defineModule({
   resolvers: [
     ChannelResolver,
     ConversationResolver, AssignmentResolver, AssignmentCandidateResolver, AgentStateResolver,
-    ServiceGroupResolver, ServiceGroupMemberResolver, RoutingRuleResolver, RoutingConditionsResolver,
+    ServiceGroupResolver, ServiceGroupMemberResolver, RoutingRuleResolver, RoutingConditionsResolver, ConversationSettingsResolver,
   ],
   permissions: conversationsPermissions,
   nodeTypes: {

@@ -268,3 +268,22 @@ export class RoutingRuleDeleteInput {
   @Field(() => ID, { description: 'The rule' })
   id!: string;
 }
+
+export const MAX_RATING_TAGS = 30;
+
+@InputType({ description: "Changes to the workspace's conversation settings; an absent field is left as it is" })
+export class ConversationSettingsUpdateInput {
+  @Field(() => [String], { nullable: true, description: `The rating tags visitors choose from, in the order shown (each at most 20 characters, at most ${MAX_RATING_TAGS})` })
+  @IsOptional()
+  @ArrayMaxSize(MAX_RATING_TAGS)
+  @IsNotBlank({ each: true })
+  @MaxLength(20, { each: true })
+  ratingTags?: string[] | null;
+
+  @Field(() => Int, { nullable: true, description: `Reassign a conversation after its agent leaves the visitor unanswered this many seconds (1 to ${MAX_AUTO_REPLY_SECONDS}); null: never` })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_AUTO_REPLY_SECONDS)
+  reassignAfterSilenceSeconds?: number | null;
+}
