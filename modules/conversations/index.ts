@@ -13,6 +13,7 @@ import { AgentStateResolver } from './resolvers/agent';
 import { ChannelResolver } from './resolvers/channel';
 import { AssignmentCandidateResolver, AssignmentResolver, ConversationResolver } from './resolvers/conversation';
 // Configuration side (channels, groups, routing, quick replies, settings): kept together for merges.
+import { QuickReplyResolver } from './resolvers/quick-reply';
 import { RoutingConditionsResolver, RoutingRuleResolver } from './resolvers/routing-rule';
 import { ServiceGroupMemberResolver, ServiceGroupResolver } from './resolvers/service-group';
 import { ConversationSettingsResolver } from './resolvers/settings';
@@ -35,6 +36,7 @@ export const conversationsModule = defineModule({
     ChannelResolver,
     ConversationResolver, AssignmentResolver, AssignmentCandidateResolver, AgentStateResolver,
     ServiceGroupResolver, ServiceGroupMemberResolver, RoutingRuleResolver, RoutingConditionsResolver, ConversationSettingsResolver,
+    QuickReplyResolver,
   ],
   permissions: conversationsPermissions,
   nodeTypes: {
@@ -49,7 +51,11 @@ export const conversationsModule = defineModule({
       ownRecord: (m: Message, reader) => m.kind !== MessageKind.NOTE && isVisitor(reader, m.conversation.visitor?.id),
     },
     Assignment: { entity: Assignment, permission: CONVERSATIONS_PERMISSIONS.manage },
-    QuickReply: { entity: QuickReply, permission: CONVERSATIONS_PERMISSIONS.read },
+    // The workspace's quick replies are read with conversations:read; a personal one by its owner (and managers).
+    QuickReply: {
+      entity: QuickReply, permission: CONVERSATIONS_PERMISSIONS.manage,
+      ownRecord: (reply: QuickReply, reader) => (reply.owner ? reader.kind === 'USER' && reply.owner.id === reader.userId : reader.permissions.has(CONVERSATIONS_PERMISSIONS.read)),
+    },
   },
   objectTypes: {
     ...Object.fromEntries(['BusinessHoursDay', 'AutoReplySettings', 'RoutingConditions', 'VisitorContext', 'PageView', 'AgentState', 'ServiceGroupMember', 'ConversationSettings'].map((name) => [name, { permission: CONVERSATIONS_PERMISSIONS.read }])),

@@ -2,6 +2,7 @@ import { ArrayMaxSize, IsInt, IsOptional, Matches, Max, MaxLength, Min, Validate
 import { Field, ID, InputType, Int } from 'type-graphql';
 import { IsNotBlank } from '../../../src/graphql/validation';
 import { AssignmentRule, ChannelType, ReceptionMode } from '../entities/enums';
+import { QuickReplyScope } from '../entities/quick-reply';
 
 /** Inputs of the configuration side: service groups, channels, routing rules, quick replies, settings. */
 
@@ -286,4 +287,69 @@ export class ConversationSettingsUpdateInput {
   @Min(1)
   @Max(MAX_AUTO_REPLY_SECONDS)
   reassignAfterSilenceSeconds?: number | null;
+}
+
+const SHORTCUT = /^\S{1,30}$/;
+const SHORTCUT_MESSAGE = 'shortcut must be 1 to 30 characters without spaces, e.g. hello';
+
+@InputType({ description: 'A new quick reply 快捷回复' })
+export class QuickReplyCreateInput {
+  @Field(() => QuickReplyScope, { defaultValue: QuickReplyScope.PERSONAL, description: "PERSONAL (the caller's own; conversations:write) or WORKSPACE (for everyone; conversations:manage)" })
+  scope!: QuickReplyScope;
+
+  @Field({ description: 'Its title' })
+  @IsNotBlank()
+  @MaxLength(100)
+  title!: string;
+
+  @Field({ description: 'The text inserted' })
+  @IsNotBlank()
+  @MaxLength(2000)
+  content!: string;
+
+  @Field(() => String, { nullable: true, description: 'Typed after "/" in the composer: 1 to 30 characters without spaces, stored lower-case, unique in its scope (the workspace\'s, or yours)' })
+  @IsOptional()
+  @Matches(SHORTCUT, { message: SHORTCUT_MESSAGE })
+  shortcut?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Category, e.g. 售前 or 物流' })
+  @IsOptional()
+  @IsNotBlank()
+  @MaxLength(50)
+  category?: string | null;
+}
+
+@InputType({ description: 'Changes to a quick reply; an absent field is left as it is, a null shortcut or category is cleared' })
+export class QuickReplyUpdateInput {
+  @Field(() => ID, { description: 'The quick reply' })
+  id!: string;
+
+  @Field(() => String, { nullable: true, description: 'New title' })
+  @IsOptional()
+  @IsNotBlank()
+  @MaxLength(100)
+  title?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'New text' })
+  @IsOptional()
+  @IsNotBlank()
+  @MaxLength(2000)
+  content?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'New shortcut; null removes it' })
+  @IsOptional()
+  @Matches(SHORTCUT, { message: SHORTCUT_MESSAGE })
+  shortcut?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'New category; null removes it' })
+  @IsOptional()
+  @IsNotBlank()
+  @MaxLength(50)
+  category?: string | null;
+}
+
+@InputType({ description: 'The quick reply to delete' })
+export class QuickReplyDeleteInput {
+  @Field(() => ID, { description: 'The quick reply' })
+  id!: string;
 }
