@@ -3,8 +3,7 @@ import { parseGlobalId } from '../src/graphql/global-id';
 import { createUserWithRole, signUpWorkspace } from './support/fixtures';
 import { startTestServer, type TestServer } from './support/server';
 import { isOpenAt } from '../modules/conversations/services/business-hours';
-import type { VisitorContext } from '../modules/conversations/entities/visitor';
-import { matchRoutingRule } from '../modules/conversations/services/routing';
+import { matchRoutingRule, type RoutingContext } from '../modules/conversations/services/routing';
 
 /** Issue 9, the configuration side: service groups, channels, routing rules, settings, quick replies. */
 let server: TestServer;
@@ -363,7 +362,7 @@ describe('matchRoutingRule', () => {
     id: `00000000-0000-4000-8000-${String(++seq).padStart(12, '0')}`, name, position, active, conditions, createdAt: new Date(Date.UTC(2026, 10, 30, 0, 0, seq)),
   });
   /** A conversation on channel `web` unless another is given, with its visitor's context. */
-  const context = ({ channelId = 'web', ...visitor }: VisitorContext & { channelId?: string } = {}) => ({ channelId, visitor });
+  const context = (extra: Partial<RoutingContext> = {}): RoutingContext => ({ channelId: 'web', ...extra });
 
   it('takes the first active rule by position (then creation) whose every given condition matches', () => {
     const rules = [
@@ -372,7 +371,7 @@ describe('matchRoutingRule', () => {
       rule('off', 1, { sourceKeywords: ['连衣裙'] }, false),
       rule('zhejiang dresses', 10, { sourceKeywords: ['连衣裙'], regions: ['浙江'] }),
     ];
-    const name = ({ channelId, visitor }: ReturnType<typeof context>) => matchRoutingRule(rules, channelId, visitor)?.name ?? null;
+    const name = (ctx: RoutingContext) => matchRoutingRule(rules, ctx)?.name ?? null;
     // the inactive rule at position 1 is skipped; of the two at 10, the one created first
     expect(name(context({ sourceKeyword: '夏季 碎花连衣裙', region: '浙江省' }))).toBe('dresses on web');
     // keyword contained, case-insensitive
@@ -382,7 +381,7 @@ describe('matchRoutingRule', () => {
     expect(name(context({ channelId: 'app', sourceKeyword: '连衣裙', region: '江苏' }))).toBe('catch-all');
     // a rule with keywords does not match a visitor without one
     expect(name(context({ region: '浙江' }))).toBe('catch-all');
-    expect(matchRoutingRule(rules.filter((r) => r.name !== 'catch-all'), 'web', { sourceKeyword: 'T恤' })).toBeUndefined();
+    expect(matchRoutingRule(rules.filter((r) => r.name !== 'catch-all'), context({ sourceKeyword: 'T恤' }))).toBeNull();
   });
 
   it('matches landing and originating pages as text contained, and an empty condition as anything', () => {
@@ -390,11 +389,11 @@ describe('matchRoutingRule', () => {
       rule('double 11 landing', 1, { landingPageContains: '/Activity/Double11', sourceKeywords: [], regions: [], channelIds: [] }),
       rule('item pages', 2, { originatingPageContains: 'item.htm', landingPageContains: null }),
     ];
-    const name = ({ channelId, visitor }: ReturnType<typeof context>) => matchRoutingRule(rules, channelId, visitor)?.name ?? null;
+    const name = (ctx: RoutingContext) => matchRoutingRule(rules, ctx)?.name ?? null;
     expect(name(context({ landingPage: 'https://shop.example/activity/double11?from=search' }))).toBe('double 11 landing');
     expect(name(context({ landingPage: 'https://shop.example/', originatingPage: 'https://detail.example/item.htm?id=1' }))).toBe('item pages');
     expect(name(context({ landingPage: 'https://shop.example/' }))).toBeNull();
-    expect(matchRoutingRule([], 'web', {})).toBeUndefined();
+    expect(matchRoutingRule([], context())).toBeNull();
   });
 });
 

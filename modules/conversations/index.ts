@@ -18,9 +18,9 @@ import { RoutingConditionsResolver, RoutingRuleResolver } from './resolvers/rout
 import { ServiceGroupMemberResolver, ServiceGroupResolver } from './resolvers/service-group';
 import { ConversationSettingsResolver } from './resolvers/settings';
 
-/** Whether the reader is the visitor of this id (a conversation's visitor, read from it). */
-function isVisitor(reader: Principal, visitorId: string | undefined): boolean {
-  return reader.kind === 'GUEST' && reader.guest.type === 'Visitor' && reader.guest.id === visitorId;
+/** Whether the reader is a visitor, and the one of the row (read from the row only then: staff rows need not hold it). */
+function isVisitor(reader: Principal, visitorIdOfRow: () => string | undefined): boolean {
+  return reader.kind === 'GUEST' && reader.guest.type === 'Visitor' && reader.guest.id === visitorIdOfRow();
 }
 
 /**
@@ -45,10 +45,10 @@ export const conversationsModule = defineModule({
     RoutingRule: { entity: RoutingRule, permission: CONVERSATIONS_PERMISSIONS.read },
     Visitor: { entity: Visitor, permission: CONVERSATIONS_PERMISSIONS.read },
     // A visitor (guest token) reads their own conversations and their messages other than internal notes.
-    Conversation: { entity: Conversation, permission: CONVERSATIONS_PERMISSIONS.read, ownRecord: (c: Conversation, reader) => isVisitor(reader, c.visitor.id) },
+    Conversation: { entity: Conversation, permission: CONVERSATIONS_PERMISSIONS.read, ownRecord: (c: Conversation, reader) => isVisitor(reader, () => c.visitor.id) },
     Message: {
       entity: Message, permission: CONVERSATIONS_PERMISSIONS.read,
-      ownRecord: (m: Message, reader) => m.kind !== MessageKind.NOTE && isVisitor(reader, m.conversation.visitor?.id),
+      ownRecord: (m: Message, reader) => isVisitor(reader, () => (m.kind === MessageKind.NOTE ? undefined : m.conversation.visitor?.id)),
     },
     Assignment: { entity: Assignment, permission: CONVERSATIONS_PERMISSIONS.manage },
     // The workspace's quick replies are read with conversations:read; a personal one by its owner (and managers).

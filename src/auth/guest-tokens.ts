@@ -37,6 +37,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TYPE_NAME = /^[A-Z][A-Za-z0-9]{0,63}$/;
 /** An HMAC-SHA-256 in base64url. */
 const SIGNATURE = /^[A-Za-z0-9_-]{43}$/;
+/** What every guest holds: `@Authorized()` lets it in, no module permission does. */
+const GUEST_PERMISSIONS: ReadonlySet<string> = new Set([GUEST_ACCESS]);
 /** Far above any token issued here (about 200 characters): longer input is refused before any work. */
 const MAX_TOKEN_LENGTH = 1024;
 
@@ -45,7 +47,7 @@ const MAX_TOKEN_LENGTH = 1024;
  * is never the value another use of the secret computes (session and key hashes, hashed client addresses are
  * HMACs keyed with the secret itself: an HMAC of a chosen text with it must not be a valid signature here).
  */
-const signingKeys = new Map<string, Buffer>();
+const signingKeys = new Map<string, Buffer>(); // derived once per secret, not on every request
 function signingKey(secret: string): Buffer {
   let key = signingKeys.get(secret);
   if (!key) {
@@ -80,7 +82,9 @@ export function issueGuestToken(app: Pick<AppServices, 'config'>, claims: GuestT
 /**
  * The guest a token names, or UNAUTHENTICATED saying what is wrong with it: malformed, not signed by this
  * server's secret (tampered with, or issued under another APP_SECRET), or expired. The signature is checked
- * before the payload is read, in constant time.
+ * before the payload is read, in constant time. authenticate() calls it for every gt_ bearer token; a module
+ * that has just issued a token to an anonymous caller uses it to read the response with that guest's rights
+ * (`ctx.readAs`).
  */
 export function verifyGuestToken(app: Pick<AppServices, 'config'>, token: string, now = new Date()): GuestPrincipal {
   const malformed = () => AppError.unauthenticated('The guest token is malformed: use the token exactly as it was issued');
@@ -97,8 +101,6 @@ export function verifyGuestToken(app: Pick<AppServices, 'config'>, token: string
   if (body.e * 1000 <= now.getTime()) throw AppError.unauthenticated('The guest token has expired: ask for a new one');
   return { kind: 'GUEST', workspaceId: body.w, guest: { type: body.t, id: body.s }, permissions: GUEST_PERMISSIONS };
 }
-
-const GUEST_PERMISSIONS: ReadonlySet<string> = new Set([GUEST_ACCESS]);
 
 /** The payload of a correctly signed token: only this server writes those, so a bad shape is a bug or an old format. */
 function parsePayload(payload: string): Payload | undefined {

@@ -25,7 +25,7 @@ function isRetryable(error: unknown): boolean {
  */
 export class RequestContext {
   readonly loaders = new Map<string, DataLoader<any, any>>();
-  private readonly scopedWorkspaceId?: string;
+  private scopedWorkspaceId?: string;
   private ownEm?: EntityManager;
 
   /** `em` undefined: a fork of the app's EntityManager, made when first used. */
@@ -108,9 +108,16 @@ export class RequestContext {
     return this.principal ?? this.signedIn;
   }
 
-  /** Called by login, signUp and the widget's conversationStart: the rest of this response is read with these rights. */
+  /**
+   * Called by login, signUp and the widget's conversationStart: the rest of this response is read with these rights,
+   * inside their workspace (an anonymous request had none).
+   */
   readAs(principal: Principal): void {
     this.signedIn = principal;
+    if (!this.scopedWorkspaceId) {
+      this.scopedWorkspaceId = principal.workspaceId;
+      if (this.ownEm) this.scoped(this.ownEm);
+    }
   }
 
   /**

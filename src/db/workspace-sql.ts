@@ -1,3 +1,6 @@
+// pg's value serialiser, the one it applies to every parameter (no type declarations ship for this file).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { prepareValue } = require('pg/lib/utils') as { prepareValue: (value: unknown) => unknown };
 import type { RequestContext, WriteTransaction } from '../context';
 
 /**
@@ -56,6 +59,15 @@ export function workspaceSql(scope: RequestContext | WriteTransaction): Workspac
 }
 
 /**
+ * An array as one parameter (`id = any(${ids}::uuid[])`): the ORM's query builder would spread a bare array into a
+ * list of parameters (`?, ?, ?`), which breaks `any(...)` and an empty list. pg's own serialiser writes the array
+ * literal (quoting and escaping each element), so the statement casts one text parameter.
+ */
+function asPostgresArray(values: unknown[]): string {
+  return prepareValue(values) as string;
+}
+
+/**
  * The text for the ORM's driver, which reads each bare ? as the next parameter (and ?? as an identifier): a
  * literal ? in the text (the jsonb ? operator) is escaped, and two parameters side by side are kept apart.
  */
@@ -65,7 +77,7 @@ function render(fragment: SqlFragment, params: unknown[]): string {
     if (value instanceof SqlFragment) text += render(value, params);
     else {
       text += text.endsWith('?') ? ' ?' : '?';
-      params.push(value);
+      params.push(Array.isArray(value) ? asPostgresArray(value) : value);
     }
     text += fragment.strings[i + 1].replaceAll('?', '\\?');
   });

@@ -61,7 +61,10 @@ export interface RegisteredReaction extends Reaction<any> {
 export interface ReadRule {
   /** Permission needed to read the type; without it the field that reached the object is FORBIDDEN (null). */
   permission: string;
-  /** Records the reader may read without the permission: their own (their user, their key, their workspace). */
+  /**
+   * Records the reader may read without the permission: their own (staff: their user, their key, their workspace;
+   * a guest, `reader.kind === 'GUEST'`: what its record owns, e.g. its conversation's messages).
+   */
   ownRecord?: (row: any, reader: Principal) => boolean;
 }
 

@@ -8,14 +8,13 @@ import { identifyCustomer } from '../../customers';
 import { Channel } from '../entities/channel';
 import { Conversation } from '../entities/conversation';
 import { AuthorKind, ConversationStatus, MessageKind } from '../entities/enums';
-import { RoutingRule } from '../entities/service-group';
 import { Visitor, type VisitorContext } from '../entities/visitor';
 import { CONVERSATION_EVENTS } from '../events';
 import type { ConversationStartInput, VisitorContextInput } from '../graphql/inputs';
 import { CONVERSATIONS_PERMISSIONS } from '../permissions';
 import { assignOrQueue, lockGroups, type AssignmentMoment } from './assignment';
 import { addMessage } from './messages';
-import { matchRoutingRule } from './routing';
+import { activeRoutingRules, matchRoutingRule } from './routing';
 
 /** How long a visitor token lets the widget back in: a returning shopper a month later is the same visitor. */
 const VISITOR_TOKEN_DAYS = 30;
@@ -119,8 +118,7 @@ function contextOf(input?: VisitorContextInput | null): VisitorContext {
  * and there to an agent or the queue. Without a group the channel cannot serve anyone: a clear error.
  */
 async function route(tx: WriteTransaction, conversation: Conversation, channel: Channel, at: AssignmentMoment): Promise<void> {
-  const rules = await tx.em.find(RoutingRule, { active: true }, { orderBy: { position: 'asc', id: 'asc' } });
-  const rule = matchRoutingRule(rules, channel.id, conversation.context);
+  const rule = matchRoutingRule(await activeRoutingRules(tx.context()), { channelId: channel.id, ...conversation.context });
   const groupId = rule?.targetGroup.id ?? channel.defaultGroup?.id;
   if (!groupId) throw UserInputFailure.of(['input', 'channelId'], 'This channel has no service group: give it a default group', UserErrorCode.NOT_ALLOWED);
   const [group] = await lockGroups(tx, [groupId]);

@@ -7,14 +7,19 @@ import type { VisitorContext } from '../entities/visitor';
 import type { RoutingConditionsInput, RoutingRuleCreateInput, RoutingRuleUpdateInput } from '../graphql/setup-inputs';
 import { serviceGroupForInput } from './channels';
 
+/** What a routing rule is matched against: the conversation's channel (uuid) and where its visitor came from. */
+export interface RoutingContext extends VisitorContext {
+  channelId: string;
+}
+
 type MatchableRule = Pick<RoutingRule, 'id' | 'position' | 'active' | 'conditions' | 'createdAt'>;
 
 const contains = (text: string | null | undefined, part: string) => !!text && text.toLowerCase().includes(part.toLowerCase());
 
 /** Every condition the rule gives holds for the context; an absent or empty condition holds for anything. */
-function matches(conditions: RoutingConditions, channelId: string, context: VisitorContext): boolean {
+function matches(conditions: RoutingConditions, context: RoutingContext): boolean {
   const { channelIds, sourceKeywords, landingPageContains, originatingPageContains, regions } = conditions;
-  if (channelIds?.length && !channelIds.includes(channelId)) return false;
+  if (channelIds?.length && !channelIds.includes(context.channelId)) return false;
   if (sourceKeywords?.length && !sourceKeywords.some((word) => contains(context.sourceKeyword, word))) return false;
   if (landingPageContains && !contains(context.landingPage, landingPageContains)) return false;
   if (originatingPageContains && !contains(context.originatingPage, originatingPageContains)) return false;
@@ -28,14 +33,19 @@ function byPosition(a: MatchableRule, b: MatchableRule): number {
 }
 
 /**
- * Advanced routing 高级分配: the first active rule, by position (then creation), whose every given condition matches
- * a new conversation on channel `channelId` (uuid) whose visitor came from `context`; undefined when none does (then
- * the channel's default group serves it). Keywords match when the visitor's search keyword contains one of the
- * rule's words, pages when they contain the rule's text, regions when the visitor's region begins with one of the
- * rule's; all case-insensitive. Pure: intake passes the workspace's rules, in any order.
+ * Advanced routing 高级分配: the first active rule, by position, whose every given condition matches the new
+ * conversation, or null (then the channel's default group serves it). Keywords match when the visitor's search
+ * keyword contains one of the rule's words, pages when they contain the rule's text, regions when the visitor's
+ * region begins with one of the rule's; all case-insensitive. Pure: the assignment engine passes the rules
+ * (`activeRoutingRules`) and the conversation's context.
  */
-export function matchRoutingRule<R extends MatchableRule>(rules: readonly R[], channelId: string, context: VisitorContext): R | undefined {
-  return [...rules].filter((rule) => rule.active).sort(byPosition).find((rule) => matches(rule.conditions, channelId, context));
+export function matchRoutingRule<R extends MatchableRule>(rules: readonly R[], context: RoutingContext): R | null {
+  return [...rules].filter((rule) => rule.active).sort(byPosition).find((rule) => matches(rule.conditions, context)) ?? null;
+}
+
+/** The workspace's active routing rules in the order they are tried. */
+export function activeRoutingRules(ctx: RequestContext): Promise<RoutingRule[]> {
+  return ctx.em.find(RoutingRule, { active: true }, { orderBy: { position: 'asc', createdAt: 'asc', id: 'asc' } });
 }
 
 /** Every routing rule of the workspace, active or not, in the order they are tried. */
