@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -6,8 +6,7 @@ import { createClient, type Client } from 'graphql-ws';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { AUDIT_ENTRY_ADDED } from '../src/audit/events';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/db/embedded-postgres';
-import { graphql, startProcess } from './support';
+import { commitTimestampDatabase, graphql, heldBackTransactions, load, machine, processCpuMs, startProcess, summary } from './support';
 
 /**
  * `npm run bench:events`: the durable event log across two server instances. Instance A takes the writes (customerCreate:
@@ -66,42 +65,6 @@ function openSubscriber(wsUrl: string, token: string) {
 }
 
 type Subscriber = ReturnType<typeof openSubscriber>;
-
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-function summary(values: number[]) {
-  if (!values.length) return { n: 0, p50: '–', p95: '–', p99: '–', max: '–' };
-  const sorted = [...values].sort((a, b) => a - b);
-  const f = (v: number) => v.toFixed(1);
-  return { n: sorted.length, p50: f(percentile(sorted, 50)), p95: f(percentile(sorted, 95)), p99: f(percentile(sorted, 99)), max: f(sorted[sorted.length - 1]) };
-}
-
-function machine(): string {
-  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
-  const model = /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? os.cpus()[0]?.model ?? 'unknown CPU';
-  return `${os.cpus().length} cores, ${model}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB RAM, Node ${process.version}`;
-}
-
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux reports clock ticks of 1/100 s). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
-
-/**
- * A fresh durable cluster with commit timestamps on: track_commit_timestamp takes effect only at server start, so the
- * cluster is started, configured and started again.
- */
-async function commitTimestampDatabase(dataDir: string): Promise<EmbeddedPostgres> {
-  const first = await startEmbeddedPostgres({ dataDir });
-  const client = new pg.Client({ connectionString: first.url });
-  await client.connect();
-  await client.query(`alter system set track_commit_timestamp = on`);
-  await client.end();
-  await first.stop();
-  return startEmbeddedPostgres({ dataDir });
-}
 
 async function main() {
   console.log(`machine: ${machine()}`);
@@ -179,7 +142,7 @@ async function main() {
     const before = await logCount();
     const deliveredBefore = deliveredCount();
     const loadBefore = load();
-    const cpuBefore = { a: cpuSeconds(a.child.pid!), b: cpuSeconds(b.child.pid!) };
+    const cpuBefore = { a: processCpuMs(a.child.pid!) / 1000, b: processCpuMs(b.child.pid!) / 1000 };
     const writeStart = now();
     const writeEnd = writeStart + THROUGHPUT_S * 1000;
     await Promise.all(Array.from({ length: WRITERS }, async () => {
@@ -189,7 +152,7 @@ async function main() {
     const after = await logCount();
     const expectedMessages = (after.audit - before.audit) * SUBSCRIBERS;
     const drained = await waitForAll(subscribers.map(() => after.audit - before.audit));
-    const cpu = { a: cpuSeconds(a.child.pid!) - cpuBefore.a, b: cpuSeconds(b.child.pid!) - cpuBefore.b };
+    const cpu = { a: processCpuMs(a.child.pid!) / 1000 - cpuBefore.a, b: processCpuMs(b.child.pid!) / 1000 - cpuBefore.b };
     const lastArrival = Math.max(...subscribers.map((s) => s.received[s.received.length - 1]?.at ?? 0));
     const deliverySeconds = (lastArrival - writeStart) / 1000;
     const throughput = {
@@ -233,20 +196,7 @@ async function main() {
          from domain_event where position = any($1::bigint[])`, [positions],
       );
       const committed = new Map<string, number>(rows.map((r) => [r.position, Number(r.committed)]));
-      // A reader sees an event only once every transaction with a lower id has ended (the log's visibility rule).
-      // Which events committed while such an older transaction was still running, when that one ended, and whether
-      // it wrote events itself (its commit then NOTIFYs the readers; otherwise only their timer reads again)?
-      const { rows: blocked } = await sql.query(
-        `with e as (
-           select distinct transaction_id::text::bigint as x, pg_xact_commit_timestamp(transaction_id::xid) as c
-           from domain_event where position = any($1::bigint[])),
-         older as (
-           select e.x, y, pg_xact_commit_timestamp(y::text::xid) as c from e, generate_series(greatest(3, e.x - 500), e.x - 1) y)
-         select distinct on (e.x) extract(epoch from older.c - e.c) * 1000 as waited,
-                not exists (select 1 from domain_event d where d.transaction_id = older.y::text::xid8) as silent
-         from e join older on older.x = e.x and older.c > e.c
-         order by e.x, older.c desc`, [positions],
-      );
+      const blocked = await heldBackTransactions(sql, positions);
       const silent = blocked.filter((r) => r.silent);
       const fromCommit: number[] = [];
       const fromResponse: number[] = [];
@@ -259,7 +209,7 @@ async function main() {
       return {
         sentSeconds: sentSeconds.toFixed(1), fromCommit: summary(fromCommit), fromResponse: summary(fromResponse),
         heldBackShare: `${blocked.length} of ${rows.length} (${silent.length} by a transaction without events)`,
-        heldBack: `${blocked.length} of ${rows.length} events committed while an older transaction ran (held back p50 ${summary(blocked.map((r) => Number(r.waited))).p50} ms); `
+        heldBack: `${blocked.length} of ${rows.length} events committed while an older transaction ran (held back p50 ${summary(blocked.map((r) => r.waited)).p50} ms); `
           + `the last of those to end wrote no event (so no NOTIFY) for ${silent.length}`,
       };
     };

@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { freePort, startEmbeddedPostgres, type EmbeddedPostgres } from '../src/db/embedded-postgres';
 
 /** A throw-away PostgreSQL for a benchmark run; `cpuMs()` is the CPU its processes have used so far. */
@@ -91,3 +92,58 @@ export function processCpuMs(pid: number): number {
 
 /** USER_HZ: 100 on every Linux this runs on (`getconf CLK_TCK`); /proc reports CPU time in these ticks. */
 const CLOCK_TICKS_PER_SECOND = 100;
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+
+/** Count, p50, p95, p99 and max of some milliseconds, to one decimal. */
+export function summary(values: number[]) {
+  if (!values.length) return { n: 0, p50: '–', p95: '–', p99: '–', max: '–' };
+  const sorted = [...values].sort((a, b) => a - b);
+  const f = (v: number) => v.toFixed(1);
+  return { n: sorted.length, p50: f(percentile(sorted, 50)), p95: f(percentile(sorted, 95)), p99: f(percentile(sorted, 99)), max: f(sorted[sorted.length - 1]) };
+}
+
+/** Cores, CPU model, memory and Node version, for the results' rows. */
+export function machine(): string {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const model = /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? os.cpus()[0]?.model ?? 'unknown CPU';
+  return `${os.cpus().length} cores, ${model}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB RAM, Node ${process.version}`;
+}
+
+/** The load averages (1, 5, 15 min). */
+export const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+
+/**
+ * A fresh durable cluster with commit timestamps on (to measure from commit): track_commit_timestamp takes effect only
+ * at server start, so the cluster is started, configured and started again.
+ */
+export async function commitTimestampDatabase(dataDir: string): Promise<EmbeddedPostgres> {
+  const first = await startEmbeddedPostgres({ dataDir });
+  const client = new pg.Client({ connectionString: first.url });
+  await client.connect();
+  await client.query(`alter system set track_commit_timestamp = on`);
+  await client.end();
+  await first.stop();
+  return startEmbeddedPostgres({ dataDir });
+}
+
+/**
+ * A reader sees an event only once every transaction with a lower id has ended (the log's visibility rule). Of the
+ * transactions that wrote the events at these positions: which committed while such an older transaction was still
+ * running, how long after them that one ended (`waited`, ms), and whether it wrote no event itself (`silent`: its
+ * commit NOTIFYs nobody, so readers find the held-back events by their recheck or timer). Needs commit timestamps.
+ */
+export async function heldBackTransactions(sql: pg.Pool, positions: string[]): Promise<Array<{ waited: number; silent: boolean }>> {
+  const { rows } = await sql.query(
+    `with e as (
+       select distinct transaction_id::text::bigint as x, pg_xact_commit_timestamp(transaction_id::xid) as c
+       from domain_event where position = any($1::bigint[])),
+     older as (
+       select e.x, y, pg_xact_commit_timestamp(y::text::xid) as c from e, generate_series(greatest(3, e.x - 500), e.x - 1) y)
+     select distinct on (e.x) extract(epoch from older.c - e.c) * 1000 as waited,
+            not exists (select 1 from domain_event d where d.transaction_id = older.y::text::xid8) as silent
+     from e join older on older.x = e.x and older.c > e.c
+     order by e.x, older.c desc`, [positions],
+  );
+  return rows.map((row) => ({ waited: Number(row.waited), silent: row.silent }));
+}

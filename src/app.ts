@@ -4,6 +4,7 @@ import type { AppServices } from './context';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres';
 import { migrate, openOrm, withStartupLock } from './db/orm';
 import { EventLog } from './kernel/event-log';
+import { Signals } from './kernel/signals';
 import { PrincipalCache } from './auth/principal-cache';
 import { JobQueue } from './kernel/jobs';
 import type { ModuleDefinition } from './kernel/module';
@@ -58,8 +59,9 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
       pollingIntervalSeconds: options.jobPollingIntervalSeconds,
     });
     const events = new EventLog(orm, databaseUrl, logger, config.eventPollMs);
+    const signals = new Signals(orm, databaseUrl, logger);
     const principals = PrincipalCache.following(events, config.principalCacheSeconds);
-    const services: AppServices = { config, orm, registry, events, jobs, logger, principals };
+    const services: AppServices = { config, orm, registry, events, signals, jobs, logger, principals };
     cleanups.push({ name: 'job queue', run: () => jobs.stop() });
     // Schema changes, queue creation and demo data: one instance at a time, so instances may start together.
     const demo = await withStartupLock(databaseUrl, async () => {
@@ -71,6 +73,8 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
     // After the migrations: it reads the log's table.
     await events.start();
     cleanups.push({ name: 'event log reader', run: () => events.close() });
+    await signals.start();
+    cleanups.push({ name: 'signal listener', run: () => signals.close() });
 
     if (config.jobWorkers) {
       for (const module of registry.modules) {

@@ -5,6 +5,7 @@ import type { Orm } from '../db/orm';
 import type { EventLog } from '../kernel/event-log';
 import type { JobQueue } from '../kernel/jobs';
 import type { ModuleRegistry } from '../kernel/module';
+import type { Signals } from '../kernel/signals';
 
 /** The long-lived parts of one server instance, shared by all its requests. */
 export interface AppServices {
@@ -12,6 +13,8 @@ export interface AppServices {
   orm: Orm;
   registry: ModuleRegistry;
   events: EventLog;
+  /** Ephemeral signals (typing, presence) to subscribers on every instance, never stored. */
+  signals: Signals;
   jobs: JobQueue;
   logger: Logger;
   /** Principals this instance authenticated recently, by token hash. */

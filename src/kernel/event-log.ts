@@ -1,9 +1,11 @@
 import { Repeater } from '@graphql-yoga/subscription';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import pg from 'pg';
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { Orm } from '../db/orm';
 import { CoalescingRunner } from './coalescing-runner';
+import { MatchIndex, type LiveMatch } from './match-index';
+import { PgListener } from './pg-listener';
 import { AppError } from '../graphql/errors';
 import { MAX_REFS_BYTES, type DomainEvent, type PendingEvent } from './events';
 
@@ -94,6 +96,15 @@ type Execute = (sql: string, params: unknown[]) => Promise<EventRow[]>;
 
 const executorOf = (orm: Orm): Execute => (sql, params) => orm.em.getConnection().execute(sql, params, 'all');
 
+/**
+ * What a subscriber asks of an event beyond its workspace and topic: `subjectId`, refs, or both, equal to these
+ * values (a field set to undefined is not asked about).
+ */
+export type EventMatch = LiveMatch;
+
+/** An event's value of a match field: its subject id or one of its refs. */
+const fieldOf = (event: DomainEvent) => (name: string): string | undefined => (name === 'subjectId' ? event.subjectId : event.refs[name]);
+
 /** The cursor from which a new reader hears only what commits from now on. */
 export async function logHead(orm: Orm): Promise<LogCursor> {
   const [row] = await orm.em.getConnection().execute(`select pg_snapshot_xmin(pg_current_snapshot())::text as xmin`, [], 'all');
@@ -103,6 +114,7 @@ export async function logHead(orm: Orm): Promise<LogCursor> {
 export interface LogFilter {
   workspaceId?: string;
   topics?: string[];
+  match?: EventMatch;
   /** Read no further than this cursor (inclusive). */
   until?: LogCursor;
 }
@@ -118,6 +130,16 @@ export async function readEvents(orm: Orm, after: LogCursor, limit: number, filt
   if (filter.topics) {
     where.push('and topic in (select jsonb_array_elements_text(?::jsonb))');
     params.push(JSON.stringify(filter.topics));
+  }
+  const { subjectId, ...refs } = filter.match ?? {};
+  if (subjectId !== undefined) {
+    where.push('and subject_id = ?');
+    params.push(subjectId);
+  }
+  const matchedRefs = Object.entries(refs).filter(([, value]) => value !== undefined);
+  if (matchedRefs.length) {
+    where.push('and refs @> ?::jsonb');
+    params.push(JSON.stringify(Object.fromEntries(matchedRefs)));
   }
   if (filter.until) {
     where.push('and (transaction_id, position) <= (?::xid8, ?::bigint)');
@@ -173,6 +195,8 @@ export async function pruneEvents(orm: Orm, before: Date): Promise<number> {
   return row.count;
 }
 
+/** How long a read shared by the subscribers of one event (`readOnce`) is kept: they resolve it within milliseconds. */
+const SHARED_READ_MS = 2000;
 /** Events read per statement. */
 const READ_BATCH = 500;
 /** Events a subscriber may fall behind by before it is told to resume (it would otherwise hold them all in memory). */
@@ -181,6 +205,11 @@ const SUBSCRIBER_BACKLOG = 5000;
 export interface SubscribeOptions {
   workspaceId: string;
   topics: string[];
+  /**
+   * Only events whose `subjectId` or refs equal these values, e.g. `{ conversationId }`: checked by the instance's
+   * index before anything else runs for the subscriber (see MatchIndex), and on replay by the query.
+   */
+  match?: EventMatch;
   /** Resume after the event at this position (one the subscriber saw): first what it missed, then live events. */
   after?: string | null;
 }
@@ -192,61 +221,42 @@ export interface SubscribeOptions {
  */
 export class EventLog {
   private cursor: LogCursor = { transactionId: '0', position: '0' };
-  private readonly subscribers = new Set<(event: DomainEvent) => void>();
-  private listener?: pg.Client;
+  /** The server's own listeners (`listen`): every event. */
+  private readonly listeners = new Set<(event: DomainEvent) => void>();
+  /** Client subscriptions, by workspace, topic and match. */
+  private readonly subscribers = new MatchIndex<(event: DomainEvent) => void>();
+  private readonly listener: PgListener;
   private closed = false;
   private readonly reader = new CoalescingRunner(() => this.readNew());
   private pollTimer?: NodeJS.Timeout;
-  private retryTimer?: NodeJS.Timeout;
   private recheckTimer?: NodeJS.Timeout;
   private recheckDelayMs = 0;
   private failing = false;
   private readonly interruptionHandlers = new Set<() => void>();
+  /** Reads shared by this instance's subscribers of one event (`readOnce`), kept briefly. */
+  private readonly sharedReads = new LRUCache<string, Promise<any>>({ max: 10_000, ttl: SHARED_READ_MS });
 
   constructor(
     private readonly orm: Orm,
-    private readonly databaseUrl: string,
+    databaseUrl: string,
     private readonly logger: Logger,
     private readonly pollIntervalMs: number,
-  ) {}
+  ) {
+    this.listener = new PgListener(databaseUrl, EVENTS_CHANNEL, EVENTS_LISTENER_NAME, logger, {
+      notification: () => this.wake(),
+      connected: () => this.wake(), // what committed while it was away
+      lost: (error) => {
+        if (error) this.logger.warn({ err: error.message }, 'event listener connection lost; reading the log on the timer until it is back');
+        this.interrupt();
+      },
+    });
+  }
 
   /** Resolves once the reader stands at the head of the log and listens, so nothing committed after it is missed. */
   async start(): Promise<void> {
     this.cursor = await logHead(this.orm);
-    await this.connectListener(0);
+    await this.listener.start();
     this.pollTimer = setInterval(() => this.wake(), this.pollIntervalMs);
-  }
-
-  private async connectListener(attempt: number): Promise<void> {
-    const client = new pg.Client({ connectionString: this.databaseUrl, application_name: EVENTS_LISTENER_NAME });
-    client.on('notification', () => this.wake());
-    client.on('error', (error) => {
-      this.logger.warn({ err: error.message }, 'event listener connection lost; reading the log on the timer until it is back');
-      this.relisten(client);
-    });
-    client.on('end', () => this.relisten(client));
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${EVENTS_CHANNEL}`);
-      this.listener = client;
-      if (attempt > 0) this.logger.info('event listener reconnected');
-      this.wake(); // what committed while it was away
-    } catch (error) {
-      client.removeAllListeners('end');
-      await client.end().catch(() => undefined);
-      if (this.closed) return;
-      if (attempt === 0) throw error;
-      this.retryTimer = setTimeout(() => void this.connectListener(attempt + 1), Math.min(5000, 100 * 2 ** attempt));
-    }
-  }
-
-  private relisten(client: pg.Client) {
-    if (this.closed || this.listener !== client) return;
-    this.listener = undefined;
-    this.interrupt();
-    client.removeAllListeners('end');
-    client.end().catch(() => undefined);
-    this.retryTimer = setTimeout(() => void this.connectListener(1), 100);
   }
 
   /** Reads what is new, once at a time: a wake-up during a read makes it read again afterwards. */
@@ -260,7 +270,8 @@ export class EventLog {
         const events = await readEvents(this.orm, this.cursor, READ_BATCH);
         for (const event of events) {
           this.cursor = cursorOf(event);
-          for (const subscriber of this.subscribers) subscriber(event);
+          for (const listener of this.listeners) listener(event);
+          for (const subscriber of this.subscribers.matching(event.workspaceId, event.topic, fieldOf(event))) subscriber(event);
         }
         if (this.failing) this.logger.info('event log readable again');
         this.failing = false;
@@ -292,7 +303,7 @@ export class EventLog {
    * or never this workspace's), and with EVENTS_INTERRUPTED when the subscriber falls far behind: both tell the
    * client to refetch (or resume) rather than miss events silently.
    */
-  subscribe({ workspaceId, topics, after }: SubscribeOptions): AsyncIterable<DomainEvent> {
+  subscribe({ workspaceId, topics, match = {}, after }: SubscribeOptions): AsyncIterable<DomainEvent> {
     return new Repeater<DomainEvent>(async (push, stop) => {
       // Events wait here until the client takes them; `push` resolves only then, so a slow client is never sent
       // more than it reads, and one that falls SUBSCRIBER_BACKLOG behind is ended rather than held in memory.
@@ -308,16 +319,15 @@ export class EventLog {
       let replaying = Boolean(after);
       const arrivedDuringReplay: DomainEvent[] = [];
       const subscriber = (event: DomainEvent) => {
-        if (event.workspaceId !== workspaceId || !topics.includes(event.topic)) return;
         if (replaying) arrivedDuringReplay.push(event);
         else if (queue.length >= SUBSCRIBER_BACKLOG) stop(fellBehind(delivered));
         else enqueue(event);
       };
-      this.subscribers.add(subscriber);
+      const unsubscribe = this.subscribers.add(workspaceId, topics, match, subscriber);
       let stopped = false;
       void stop.then(() => {
         stopped = true;
-        this.subscribers.delete(subscriber);
+        unsubscribe();
         wakePump?.();
       });
       const pump = async () => {
@@ -331,7 +341,7 @@ export class EventLog {
 
       if (after) {
         try {
-          await this.replay(workspaceId, topics, after, enqueue, () => queue.length > 0 && !stopped);
+          await this.replay({ workspaceId, topics, match }, after, enqueue, () => queue.length > 0 && !stopped);
         } catch (error) {
           const expired = error instanceof AppError;
           if (!expired) this.logger.error({ err: (error as Error).message }, 'replaying the event log failed');
@@ -350,7 +360,7 @@ export class EventLog {
    * reader hands out from there on waits for it meanwhile), one page at a time as the client reads them.
    */
   private async replay(
-    workspaceId: string, topics: string[], after: string, enqueue: (event: DomainEvent) => void, clientBusy: () => boolean,
+    { workspaceId, topics, match }: { workspaceId: string; topics: string[]; match: EventMatch }, after: string, enqueue: (event: DomainEvent) => void, clientBusy: () => boolean,
   ): Promise<void> {
     const from = await cursorAt(this.orm, workspaceId, after);
     if (!from) {
@@ -358,7 +368,7 @@ export class EventLog {
     }
     const until = this.cursor;
     for (let cursor = from; ;) {
-      const missed = await readEvents(this.orm, cursor, READ_BATCH, { workspaceId, topics, until });
+      const missed = await readEvents(this.orm, cursor, READ_BATCH, { workspaceId, topics, match, until });
       missed.forEach(enqueue);
       if (missed.length < READ_BATCH) return;
       cursor = cursorOf(missed[missed.length - 1]);
@@ -367,12 +377,28 @@ export class EventLog {
   }
 
   /**
+   * One read per event and instance, however many of this instance's subscribers receive the event: the first to ask
+   * runs `read`, the others asking for the same `what` within SHARED_READ_MS share its promise (later ones read
+   * again). Only for what is the same for every reader, such as a raw row: rights and fields stay per subscriber.
+   */
+  readOnce<T>(event: DomainEvent, what: string, read: () => Promise<T>): Promise<T> {
+    const key = `${event.position}:${what}`;
+    let shared: Promise<T> | undefined = this.sharedReads.get(key);
+    if (!shared) {
+      shared = read();
+      this.sharedReads.set(key, shared);
+      shared.catch(() => this.sharedReads.delete(key)); // a failed read is not shared: the next subscriber tries again
+    }
+    return shared;
+  }
+
+  /**
    * Every event of every workspace as this instance reads it, for the server's own machinery (closing revoked
    * connections, waking the webhook sender), never for client subscriptions. Returns the way to stop listening.
    */
   listen(handle: (event: DomainEvent) => void): () => void {
-    this.subscribers.add(handle);
-    return () => this.subscribers.delete(handle);
+    this.listeners.add(handle);
+    return () => this.listeners.delete(handle);
   }
 
   /**
@@ -396,18 +422,15 @@ export class EventLog {
 
   /** Whether this instance's LISTEN connection is up (events still arrive without it, on the timer). */
   get listening(): boolean {
-    return Boolean(this.listener);
+    return this.listener.listening;
   }
 
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.pollTimer);
-    clearTimeout(this.retryTimer);
     clearTimeout(this.recheckTimer);
     await this.reader.stop();
-    const listener = this.listener;
-    this.listener = undefined;
-    await listener?.end().catch(() => undefined);
+    await this.listener.close();
   }
 }
 
