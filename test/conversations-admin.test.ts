@@ -1,5 +1,6 @@
 import { dataOf, errorCode, gql } from './support/client';
 import { parseGlobalId } from '../src/graphql/global-id';
+import { conversationOf, setStatus, setUpDesk, startConversation } from './support/desk';
 import { createUserWithRole, signUpWorkspace } from './support/fixtures';
 import { startTestServer, type TestServer } from './support/server';
 import { isOpenAt } from '../modules/conversations/services/business-hours';
@@ -111,6 +112,21 @@ describe('service groups', () => {
     // nothing of the refused updates was written
     const now = dataOf(await gql(server.url, `query($id: ID!) { node(id: $id) { ... on ServiceGroup { name assignmentRule members { agent { id } } } } }`, { id: group.id }, owner.token));
     expect(now.node).toEqual({ name: '售前组', assignmentRule: 'LEAST_LOAD', members: [{ agent: { id: agent.userId } }] });
+  });
+
+  it("serves the group's queue at once when a member online with room is added", async () => {
+    const desk = await setUpDesk(server.url, { agents: 1, rule: 'SEQUENTIAL' });
+    const [member] = desk.agents;
+    // the only member is offline: the conversation waits
+    const waiting = (await startConversation(desk)).conversation;
+    expect(waiting).toMatchObject({ status: 'QUEUED', assignee: null });
+    // an agent of no group comes online: no queue of theirs to serve yet
+    const newcomer = await createUserWithRole(server.url, desk.owner.token, 'AGENT');
+    await setStatus(server.url, newcomer, 'ONLINE');
+    expect(await conversationOf(desk, waiting.id)).toMatchObject({ status: 'QUEUED' });
+    const updated = dataOf(await gql(server.url, GROUP_UPDATE, { input: { id: desk.groupId, memberIds: [member.userId, newcomer.userId] } }, desk.owner.token)).serviceGroupUpdate;
+    expect(updated.userErrors).toEqual([]);
+    expect(await conversationOf(desk, waiting.id)).toMatchObject({ status: 'ACTIVE', assignee: { id: newcomer.userId }, assignment: { rule: 'SEQUENTIAL' } });
   });
 
   it('is for managers: an agent reads groups but cannot create or change them', async () => {
