@@ -51,11 +51,7 @@ export const conversationsModule = defineModule({
       ownRecord: (m: Message, reader) => isVisitor(reader, () => (m.kind === MessageKind.NOTE ? undefined : m.conversation.visitor?.id)),
     },
     Assignment: { entity: Assignment, permission: CONVERSATIONS_PERMISSIONS.manage },
-    // The workspace's quick replies are read with conversations:read; a personal one by its owner (and managers).
-    QuickReply: {
-      entity: QuickReply, permission: CONVERSATIONS_PERMISSIONS.manage,
-      ownRecord: (reply: QuickReply, reader) => (reply.owner ? reader.kind === 'USER' && reply.owner.id === reader.userId : reader.permissions.has(CONVERSATIONS_PERMISSIONS.read)),
-    },
+    QuickReply: { entity: QuickReply, permission: CONVERSATIONS_PERMISSIONS.read },
   },
   objectTypes: {
     ...Object.fromEntries(['BusinessHoursDay', 'AutoReplySettings', 'RoutingConditions', 'VisitorContext', 'PageView', 'AgentState', 'ServiceGroupMember', 'ConversationSettings'].map((name) => [name, { permission: CONVERSATIONS_PERMISSIONS.read }])),
