@@ -116,8 +116,27 @@ export class BusinessHoursDayInput {
 
 export const MAX_BUSINESS_HOURS_RANGES = 50;
 
+/** What channelCreate and channelUpdate set alike: the automatic replies and the business hours. */
+// Decorated so that both inputs inherit the fields; never emitted itself, as no argument takes it.
+@InputType()
+abstract class ChannelSettingsInput {
+  @Field(() => AutoReplySettingsInput, { nullable: true, description: 'Automatic replies, replaced as a whole; null: all off (absent: none at creation, unchanged on update)' })
+  @IsOptional()
+  @ValidateNested()
+  autoReplies?: AutoReplySettingsInput | null;
+
+  @Field(() => [BusinessHoursDayInput], {
+    nullable: true,
+    description: "Business hours in the workspace's time zone, replaced as a whole; null: always open (absent: always open at creation, unchanged on update); a weekday without a range is closed",
+  })
+  @IsOptional()
+  @ArrayMaxSize(MAX_BUSINESS_HOURS_RANGES)
+  @ValidateNested({ each: true })
+  businessHours?: BusinessHoursDayInput[] | null;
+}
+
 @InputType({ description: 'A new channel' })
-export class ChannelCreateInput {
+export class ChannelCreateInput extends ChannelSettingsInput {
   @Field({ description: 'Its name, unique in the workspace' })
   @IsNotBlank()
   @MaxLength(100)
@@ -131,21 +150,10 @@ export class ChannelCreateInput {
 
   @Field(() => ID, { description: 'The service group that serves its conversations unless a routing rule picks another' })
   defaultGroupId!: string;
-
-  @Field(() => AutoReplySettingsInput, { nullable: true, description: 'Automatic replies; none when absent' })
-  @IsOptional()
-  @ValidateNested()
-  autoReplies?: AutoReplySettingsInput | null;
-
-  @Field(() => [BusinessHoursDayInput], { nullable: true, description: "Business hours in the workspace's time zone; null or absent means always open, a weekday without a range closed" })
-  @IsOptional()
-  @ArrayMaxSize(MAX_BUSINESS_HOURS_RANGES)
-  @ValidateNested({ each: true })
-  businessHours?: BusinessHoursDayInput[] | null;
 }
 
 @InputType({ description: 'Changes to a channel; an absent field is left as it is (the last writer wins). Its type and widget key do not change' })
-export class ChannelUpdateInput {
+export class ChannelUpdateInput extends ChannelSettingsInput {
   @Field(() => ID, { description: 'The channel' })
   id!: string;
 
@@ -162,17 +170,6 @@ export class ChannelUpdateInput {
   @Field(() => ID, { nullable: true, description: 'New default service group' })
   @IsOptional()
   defaultGroupId?: string | null;
-
-  @Field(() => AutoReplySettingsInput, { nullable: true, description: 'The automatic replies, replaced as a whole (null: all off)' })
-  @IsOptional()
-  @ValidateNested()
-  autoReplies?: AutoReplySettingsInput | null;
-
-  @Field(() => [BusinessHoursDayInput], { nullable: true, description: 'The business hours, replaced as a whole; null makes the channel always open' })
-  @IsOptional()
-  @ArrayMaxSize(MAX_BUSINESS_HOURS_RANGES)
-  @ValidateNested({ each: true })
-  businessHours?: BusinessHoursDayInput[] | null;
 }
 
 export const MAX_ROUTING_VALUES = 50;
