@@ -43,12 +43,6 @@ function addMembers(tx: WriteTransaction, group: ServiceGroup, agents: User[]): 
   agents.forEach((agent, i) => tx.em.create(ServiceGroupMember, { group, agent, position: i + 1 }));
 }
 
-/** A group of the caller's workspace by global id, or null (unknown, another workspace's, not a ServiceGroup id). */
-export async function findServiceGroup(ctx: RequestContext, globalId: string): Promise<ServiceGroup | null> {
-  const id = tryFromGlobalId(globalId, 'ServiceGroup');
-  return id ? ctx.em.findOne(ServiceGroup, id) : null;
-}
-
 /** Creates a service group with its members in the order given; audited. */
 export async function createServiceGroup(ctx: RequestContext, input: ServiceGroupCreateInput): Promise<ServiceGroup> {
   await validateInput(input);
