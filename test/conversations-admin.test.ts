@@ -488,6 +488,8 @@ describe('quick replies', () => {
     // % is text, not a wildcard
     expect(await list(agent.token, { search: '100%' })).toEqual(['WORKSPACE:发货时间']);
     expect(await list(colleague.token)).toEqual(['PERSONAL:同事的结束语', 'WORKSPACE:发货时间', 'WORKSPACE:问候'].sort(byTitle));
+    const tooLong = await gql(server.url, REPLIES, { search: '长'.repeat(101) }, agent.token);
+    expect(tooLong.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: ['search'] });
 
     const edited = dataOf(await gql(server.url, REPLY_UPDATE, { input: { id: mine.id, content: '感谢您的耐心！', shortcut: null, category: '售后' } }, agent.token)).quickReplyUpdate;
     expect(edited).toEqual({ quickReply: { ...mine, content: '感谢您的耐心！', shortcut: null, category: '售后' }, userErrors: [] });
