@@ -8,6 +8,10 @@ import { ConversationSettings, QuickReply } from './entities/quick-reply';
 import { RoutingRule, ServiceGroup, ServiceGroupMember } from './entities/service-group';
 import { PageView, Visitor } from './entities/visitor';
 import { CONVERSATION_EVENTS } from './events';
+import { autoReplyJobs, autoReplyReactions } from './services/auto-replies';
+import { botReactions } from './services/bot';
+import { seedConversationsDemo } from './services/demo';
+import { CONVERSATION_BOT } from './services/bot-point';
 import { CONVERSATIONS_PERMISSIONS, conversationsPermissions } from './permissions';
 import { AgentStateResolver } from './resolvers/agent';
 import { ChannelResolver } from './resolvers/channel';
@@ -58,9 +62,14 @@ export const conversationsModule = defineModule({
     ...Object.fromEntries(['AssignmentReason', 'AssignmentCandidate'].map((name) => [name, { permission: CONVERSATIONS_PERMISSIONS.manage }])),
   },
   events: Object.values(CONVERSATION_EVENTS),
+  jobs: autoReplyJobs,
+  seedDemo: seedConversationsDemo,
+  on: [...autoReplyReactions, ...botReactions],
+  extensionPoints: [CONVERSATION_BOT],
 });
 
 // The public face: what other modules may import of this one (test/import-boundaries.test.ts).
 export { Conversation, Message } from './entities/conversation';
 export { CONVERSATION_EVENTS } from './events';
 export { CONVERSATIONS_PERMISSIONS } from './permissions';
+export { CONVERSATION_BOT, type BotAnswer, type BotQuestion, type ConversationBot } from './services/bot-point';

@@ -19,13 +19,16 @@ import { addMessage } from './messages';
  * A conversation's changes of hands and of state: close, reopen, transfer, escalate. Each locks, in the README's
  * order, the groups whose queues the change touches (the conversation's group and its agent's groups, whose
  * queues the freed slot serves), then the conversation (re-checking who holds it, since that was read before the
- * locks), then the agents.
+ * locks), then the agents. `conversationId` is a global id from a request, or with `system` (the server's own jobs,
+ * which act on any conversation of their workspace) a uuid.
  */
-async function lockForChange(tx: WriteTransaction, globalId: string, extraGroupIds: string[] = []): Promise<{ conversation: Conversation; groups: LockedGroup[] }> {
-  const id = tryFromGlobalId(globalId, 'Conversation');
+export async function lockForChange(
+  tx: WriteTransaction, conversationId: string, extraGroupIds: string[] = [], options: { system?: boolean } = {},
+): Promise<{ conversation: Conversation; groups: LockedGroup[] }> {
+  const id = options.system ? conversationId : tryFromGlobalId(conversationId, 'Conversation');
   for (;;) {
     const seen = id ? await tx.em.findOne(Conversation, id, { refresh: true }) : null;
-    if (!seen || !mayAct(tx.ctx, seen)) throw UserInputFailure.of(['input', 'id'], 'No such conversation', UserErrorCode.NOT_FOUND);
+    if (!seen || (!options.system && !mayAct(tx.ctx, seen))) throw UserInputFailure.of(['input', 'id'], 'No such conversation', UserErrorCode.NOT_FOUND);
     const assigneeId = seen.assignee?.id ?? null;
     const groupIds = [...(seen.group ? [seen.group.id] : []), ...(assigneeId ? await groupIdsOfAgent(tx, assigneeId) : []), ...extraGroupIds];
     const groups = await lockGroups(tx, groupIds);
@@ -46,19 +49,24 @@ function mayAct(ctx: RequestContext, conversation: Conversation): boolean {
 export async function closeConversation(ctx: RequestContext, globalId: string): Promise<Conversation> {
   return ctx.transaction(async (tx) => {
     const { conversation, groups } = await lockForChange(tx, globalId);
-    if (conversation.status === ConversationStatus.CLOSED) throw UserInputFailure.of(['input', 'id'], 'The conversation is closed already', UserErrorCode.ALREADY_DONE);
-    const at = await momentOf(tx);
-    const agentId = conversation.assignee?.id;
-    Object.assign(conversation, { status: ConversationStatus.CLOSED, closedAt: at.now, assignee: null, queuedAt: null });
-    await endAssignment(tx, conversation.id, at.now);
-    tx.emit(CONVERSATION_EVENTS.closed, conversation.id, { agentId, groupId: conversation.group?.id });
-    await tx.em.flush();
-    if (agentId) {
-      await releaseAgent(tx, agentId);
-      await drainQueues(tx, groups, at);
-    }
-    return conversation;
+    return closeLocked(tx, conversation, groups);
   });
+}
+
+/** Closes a conversation locked by lockForChange (with the groups it locked). */
+export async function closeLocked(tx: WriteTransaction, conversation: Conversation, groups: LockedGroup[]): Promise<Conversation> {
+  if (conversation.status === ConversationStatus.CLOSED) throw UserInputFailure.of(['input', 'id'], 'The conversation is closed already', UserErrorCode.ALREADY_DONE);
+  const at = await momentOf(tx);
+  const agentId = conversation.assignee?.id;
+  Object.assign(conversation, { status: ConversationStatus.CLOSED, closedAt: at.now, assignee: null, queuedAt: null });
+  await endAssignment(tx, conversation.id, at.now);
+  tx.emit(CONVERSATION_EVENTS.closed, conversation.id, { agentId, groupId: conversation.group?.id });
+  await tx.em.flush();
+  if (agentId) {
+    await releaseAgent(tx, agentId);
+    await drainQueues(tx, groups, at);
+  }
+  return conversation;
 }
 
 async function endAssignment(tx: WriteTransaction, conversationId: string, now: Date) {
