@@ -32,6 +32,8 @@ const SIGNAL_RATE = Number(process.env.BENCH_SIGNAL_RATE ?? 20);
 const SIGNAL_SECONDS = Number(process.env.BENCH_SIGNAL_SECONDS ?? 5);
 /** Subscribers that received nothing for this long have received all they will: what is missing is lost. */
 const STALL_MS = 5000;
+/** 'false' runs B (the subscribers' instance) without job workers, as a web-only instance: to see what they cost it. */
+const B_JOB_WORKERS = process.env.BENCH_B_JOB_WORKERS ?? 'true';
 
 const FOLLOWED_UP = `subscription($customerId: ID!) { customerFollowedUp(customerId: $customerId) { position followUpId customer { id name } } }`;
 const TYPING = `subscription($key: String) { probeTyping(key: $key) { key typing sentAt } }`;
@@ -96,7 +98,7 @@ async function main() {
   const commit = execSync('git rev-parse --short HEAD', { cwd: path.join(__dirname, '..', '..') }).toString().trim();
   console.log(`machine: ${machine()}; commit ${commit}`);
   console.log(`load average before start (1, 5, 15 min): ${load()}`);
-  console.log(`parameters: ${SUBSCRIPTIONS} connections on B, each with one event and one signal subscription, on ${KEYS} keys; events ${RATE}/s × ${SECONDS} s; signals ${SIGNAL_RATE}/s × ${SIGNAL_SECONDS} s`);
+  console.log(`parameters: ${SUBSCRIPTIONS} connections on B, each with one event and one signal subscription, on ${KEYS} keys; events ${RATE}/s × ${SECONDS} s; signals ${SIGNAL_RATE}/s × ${SIGNAL_SECONDS} s; job workers on B: ${B_JOB_WORKERS}`);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'service-desk-bench-'));
   const database = await commitTimestampDatabase(dataDir);
   const sql = new pg.Pool({ connectionString: database.url, max: 2 });
@@ -106,7 +108,7 @@ async function main() {
     RATE_LIMIT_MAXIMUM: '1000000000', RATE_LIMIT_RESTORE_RATE: '1000000000',
   };
   const a = await startProcess('bench/live-server.js', env);
-  const b = await startProcess('bench/live-server.js', env);
+  const b = await startProcess('bench/live-server.js', { ...env, JOB_WORKERS: B_JOB_WORKERS });
   const subscribers: Subscriber[] = [];
   try {
     const signedUp = await graphql(a.url, `mutation { signUp(input: { workspaceName: "实时基准", email: "bench@live.example", password: "bench-password", displayName: "bench" }) { token } }`);
