@@ -1,8 +1,11 @@
 import { liveProbeModule, PROBE_TYPING } from '../bench/live-module';
 import { parseGlobalId } from '../src/graphql/global-id';
 import type { DomainEvent } from '../src/kernel/events';
+import { SIGNALS_LISTENER_NAME } from '../src/kernel/signals';
 import { dataOf, gql, subscribe, type Subscription } from './support/client';
 import { createCustomer } from './customers-fixtures';
+import { adminQuery } from './support/database';
+import { eventually } from './support/eventually';
 import { createUserWithRole, signUpWorkspace, type SignedUp } from './support/fixtures';
 import { startTestServer, type TestServer } from './support/server';
 
@@ -266,6 +269,19 @@ describe('signals', () => {
       expect(first?.data?.probeTyping).toMatchObject({ key: 'before-anyone', typing: false });
     } finally {
       await late.close();
+    }
+  });
+
+  it('reach subscribers again once an instance\'s listening connection, lost, is back (what was sent meanwhile is gone)', async () => {
+    const stream = subscribe<Typing>(instanceB.wsUrl, TYPING, shop.token, { key: 'after-outage' });
+    try {
+      await untilListening(stream, () => send(instanceA.url, shop.token, 'after-outage', true), () => true);
+      const terminated = await adminQuery(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and application_name = $2`, 'postgres', [instanceA.databaseName, SIGNALS_LISTENER_NAME]);
+      expect(terminated.rowCount).toBe(2); // one per instance
+      await eventually(() => instanceA.services.signals.listening && instanceB.services.signals.listening);
+      await untilListening(stream, () => send(instanceA.url, shop.token, 'after-outage', false), (e) => e.data?.probeTyping.typing === false);
+    } finally {
+      await stream.close();
     }
   });
 
