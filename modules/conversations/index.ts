@@ -16,14 +16,16 @@ import { CONVERSATIONS_PERMISSIONS, conversationsPermissions } from './permissio
 import { AgentStateResolver } from './resolvers/agent';
 import { ChannelResolver } from './resolvers/channel';
 import { AssignmentCandidateResolver, AssignmentResolver, ConversationResolver } from './resolvers/conversation';
+// Configuration side (channels, groups, routing, quick replies, settings): kept together for merges.
+import { QuickReplyResolver } from './resolvers/quick-reply';
+import { RoutingConditionsResolver, RoutingRuleResolver } from './resolvers/routing-rule';
+import { ServiceGroupMemberResolver, ServiceGroupResolver } from './resolvers/service-group';
+import { ConversationSettingsResolver } from './resolvers/settings';
 
 /** Whether the reader is a visitor, and the one of the row (read from the row only then: staff rows need not hold it). */
 function isVisitor(reader: Principal, visitorIdOfRow: () => string | undefined): boolean {
   return reader.kind === 'GUEST' && reader.guest.type === 'Visitor' && reader.guest.id === visitorIdOfRow();
 }
-// Configuration side (channels, groups, routing, quick replies, settings): kept together for merges.
-import { RoutingConditionsResolver, RoutingRuleResolver } from './resolvers/routing-rule';
-import { ServiceGroupMemberResolver, ServiceGroupResolver } from './resolvers/service-group';
 
 /**
  * Conversations: every channel's customer messages in one queue, assigned to agents by their group's rule, served
@@ -37,7 +39,8 @@ export const conversationsModule = defineModule({
   resolvers: [
     ChannelResolver,
     ConversationResolver, AssignmentResolver, AssignmentCandidateResolver, AgentStateResolver,
-    ServiceGroupResolver, ServiceGroupMemberResolver, RoutingRuleResolver, RoutingConditionsResolver,
+    ServiceGroupResolver, ServiceGroupMemberResolver, RoutingRuleResolver, RoutingConditionsResolver, ConversationSettingsResolver,
+    QuickReplyResolver,
   ],
   permissions: conversationsPermissions,
   nodeTypes: {
