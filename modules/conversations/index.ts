@@ -21,6 +21,8 @@ import { QuickReplyResolver } from './resolvers/quick-reply';
 import { RoutingConditionsResolver, RoutingRuleResolver } from './resolvers/routing-rule';
 import { ServiceGroupMemberResolver, ServiceGroupResolver } from './resolvers/service-group';
 import { ConversationSettingsResolver } from './resolvers/settings';
+// Messages, read marks, typing, live updates, page views, invitations: kept together for merges.
+import { ConversationMessagesResolver, MessageResolver } from './resolvers/message';
 
 /** Whether the reader is a visitor, and the one of the row (read from the row only then: staff rows need not hold it). */
 function isVisitor(reader: Principal, visitorIdOfRow: () => string | undefined): boolean {
@@ -41,6 +43,7 @@ export const conversationsModule = defineModule({
     ConversationResolver, AssignmentResolver, AssignmentCandidateResolver, AgentStateResolver,
     ServiceGroupResolver, ServiceGroupMemberResolver, RoutingRuleResolver, RoutingConditionsResolver, ConversationSettingsResolver,
     QuickReplyResolver,
+    MessageResolver, ConversationMessagesResolver,
   ],
   permissions: conversationsPermissions,
   nodeTypes: {
