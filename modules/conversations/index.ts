@@ -23,6 +23,7 @@ import { ServiceGroupMemberResolver, ServiceGroupResolver } from './resolvers/se
 import { ConversationSettingsResolver } from './resolvers/settings';
 // Messages, read marks, typing, live updates, page views, invitations: kept together for merges.
 import { ConversationMessagesResolver, MessageResolver } from './resolvers/message';
+import { ConversationLiveResolver } from './resolvers/live';
 
 /** Whether the reader is a visitor, and the one of the row (read from the row only then: staff rows need not hold it). */
 function isVisitor(reader: Principal, visitorIdOfRow: () => string | undefined): boolean {
@@ -43,7 +44,7 @@ export const conversationsModule = defineModule({
     ConversationResolver, AssignmentResolver, AssignmentCandidateResolver, AgentStateResolver,
     ServiceGroupResolver, ServiceGroupMemberResolver, RoutingRuleResolver, RoutingConditionsResolver, ConversationSettingsResolver,
     QuickReplyResolver,
-    MessageResolver, ConversationMessagesResolver,
+    MessageResolver, ConversationMessagesResolver, ConversationLiveResolver,
   ],
   permissions: conversationsPermissions,
   nodeTypes: {
@@ -63,7 +64,11 @@ export const conversationsModule = defineModule({
   objectTypes: {
     ...Object.fromEntries(['BusinessHoursDay', 'AutoReplySettings', 'RoutingConditions', 'VisitorContext', 'PageView', 'AgentState', 'ServiceGroupMember', 'ConversationSettings'].map((name) => [name, { permission: CONVERSATIONS_PERMISSIONS.read }])),
     ...Object.fromEntries(['AssignmentReason', 'AssignmentCandidate'].map((name) => [name, { permission: CONVERSATIONS_PERMISSIONS.manage }])),
+    ...Object.fromEntries(['QueueEvent', 'QueueSummary'].map((name) => [name, { permission: CONVERSATIONS_PERMISSIONS.read }])),
   },
+  // Live envelopes: their subscriptions check, when they start, that the caller may follow the conversation
+  // (staff or its visitor); the records inside keep their own read rules.
+  openTypes: ['MessageEvent', 'ConversationEvent', 'TypingSignal'],
   events: Object.values(CONVERSATION_EVENTS),
   jobs: autoReplyJobs,
   seedDemo: seedConversationsDemo,

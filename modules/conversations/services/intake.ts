@@ -49,7 +49,7 @@ export async function startConversation(ctx: RequestContext, input: Conversation
     }
     const context = contextOf(input.context);
     const conversation = tx.em.create(Conversation, { channel, visitor, customer: visitor.customer!, status: ConversationStatus.QUEUED, context, createdAt: at.now });
-    tx.emit(CONVERSATION_EVENTS.started, conversation.id, { channelId: channel.id, customerId: visitor.customer!.id });
+    tx.emit(CONVERSATION_EVENTS.started, conversation.id, { channelId: channel.id, customerId: visitor.customer!.id, visitorId: visitor.id });
     addMessage(tx, conversation, { authorKind: AuthorKind.VISITOR, kind: MessageKind.TEXT, content: input.message.trim() }, at.now);
     if (channel.autoReplies.greeting) addMessage(tx, conversation, { authorKind: AuthorKind.SYSTEM, kind: MessageKind.TEXT, content: channel.autoReplies.greeting }, at.now);
     // BOT_FIRST: the bot answers (a reaction to the message); without a bot, a human at once.
