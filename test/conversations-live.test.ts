@@ -258,3 +258,39 @@ describe('typing', () => {
     expect((await spy.next(10_000)).errors?.[0]?.message).toMatch(/not found/i);
   });
 });
+
+const VISITOR_CONVERSATIONS = `subscription($after: String) { visitorConversations(after: $after) { topic conversation { id status assigneeName
+  messages(first: 3) { nodes { seq authorKind authorName content } } } } }`;
+const PAGE_VIEW = `mutation($input: VisitorPageViewInput!) { visitorPageView(input: $input) { visitor { id } visitorToken userErrors { code } } }`;
+
+describe('visitorConversations (proactive invitation)', () => {
+  it("tells a browsing visitor's widget, on the other instance, of the agent's invitation, and nobody else's widget", async () => {
+    const desk = await setUpDesk(instanceA.url, { agents: 1, rule: 'LEAST_LOAD' });
+    const [agent] = desk.agents;
+    await setStatus(instanceA.url, agent, 'ONLINE');
+    const browse = async () => dataOf(await gql(instanceA.url, PAGE_VIEW, { input: { channelId: desk.channelId, widgetKey: desk.widgetKey, url: 'https://shop.example.com/item/9' } })).visitorPageView;
+    const invitee = await browse();
+    const bystander = await browse();
+    const after = await latestPosition(desk);
+    const inviteeWidget = follow(VISITOR_CONVERSATIONS, invitee.visitorToken, { after });
+    const bystanderWidget = follow(VISITOR_CONVERSATIONS, bystander.visitorToken, { after });
+    const invited = dataOf(await gql(instanceA.url, `mutation($input: ConversationInviteInput!) { conversationInvite(input: $input) { conversation { id } userErrors { code } } }`, {
+      input: { visitorId: invitee.visitor.id, message: '您好，有什么可以帮您？' },
+    }, agent.token)).conversationInvite;
+    expect(invited.userErrors).toEqual([]);
+    const [event] = await take(inviteeWidget, 1);
+    expect((event as any).visitorConversations).toEqual({
+      topic: 'conversations.conversationStarted',
+      conversation: { id: invited.conversation.id, status: 'ACTIVE', assigneeName: expect.any(String), messages: { nodes: [{ seq: 1, authorKind: 'AGENT', authorName: expect.any(String), content: '您好，有什么可以帮您？' }] } },
+    });
+    // The bystander starts a conversation of their own (with their token): the only one their widget hears of.
+    const own = dataOf(await gql(instanceA.url, `mutation($input: ConversationStartInput!) { conversationStart(input: $input) { conversation { id } userErrors { code } } }`, {
+      input: { channelId: desk.channelId, message: '我也想问' },
+    }, bystander.visitorToken)).conversationStart;
+    expect(own.userErrors).toEqual([]);
+    expect((await take(bystanderWidget, 1)).map((e: any) => e.visitorConversations.conversation.id)).toEqual([own.conversation.id]);
+    await nothingMore(inviteeWidget);
+    const staff = follow(VISITOR_CONVERSATIONS, agent.token, {});
+    expect((await staff.next(10_000)).errors?.[0]?.message).toMatch(/visitor token/);
+  });
+});

@@ -2,7 +2,7 @@ import { parseGlobalId } from '../src/graphql/global-id';
 import { dataOf, errorCode, gql } from './support/client';
 import { adminQuery } from './support/database';
 import { createUserWithRole } from './support/fixtures';
-import { closeConversation, setStatus, setUpDesk, startConversation, type Desk } from './support/desk';
+import { closeConversation, conversationOf, setCapacity, setStatus, setUpDesk, startConversation, type Desk } from './support/desk';
 import { startTestServer, type TestServer } from './support/server';
 
 /**
@@ -168,3 +168,76 @@ describe('messageSend', () => {
     expect((await storedMessages(id)).map((m) => m.seq)).toEqual(Array.from({ length: 21 }, (_, i) => i + 1));
   });
 });
+
+const PAGE_VIEW = `mutation($input: VisitorPageViewInput!) { visitorPageView(input: $input) { visitor { id } visitorToken userErrors { field code message } } }`;
+const TRAIL = `query($id: ID!) { node(id: $id) { ... on Visitor { id context { landingPage referrer } pageViews(first: 10) { totalCount nodes { url title } } } } }`;
+
+describe('visitorPageView', () => {
+  it('a first visit (widget key) makes a visitor and returns its token; later pages join its trail, newest first', async () => {
+    const first = dataOf(await gql(server.url, PAGE_VIEW, { input: {
+      channelId: desk.channelId, widgetKey: desk.widgetKey, url: 'https://shop.example.com/', title: '首页', referrer: 'https://www.baidu.com/s?wd=连衣裙',
+    } })).visitorPageView;
+    expect(first.userErrors).toEqual([]);
+    expect(first.visitorToken).toMatch(/^gt_/);
+    const visitorId = first.visitor.id;
+    const second = dataOf(await gql(server.url, PAGE_VIEW, { input: { url: 'https://shop.example.com/item/1', title: '夏季连衣裙' } }, first.visitorToken)).visitorPageView;
+    expect(second).toMatchObject({ visitor: { id: visitorId }, userErrors: [] });
+    const trail = dataOf(await gql(server.url, TRAIL, { id: visitorId }, desk.owner.token)).node;
+    expect(trail.context).toEqual({ landingPage: 'https://shop.example.com/', referrer: 'https://www.baidu.com/s?wd=连衣裙' });
+    expect(trail.pageViews).toEqual({ totalCount: 2, nodes: [{ url: 'https://shop.example.com/item/1', title: '夏季连衣裙' }, { url: 'https://shop.example.com/', title: '首页' }] });
+    const browsing = dataOf(await gql(server.url, `query($channelId: ID) { visitors(channelId: $channelId, first: 1) { nodes { id } } }`, { channelId: desk.channelId }, desk.owner.token)).visitors;
+    expect(browsing.nodes).toEqual([{ id: visitorId }]);
+  });
+
+  it('refuses bad input and the wrong credentials, writing nothing', async () => {
+    const before = (await adminQuery(`select count(*)::int as n from page_view`, server.databaseName)).rows[0].n;
+    const bad = dataOf(await gql(server.url, PAGE_VIEW, { input: { channelId: desk.channelId, widgetKey: desk.widgetKey, url: 'javascript:alert(1)' } })).visitorPageView;
+    expect(bad.userErrors).toEqual([{ field: ['input', 'url'], code: 'URL_INVALID', message: expect.any(String) }]);
+    expect(errorCode(await gql(server.url, PAGE_VIEW, { input: { channelId: desk.channelId, widgetKey: 'wk_wrong', url: 'https://shop.example.com/' } }))).toBe('UNAUTHENTICATED');
+    expect(errorCode(await gql(server.url, PAGE_VIEW, { input: { url: 'https://shop.example.com/' } }))).toBe('UNAUTHENTICATED');
+    expect(errorCode(await gql(server.url, PAGE_VIEW, { input: { url: 'https://shop.example.com/' } }, desk.owner.token))).toBe('FORBIDDEN');
+    expect((await adminQuery(`select count(*)::int as n from page_view`, server.databaseName)).rows[0].n).toBe(before);
+  });
+});
+
+const INVITE = `mutation($input: ConversationInviteInput!) { conversationInvite(input: $input) {
+  conversation { id status assignee { id } context { originatingPage }
+    messages(first: 5) { nodes { seq authorKind content } } } userErrors { field code message } } }`;
+
+describe('conversationInvite (proactive invitation)', () => {
+  it("an online agent with room invites a browsing visitor: ACTIVE with that agent (INVITATION), the agent's message first", async () => {
+    const shop = await setUpDesk(server.url, { agents: 1, rule: 'LEAST_LOAD', capacity: 1 });
+    const [agent] = shop.agents;
+    const browse = async (url: string) => dataOf(await gql(server.url, PAGE_VIEW, { input: { channelId: shop.channelId, widgetKey: shop.widgetKey, url } })).visitorPageView;
+    const visitor = await browse('https://shop.example.com/item/7');
+    const invite = async (token: string, visitorId: string) =>
+      dataOf(await gql(server.url, INVITE, { input: { visitorId, message: '您好，这款连衣裙今天有优惠，需要帮您介绍吗？' } }, token)).conversationInvite;
+
+    expect((await invite(agent.token, visitor.visitor.id)).userErrors).toEqual([{ field: ['input'], code: 'AGENT_UNAVAILABLE', message: expect.any(String) }]);
+    await setStatus(server.url, agent, 'ONLINE');
+    const invited = await invite(agent.token, visitor.visitor.id);
+    expect(invited.userErrors).toEqual([]);
+    expect(invited.conversation).toMatchObject({
+      status: 'ACTIVE', assignee: { id: agent.userId }, context: { originatingPage: 'https://shop.example.com/item/7' },
+      messages: { nodes: [{ seq: 1, authorKind: 'AGENT', content: '您好，这款连衣裙今天有优惠，需要帮您介绍吗？' }] },
+    });
+    expect((await conversationOf(shop, invited.conversation.id)).assignment).toMatchObject({ rule: 'INVITATION', reason: { candidates: [], summary: expect.stringContaining('INVITATION') } });
+    // The visitor reads it with their token and answers.
+    const read = dataOf(await gql(server.url, `query($id: ID!) { conversation(id: $id) { status assigneeName } }`, { id: invited.conversation.id }, visitor.visitorToken)).conversation;
+    expect(read).toEqual({ status: 'ACTIVE', assigneeName: expect.any(String) });
+    expect((await send(visitor.visitorToken, invited.conversation.id, 'TEXT', '好的')).userErrors).toEqual([]);
+
+    // In a conversation already; the agent is full; another shop's agent; a visitor's token; an unknown visitor.
+    expect((await invite(agent.token, visitor.visitor.id)).userErrors[0].code).toBe('AGENT_UNAVAILABLE');
+    await setCapacity(server.url, shop.owner.token, agent.userId, 3);
+    expect((await invite(agent.token, visitor.visitor.id)).userErrors).toEqual([{ field: ['input', 'visitorId'], code: 'NOT_ALLOWED', message: expect.any(String) }]);
+    const other = await browse('https://shop.example.com/');
+    const stranger = await setUpDesk(server.url, { agents: 1, rule: 'LEAST_LOAD' });
+    await setStatus(server.url, stranger.agents[0], 'ONLINE');
+    expect((await invite(stranger.agents[0].token, other.visitor.id)).userErrors).toEqual([{ field: ['input', 'visitorId'], code: 'NOT_FOUND', message: 'No such visitor' }]);
+    expect(errorCode(await gql(server.url, INVITE, { input: { visitorId: other.visitor.id, message: '你好' } }, visitor.visitorToken))).toBe('FORBIDDEN');
+    const { rows } = await adminQuery(`select count(*)::int as n from conversation where visitor_id = $1`, server.databaseName, [uuid(other.visitor.id)]);
+    expect(rows[0].n).toBe(0);
+  });
+});
+

@@ -24,6 +24,7 @@ import { ConversationSettingsResolver } from './resolvers/settings';
 // Messages, read marks, typing, live updates, page views, invitations: kept together for merges.
 import { ConversationMessagesResolver, MessageResolver } from './resolvers/message';
 import { ConversationLiveResolver } from './resolvers/live';
+import { ConversationVisitorResolver, VisitorResolver } from './resolvers/visitor';
 
 /** Whether the reader is a visitor, and the one of the row (read from the row only then: staff rows need not hold it). */
 function isVisitor(reader: Principal, visitorIdOfRow: () => string | undefined): boolean {
@@ -44,14 +45,15 @@ export const conversationsModule = defineModule({
     ConversationResolver, AssignmentResolver, AssignmentCandidateResolver, AgentStateResolver,
     ServiceGroupResolver, ServiceGroupMemberResolver, RoutingRuleResolver, RoutingConditionsResolver, ConversationSettingsResolver,
     QuickReplyResolver,
-    MessageResolver, ConversationMessagesResolver, ConversationLiveResolver,
+    MessageResolver, ConversationMessagesResolver, ConversationLiveResolver, VisitorResolver, ConversationVisitorResolver,
   ],
   permissions: conversationsPermissions,
   nodeTypes: {
     Channel: { entity: Channel, permission: CONVERSATIONS_PERMISSIONS.read },
     ServiceGroup: { entity: ServiceGroup, permission: CONVERSATIONS_PERMISSIONS.read },
     RoutingRule: { entity: RoutingRule, permission: CONVERSATIONS_PERMISSIONS.read },
-    Visitor: { entity: Visitor, permission: CONVERSATIONS_PERMISSIONS.read },
+    // A visitor (guest token) reads their own record (the widget's visitorPageView payload).
+    Visitor: { entity: Visitor, permission: CONVERSATIONS_PERMISSIONS.read, ownRecord: (v: Visitor, reader) => isVisitor(reader, () => v.id) },
     // A visitor (guest token) reads their own conversations and their messages other than internal notes.
     Conversation: { entity: Conversation, permission: CONVERSATIONS_PERMISSIONS.read, ownRecord: (c: Conversation, reader) => isVisitor(reader, () => c.visitor.id) },
     Message: {

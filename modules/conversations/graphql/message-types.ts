@@ -1,4 +1,4 @@
-import { Field, ObjectType } from 'type-graphql';
+import { ArgsType, Field, ID, ObjectType } from 'type-graphql';
 import { defineSort, SortDirection } from '../../../src/graphql/connection';
 import { MutationPayload } from '../../../src/graphql/user-errors';
 import { Message } from '../entities/conversation';
@@ -13,6 +13,17 @@ export const MESSAGE_SORT = defineSort('Message', {
 export const PAGE_VIEW_SORT = defineSort('PageView', {
   VIEWED_AT: { property: 'viewedAt', type: 'timestamp', direction: SortDirection.DESC, description: 'When it was viewed' },
 }, 'VIEWED_AT');
+
+/** Visitors: the most recently seen first (browsing now). */
+export const VISITOR_SORT = defineSort('Visitor', {
+  LAST_SEEN_AT: { property: 'lastSeenAt', type: 'timestamp', direction: SortDirection.DESC, description: 'When the visitor was last seen' },
+}, 'LAST_SEEN_AT');
+
+@ArgsType()
+export class VisitorsArgs extends VISITOR_SORT.Args {
+  @Field(() => ID, { nullable: true, description: "Only this channel's visitors" })
+  channelId?: string | null;
+}
 
 @ObjectType({ description: 'Result of messageSend' })
 export class MessageSendPayload extends MutationPayload {

@@ -57,18 +57,25 @@ export async function startConversation(ctx: RequestContext, input: Conversation
     else await route(tx, conversation, channel, at);
     return { conversation, visitor };
   });
-  const claims = { workspaceId: scope.workspaceId, subjectType: 'Visitor', subjectId: started.visitor.id, expiresAt: new Date(Date.now() + VISITOR_TOKEN_DAYS * 86_400_000) };
+  return { conversation: started.conversation, visitorToken: visitorTokenFor(ctx, scope.workspaceId, started.visitor.id) };
+}
+
+/**
+ * A new token for the visitor. When the caller is the widget (anonymous), the rest of its request (the payload) is
+ * read with that visitor's rights: its own records.
+ */
+export function visitorTokenFor(ctx: RequestContext, workspaceId: string, visitorId: string): string {
+  const claims = { workspaceId, subjectType: 'Visitor', subjectId: visitorId, expiresAt: new Date(Date.now() + VISITOR_TOKEN_DAYS * 86_400_000) };
   const visitorToken = issueGuestToken(ctx.app, claims);
-  // The payload is read with the visitor's rights when the caller is the widget (anonymous): its own conversation.
   if (!ctx.principal) ctx.readAs(verifyGuestToken(ctx.app, visitorToken));
-  return { conversation: started.conversation, visitorToken };
+  return visitorToken;
 }
 
 /**
  * The context the start runs in. Staff and guests bring their workspace; the anonymous widget brings the channel's
  * widget key, which is how its workspace is learnt (looked up across workspaces, like an API key's prefix).
  */
-async function callerScope(ctx: RequestContext, channelId: string | undefined, widgetKey?: string | null): Promise<RequestContext> {
+export async function callerScope(ctx: RequestContext, channelId: string | undefined, widgetKey?: string | null): Promise<RequestContext> {
   if (ctx.guest) return ctx;
   if (ctx.principal) {
     if (!ctx.can(CONVERSATIONS_PERMISSIONS.write)) throw AppError.forbidden([CONVERSATIONS_PERMISSIONS.write]);
