@@ -6,8 +6,9 @@ import { closeConversation, conversationOf, setCapacity, setStatus, setUpDesk, s
 import { startTestServer, type TestServer } from './support/server';
 
 /**
- * Issue 9, point 3 (messages: kinds, sanitising, internal notes, delivery order, read receipts, typing), point 2's
- * visitorPageView and point 9 (proactive invitation), through the API as the workbench and the widget call it.
+ * Issue 9, point 3 (messages: kinds, sanitising, internal notes, delivery order), point 2's visitorPageView and
+ * point 9 (proactive invitation), through the API as the workbench and the widget call it. Read receipts, typing and
+ * the subscriptions are in conversations-live.test.ts (two instances).
  */
 let server: TestServer;
 let desk: Desk;
