@@ -56,8 +56,8 @@ type Subscribe<Args> = (data: SubscribeResolverData<any, Args, any>) => Promise<
 
 /**
  * Drops, before execution, the events of a subscription that `keep` refuses for this subscriber: what the match
- * index cannot say (it matches equal values only), such as "no internal notes for a visitor" or "assigned to me OR
- * taken from me". A function call per event and subscriber, never a query or a GraphQL execution.
+ * index cannot say (it matches equal values only), such as "no internal notes for a visitor". A function call per
+ * event and subscriber, never a query or a GraphQL execution.
  */
 function keepOnly<Args>(subscribe: Subscribe<Args>, keep: (event: DomainEvent, ctx: RequestContext) => boolean): Subscribe<Args> {
   return async (data) => {
@@ -106,9 +106,8 @@ export class ConversationLiveResolver {
   @Authorized(CONVERSATIONS_PERMISSIONS.read)
   @Subscription(() => ConversationEvent, {
     description: "The caller's own list changing: a conversation assigned to them, or leaving them (closed, or transferred away to an agent or back to a queue: its assignee is then someone else or nobody). Resume with `after`",
-    subscribe: keepOnly(workspaceEvents<{ agentId?: string; previousAgentId?: string }>([E.assigned, E.queued, E.closed]), (event, ctx) => {
-      const me = ctx.caller.userId;
-      return event.refs.agentId === me || event.refs.previousAgentId === me;
+    subscribe: workspaceEvents<{ agentId?: string; previousAgentId?: string }>([E.assigned, E.queued, E.closed], {
+      match: (_args: SubscriptionArgs, ctx) => [{ agentId: ctx.caller.userId }, { previousAgentId: ctx.caller.userId }],
     }),
   })
   async myAssignments(@Root() event: DomainEvent, @Args() _args: SubscriptionArgs, @Ctx() ctx: RequestContext): Promise<ConversationEvent> {
