@@ -136,6 +136,8 @@ describe('conversationUpdated and read receipts', () => {
     expect(await markRead(agent.token, 1)).toEqual({ conversation: { visitorReadSeq: 2, agentReadSeq: 1 }, userErrors: [] });
     expect((await markRead(agent.token, 9)).userErrors).toEqual([{ field: ['input', 'seq'], code: 'TOO_LARGE' }]);
     expect((await markRead(agent.token, 0)).userErrors).toEqual([{ field: ['input', 'seq'], code: 'TOO_SMALL' }]);
+    const stranger = await startConversation(desk, {}, {}, '你好', true);
+    expect((await markRead(stranger.visitorToken, 1)).userErrors).toEqual([{ field: ['input', 'id'], code: 'NOT_FOUND' }]);
     await closeConversation(instanceA.url, agent.token, id);
     for (const stream of [asAgent, asVisitor]) {
       // Each is read when sent (so an early one may already show the close): topics in order, the last one closed.
