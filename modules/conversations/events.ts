@@ -6,9 +6,10 @@ import { defineEvent } from '../../src/kernel/events';
  * so that queueUpdated(groupId) and myAssignments filter on them without reading the conversation.
  */
 export const CONVERSATION_EVENTS = {
-  started: defineEvent<{ channelId: string; customerId: string }>('conversations.conversationStarted', { subjectType: 'Conversation' }),
-  /** Joined its group's queue (on start, reopening, a transfer to a group, or when its agent went away). */
-  queued: defineEvent<{ groupId: string }>('conversations.conversationQueued', { subjectType: 'Conversation' }),
+  /** `visitorId`: the visitor's widget learns of a conversation an agent invited them into (visitorConversations). */
+  started: defineEvent<{ channelId: string; customerId: string; visitorId: string }>('conversations.conversationStarted', { subjectType: 'Conversation' }),
+  /** Joined its group's queue (on start, reopening, a transfer to a group, or when its agent went away); `previousAgentId`: the agent it left. */
+  queued: defineEvent<{ groupId: string; previousAgentId?: string }>('conversations.conversationQueued', { subjectType: 'Conversation' }),
   /** Given to an agent; `previousAgentId` when it was taken from another (transfer, reassignment). */
   assigned: defineEvent<{ agentId: string; groupId?: string; previousAgentId?: string }>('conversations.conversationAssigned', { subjectType: 'Conversation' }),
   /** Handed from the bot to the queue. */

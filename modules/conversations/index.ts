@@ -21,6 +21,10 @@ import { QuickReplyResolver } from './resolvers/quick-reply';
 import { RoutingConditionsResolver, RoutingRuleResolver } from './resolvers/routing-rule';
 import { ServiceGroupMemberResolver, ServiceGroupResolver } from './resolvers/service-group';
 import { ConversationSettingsResolver } from './resolvers/settings';
+// Messages, read marks, typing, live updates, page views, invitations: kept together for merges.
+import { ConversationMessagesResolver, MessageResolver } from './resolvers/message';
+import { ConversationLiveResolver } from './resolvers/live';
+import { ConversationVisitorResolver, VisitorResolver } from './resolvers/visitor';
 
 /** Whether the reader is a visitor, and the one of the row (read from the row only then: staff rows need not hold it). */
 function isVisitor(reader: Principal, visitorIdOfRow: () => string | undefined): boolean {
@@ -41,13 +45,15 @@ export const conversationsModule = defineModule({
     ConversationResolver, AssignmentResolver, AssignmentCandidateResolver, AgentStateResolver,
     ServiceGroupResolver, ServiceGroupMemberResolver, RoutingRuleResolver, RoutingConditionsResolver, ConversationSettingsResolver,
     QuickReplyResolver,
+    MessageResolver, ConversationMessagesResolver, ConversationLiveResolver, VisitorResolver, ConversationVisitorResolver,
   ],
   permissions: conversationsPermissions,
   nodeTypes: {
     Channel: { entity: Channel, permission: CONVERSATIONS_PERMISSIONS.read },
     ServiceGroup: { entity: ServiceGroup, permission: CONVERSATIONS_PERMISSIONS.read },
     RoutingRule: { entity: RoutingRule, permission: CONVERSATIONS_PERMISSIONS.read },
-    Visitor: { entity: Visitor, permission: CONVERSATIONS_PERMISSIONS.read },
+    // A visitor (guest token) reads their own record (the widget's visitorPageView payload).
+    Visitor: { entity: Visitor, permission: CONVERSATIONS_PERMISSIONS.read, ownRecord: (v: Visitor, reader) => isVisitor(reader, () => v.id) },
     // A visitor (guest token) reads their own conversations and their messages other than internal notes.
     Conversation: { entity: Conversation, permission: CONVERSATIONS_PERMISSIONS.read, ownRecord: (c: Conversation, reader) => isVisitor(reader, () => c.visitor.id) },
     Message: {
@@ -60,7 +66,11 @@ export const conversationsModule = defineModule({
   objectTypes: {
     ...Object.fromEntries(['BusinessHoursDay', 'AutoReplySettings', 'RoutingConditions', 'VisitorContext', 'PageView', 'AgentState', 'ServiceGroupMember', 'ConversationSettings'].map((name) => [name, { permission: CONVERSATIONS_PERMISSIONS.read }])),
     ...Object.fromEntries(['AssignmentReason', 'AssignmentCandidate'].map((name) => [name, { permission: CONVERSATIONS_PERMISSIONS.manage }])),
+    ...Object.fromEntries(['QueueEvent', 'QueueSummary'].map((name) => [name, { permission: CONVERSATIONS_PERMISSIONS.read }])),
   },
+  // Live envelopes: their subscriptions check, when they start, that the caller may follow the conversation
+  // (staff or its visitor); the records inside keep their own read rules.
+  openTypes: ['MessageEvent', 'ConversationEvent', 'TypingSignal'],
   events: Object.values(CONVERSATION_EVENTS),
   jobs: autoReplyJobs,
   seedDemo: seedConversationsDemo,

@@ -118,9 +118,10 @@ registerEnumType(SortDirection, {
 
 /**
  * What a sort value is, so that a cursor's value is checked before it reaches a query: `timestamp` (a
- * timestamptz property, ISO instant in the cursor), `date` (a date property, `YYYY-MM-DD`), `text`.
+ * timestamptz property, ISO instant in the cursor), `date` (a date property, `YYYY-MM-DD`), `text`, `integer` (a
+ * number in the cursor, e.g. a message's seq).
  */
-export type SortValueType = 'timestamp' | 'date' | 'text';
+export type SortValueType = 'timestamp' | 'date' | 'text' | 'integer';
 
 export interface SortKey {
   /** Property used for ordering; the id breaks ties so that the order is total. Its values are never null. */
@@ -201,8 +202,8 @@ export function cursorOf(node: { id: string }, field: string): string {
 }
 
 export interface Cursor {
-  /** The sort value, typed for the query: a Date for timestamps, a string otherwise. */
-  value: Date | string;
+  /** The sort value, typed for the query: a Date for timestamps, a number for integers, a string otherwise. */
+  value: Date | string | number;
   id: string;
 }
 
@@ -220,7 +221,8 @@ const NOT_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])
  * error (a year 0, a NUL byte, a number compared with a timestamp), which must be the client's BAD_USER_INPUT, not
  * an internal error; and only values the cursor could hold are let through.
  */
-function sortValueOf(raw: unknown, type: SortValueType): Date | string | undefined {
+function sortValueOf(raw: unknown, type: SortValueType): Date | string | number | undefined {
+  if (type === 'integer') return Number.isSafeInteger(raw) ? (raw as number) : undefined;
   if (typeof raw !== 'string') return undefined;
   if (type === 'timestamp') {
     const year = ISO_INSTANT.exec(raw)?.[1];

@@ -41,6 +41,11 @@ export interface NestedConnectionDefinition<T extends object> {
   parentKey: keyof T & string;
   /** The orders the list offers (defineSort). */
   sort: ListSort<any>;
+  /**
+   * Rows this reader may not see, left out in the statements (pages and counts) rather than refused one by one
+   * after reading: a property and the value to leave out, e.g. `kind` NOTE for a conversation's visitor.
+   */
+  hidden?: (ctx: RequestContext) => { property: keyof T & string; value: string } | undefined;
 }
 
 /** One parent's children as a connection, for the field's arguments; batched with the other parents of the request. */
@@ -85,8 +90,15 @@ export function defineNestedConnection<T extends { id: string }>(definition: Nes
    * and stops at the limit, so a long history costs what a short one does. The rank numbers the rows of each page
    * in the order read (the id breaking ties, as paginate orders), whatever order the union returns them in.
    */
+  /** `and <column> <> <value>` for what the reader may not see, or nothing. */
+  const visibleTo = (ctx: RequestContext, column: (property: string) => ReturnType<typeof sqlText>) => {
+    const hidden = definition.hidden?.(ctx);
+    return hidden ? sqlFragment`and ${column(hidden.property)} <> ${hidden.value}` : sqlFragment``;
+  };
+
   const pages = defineLoader<string, T[]>(`${name}.pages`, async (keys, ctx) => {
     const { table, parentColumn, parent, column } = columnsOf(ctx);
+    const visible = visibleTo(ctx, column);
     const wanted = keys.map((key) => JSON.parse(key) as PageWanted);
     const orders = [...new Set(wanted.map((w) => `${w.field} ${w.direction}`))];
     const branches = orders.map((order, index) => {
@@ -101,7 +113,7 @@ export function defineNestedConnection<T extends { id: string }>(definition: Nes
         select ${sqlText(String(index))} as nested_order, r.* from jsonb_to_recordset(${parents}::jsonb) as p(id uuid, n int)
         cross join lateral (
           select s.*, row_number() over (order by ${orderBy}) as nested_rank from (
-            select ${entityColumns(ctx.em, entity, 't')} from ${table} t where t.workspace_id = ${WORKSPACE} and t.${parent} = p.id order by ${orderBy} limit p.n
+            select ${entityColumns(ctx.em, entity, 't')} from ${table} t where t.workspace_id = ${WORKSPACE} and t.${parent} = p.id ${visible} order by ${orderBy} limit p.n
           ) s
         ) r`;
     });
@@ -116,10 +128,10 @@ export function defineNestedConnection<T extends { id: string }>(definition: Nes
 
   /** How many children each parent has, for a batch of parents in one grouped count. */
   const counts = defineLoader<string, number>(`${name}.counts`, async (parentIds, ctx) => {
-    const { table, parent } = columnsOf(ctx);
+    const { table, parent, column } = columnsOf(ctx);
     const rows = await workspaceSql(ctx)<{ parent_id: string; n: number }>`
       select ${parent} as parent_id, count(*)::int as n from ${table}
-      where workspace_id = ${WORKSPACE} and ${parent} in (select value::uuid from jsonb_array_elements_text(${JSON.stringify(parentIds)}::jsonb))
+      where workspace_id = ${WORKSPACE} and ${parent} in (select value::uuid from jsonb_array_elements_text(${JSON.stringify(parentIds)}::jsonb)) ${visibleTo(ctx, column)}
       group by ${parent}`;
     return byKey(parentIds, rows, (r) => r.parent_id).map((r) => r?.n ?? 0);
   });
@@ -129,7 +141,8 @@ export function defineNestedConnection<T extends { id: string }>(definition: Nes
     const page = pageRequest(args, sort);
     const totalCount = lazy(() => counts(ctx).load(parentId));
     if (page.cursor) {
-      const where = { [parentKey]: parentId } as FilterQuery<T>;
+      const hidden = definition.hidden?.(ctx);
+      const where = { [parentKey]: parentId, ...(hidden ? { [hidden.property]: { $ne: hidden.value } } : {}) } as FilterQuery<T>;
       return { ...(await paginate(ctx.em, entity, where, args, sort)), totalCount };
     }
     // One row more than the page, as paginate reads, to know whether the list goes on.

@@ -43,6 +43,7 @@ export enum UserErrorCode {
   LIMIT_EXCEEDED = 'LIMIT_EXCEEDED',
   CONVERSATION_CLOSED = 'CONVERSATION_CLOSED',
   AGENT_UNAVAILABLE = 'AGENT_UNAVAILABLE',
+  URL_INVALID = 'URL_INVALID',
 }
 registerEnumType(UserErrorCode, {
   name: 'UserErrorCode',
@@ -82,6 +83,7 @@ registerEnumType(UserErrorCode, {
     LIMIT_EXCEEDED: { description: 'Too many items in one request' },
     CONVERSATION_CLOSED: { description: 'The conversation is closed: reopen it first' },
     AGENT_UNAVAILABLE: { description: 'The agent is not online or has no free capacity' },
+    URL_INVALID: { description: 'Not an absolute http:// or https:// address' },
   },
 });
 

@@ -153,25 +153,26 @@ async function endCurrentAssignment(tx: WriteTransaction, conversationId: string
 }
 
 /** Puts the conversation in its group's queue (keeping its place if it had one). */
-function enqueue(tx: WriteTransaction, conversation: Conversation, group: LockedGroup, now: Date): void {
+function enqueue(tx: WriteTransaction, conversation: Conversation, group: LockedGroup, now: Date, previousAgentId?: string): void {
   Object.assign(conversation, { status: ConversationStatus.QUEUED, assignee: null, queuedAt: conversation.queuedAt ?? now, group: tx.em.getReference(ServiceGroup, group.id) });
-  tx.emit(CONVERSATION_EVENTS.queued, conversation.id, { groupId: group.id });
+  tx.emit(CONVERSATION_EVENTS.queued, conversation.id, { groupId: group.id, previousAgentId });
 }
 
 /**
  * A conversation entering its group (new, handed over by the bot, reopened, transferred to the group): to an agent
  * when one can take it, otherwise into the queue. Conversations already waiting in the group come first: a new one
  * is assigned only when the queue is empty (the queue is served in arrival order). The caller holds the group's lock.
+ * `excludeAgentId`: the agent it leaves (a transfer), not chosen again and named as previousAgentId in the events.
  */
 export async function assignOrQueue(tx: WriteTransaction, conversation: Conversation, group: LockedGroup, at: AssignmentMoment, excludeAgentId?: string): Promise<boolean> {
   const [waiting] = await workspaceSql(tx)<{ id: string }>`
     select id from conversation where workspace_id = ${WORKSPACE} and group_id = ${group.id} and status = 'QUEUED' and id <> ${conversation.id} limit 1`;
   const choice = waiting ? undefined : await chooseFor(tx, group, conversation, at.today, excludeAgentId);
   if (choice) {
-    await giveTo(tx, conversation, choice, group, at);
+    await giveTo(tx, conversation, choice, group, at, excludeAgentId);
     return true;
   }
-  enqueue(tx, conversation, group, at.now);
+  enqueue(tx, conversation, group, at.now, excludeAgentId);
   return false;
 }
 

@@ -49,7 +49,7 @@ export async function startConversation(ctx: RequestContext, input: Conversation
     }
     const context = contextOf(input.context);
     const conversation = tx.em.create(Conversation, { channel, visitor, customer: visitor.customer!, status: ConversationStatus.QUEUED, context, createdAt: at.now });
-    tx.emit(CONVERSATION_EVENTS.started, conversation.id, { channelId: channel.id, customerId: visitor.customer!.id });
+    tx.emit(CONVERSATION_EVENTS.started, conversation.id, { channelId: channel.id, customerId: visitor.customer!.id, visitorId: visitor.id });
     addMessage(tx, conversation, { authorKind: AuthorKind.VISITOR, kind: MessageKind.TEXT, content: input.message.trim() }, at.now);
     if (channel.autoReplies.greeting) addMessage(tx, conversation, { authorKind: AuthorKind.SYSTEM, kind: MessageKind.TEXT, content: channel.autoReplies.greeting }, at.now);
     // BOT_FIRST: the bot answers (a reaction to the message); without a bot, a human at once.
@@ -57,18 +57,25 @@ export async function startConversation(ctx: RequestContext, input: Conversation
     else await route(tx, conversation, channel, at);
     return { conversation, visitor };
   });
-  const claims = { workspaceId: scope.workspaceId, subjectType: 'Visitor', subjectId: started.visitor.id, expiresAt: new Date(Date.now() + VISITOR_TOKEN_DAYS * 86_400_000) };
+  return { conversation: started.conversation, visitorToken: visitorTokenFor(ctx, scope.workspaceId, started.visitor.id) };
+}
+
+/**
+ * A new token for the visitor. When the caller is the widget (anonymous), the rest of its request (the payload) is
+ * read with that visitor's rights: its own records.
+ */
+export function visitorTokenFor(ctx: RequestContext, workspaceId: string, visitorId: string): string {
+  const claims = { workspaceId, subjectType: 'Visitor', subjectId: visitorId, expiresAt: new Date(Date.now() + VISITOR_TOKEN_DAYS * 86_400_000) };
   const visitorToken = issueGuestToken(ctx.app, claims);
-  // The payload is read with the visitor's rights when the caller is the widget (anonymous): its own conversation.
   if (!ctx.principal) ctx.readAs(verifyGuestToken(ctx.app, visitorToken));
-  return { conversation: started.conversation, visitorToken };
+  return visitorToken;
 }
 
 /**
  * The context the start runs in. Staff and guests bring their workspace; the anonymous widget brings the channel's
  * widget key, which is how its workspace is learnt (looked up across workspaces, like an API key's prefix).
  */
-async function callerScope(ctx: RequestContext, channelId: string | undefined, widgetKey?: string | null): Promise<RequestContext> {
+export async function callerScope(ctx: RequestContext, channelId: string | undefined, widgetKey?: string | null): Promise<RequestContext> {
   if (ctx.guest) return ctx;
   if (ctx.principal) {
     if (!ctx.can(CONVERSATIONS_PERMISSIONS.write)) throw AppError.forbidden([CONVERSATIONS_PERMISSIONS.write]);

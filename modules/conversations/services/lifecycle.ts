@@ -10,10 +10,9 @@ import { Conversation } from '../entities/conversation';
 import { AgentStatus, AssignedBy, AuthorKind, ConversationStatus, MessageKind } from '../entities/enums';
 import { ServiceGroup } from '../entities/service-group';
 import { CONVERSATION_EVENTS } from '../events';
-import { CONVERSATIONS_PERMISSIONS } from '../permissions';
 import { momentOf } from './agents';
 import { assignOrQueue, drainQueues, giveTo, groupIdsOfAgent, lockGroups, releaseAgent, type LockedGroup } from './assignment';
-import { addMessage } from './messages';
+import { addMessage, mayAct } from './messages';
 
 /**
  * A conversation's changes of hands and of state: close, reopen, transfer, escalate. Each locks, in the README's
@@ -36,13 +35,6 @@ export async function lockForChange(
     // Someone else moved it between the read and the locks: lock what it touches now.
     if ((conversation.assignee?.id ?? null) === assigneeId && conversation.group?.id === seen.group?.id) return { conversation, groups };
   }
-}
-
-/** Staff with conversations:write act on any conversation of the workspace; a visitor on their own only. */
-function mayAct(ctx: RequestContext, conversation: Conversation): boolean {
-  const guest = ctx.guest;
-  if (guest) return guest.guest.type === 'Visitor' && conversation.visitor.id === guest.guest.id;
-  return ctx.can(CONVERSATIONS_PERMISSIONS.write);
 }
 
 /** Closes the conversation (an agent, a manager, or its visitor); the agent's freed slot serves their queues at once. */
