@@ -1,4 +1,5 @@
 import { parseGlobalId } from '../src/graphql/global-id';
+import { dataOf, gql } from './support/client';
 import { adminQuery } from './support/database';
 import { conversationOf, setStatus, setUpDesk, startConversation } from './support/desk';
 import { eventually } from './support/eventually';
@@ -87,8 +88,10 @@ it('does not remind an agent who answered in time', async () => {
   const [a] = desk.agents;
   await setStatus(instanceA.url, a, 'ONLINE');
   const started = await startConversation(desk);
-  // An agent's answer (written as the message service will: the conversation's last agent message time).
-  await adminQuery(`update conversation set last_agent_message_at = now() where id = $1`, instanceA.databaseName, [uuid(started.conversation.id)]);
+  const answer = dataOf(await gql(instanceB.url, `mutation($input: MessageSendInput!) { messageSend(input: $input) { userErrors { code } } }`, {
+    input: { conversationId: started.conversation.id, kind: 'TEXT', content: '亲，您好，马上为您查询' },
+  }, a.token)).messageSend;
+  expect(answer.userErrors).toEqual([]);
   await new Promise((r) => setTimeout(r, 4000));
   expect((await messagesOf(started.conversation.id)).map((m) => m.content)).not.toContain('请回复客户');
 });
