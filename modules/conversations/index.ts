@@ -20,6 +20,8 @@ function isVisitor(reader: Principal, visitorIdOfRow: () => string | undefined):
 }
 // Configuration side (channels, groups, routing, quick replies, settings): kept together for merges.
 import { RoutingConditionsResolver, RoutingRuleResolver } from './resolvers/routing-rule';
+// Satisfaction, history and manager views (issue 9 points 10, 11, 13).
+import { ConversationRatingResolver } from './resolvers/satisfaction';
 import { ServiceGroupMemberResolver, ServiceGroupResolver } from './resolvers/service-group';
 
 /**
@@ -35,6 +37,7 @@ export const conversationsModule = defineModule({
     ChannelResolver,
     ConversationResolver, AssignmentResolver, AssignmentCandidateResolver, AgentStateResolver,
     ServiceGroupResolver, ServiceGroupMemberResolver, RoutingRuleResolver, RoutingConditionsResolver,
+    ConversationRatingResolver,
   ],
   permissions: conversationsPermissions,
   nodeTypes: {
