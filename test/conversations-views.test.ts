@@ -96,3 +96,106 @@ describe('conversationRate', () => {
     expect(recorded.conversation).toMatchObject({ ratingScore: 3, ratingTags: ['物流快'], ratingComment: null });
   });
 });
+
+/** A visitor known by the channel's id of them, so that each of their conversations belongs to one customer. */
+async function conversationOfVisitor(desk: Desk, externalId: string, context: Record<string, unknown> = {}, message = '你好，在吗？') {
+  const started = await startConversation(desk, { externalId, name: '林女士' }, context, message);
+  const { conversation } = dataOf(await gql(server.url, `query($id: ID!) { conversation(id: $id) { customer { id } } }`, { id: started.conversation.id }, desk.owner.token));
+  return { id: started.conversation.id, customerId: conversation.customer.id as string, assignee: started.conversation.assignee?.id ?? null };
+}
+
+const HISTORY = `query($id: ID!) { customer(id: $id) { conversations(first: 10) { totalCount nodes { id status humanServed servedBy { id } } } } }`;
+
+describe('Customer.conversations and personal data', () => {
+  it("shows the customer's conversations with other agents and with nobody but the bot, newest first", async () => {
+    const desk = await setUpDesk(server.url, { agents: 2, rule: 'SEQUENTIAL', capacity: 1 });
+    const [a, b] = desk.agents;
+    await setStatus(server.url, a, 'ONLINE');
+    const first = await conversationOfVisitor(desk, 'openid-林');
+    await closeConversation(server.url, a.token, first.id);
+    await setStatus(server.url, a, 'OFFLINE');
+    await setStatus(server.url, b, 'ONLINE');
+    const second = await conversationOfVisitor(desk, 'openid-林');
+    await closeConversation(server.url, b.token, second.id);
+    await setStatus(server.url, b, 'OFFLINE');
+    // Nobody online: it waits, and the visitor leaves; no agent ever served it.
+    const third = await conversationOfVisitor(desk, 'openid-林');
+    await closeConversation(server.url, desk.owner.token, third.id);
+    expect(new Set([first.customerId, second.customerId, third.customerId]).size).toBe(1);
+    expect([first.assignee, second.assignee, third.assignee]).toEqual([a.userId, b.userId, null]);
+
+    // Agent b sees a's conversation and the unserved one too.
+    const history = dataOf(await gql(server.url, HISTORY, { id: first.customerId }, b.token)).customer.conversations;
+    expect(history).toEqual({
+      totalCount: 3,
+      nodes: [
+        { id: third.id, status: 'CLOSED', humanServed: false, servedBy: null },
+        { id: second.id, status: 'CLOSED', humanServed: true, servedBy: { id: b.userId } },
+        { id: first.id, status: 'CLOSED', humanServed: true, servedBy: { id: a.userId } },
+      ],
+    });
+    // Someone who reads customers but not conversations is refused the field, not the customer.
+    const crm = await createUserWithRole(server.url, desk.owner.token, 'CRM_SPECIALIST');
+    const refused = await gql(server.url, HISTORY, { id: first.customerId }, crm.token);
+    expect(refused.errors?.[0]).toMatchObject({ path: ['customer', 'conversations'], extensions: { code: 'FORBIDDEN', missingPermissions: ['conversations:read'] } });
+  });
+
+  it('reads the history of a whole page of customers in the same statements for 1 customer as for 4', async () => {
+    const desk = await setUpDesk(server.url, { agents: 1, rule: 'SEQUENTIAL', capacity: 10 });
+    await setStatus(server.url, desk.agents[0], 'ONLINE');
+    for (const visitor of ['v1', 'v2', 'v3', 'v4']) await conversationOfVisitor(desk, visitor);
+    const list = (n: number) => gql(server.url, `query($n: Int!) { customers(first: $n) { nodes { id conversations(first: 5) { totalCount nodes { id status } } } } }`, { n }, desk.owner.token);
+    const [one, four] = [await list(1), await list(4)];
+    expect(dataOf(four).customers.nodes.map((c: any) => c.conversations.totalCount)).toEqual([1, 1, 1, 1]);
+    expect(four.extensions!.sqlStatements).toBe(one.extensions!.sqlStatements);
+  });
+
+  it('customerMerge moves conversations and visitors to the kept customer (the foreign keys would refuse otherwise)', async () => {
+    const desk = await setUpDesk(server.url, { agents: 1, rule: 'SEQUENTIAL', capacity: 10 });
+    await setStatus(server.url, desk.agents[0], 'ONLINE');
+    const keep = await conversationOfVisitor(desk, 'wx-keep');
+    const dupe = await conversationOfVisitor(desk, 'wx-dupe');
+    const merged = dataOf(await gql(server.url, `mutation($input: CustomerMergeInput!) { customerMerge(input: $input) { customer { id } userErrors { field code message } } }`, {
+      input: { keepId: keep.customerId, mergeId: dupe.customerId },
+    }, desk.owner.token)).customerMerge;
+    expect(merged.userErrors).toEqual([]);
+    const history = dataOf(await gql(server.url, HISTORY, { id: keep.customerId }, desk.owner.token)).customer.conversations;
+    expect(history.nodes.map((c: any) => c.id)).toEqual([dupe.id, keep.id]);
+    const visitors = await adminQuery(`select distinct customer_id from visitor where workspace_id = $1`, server.databaseName, [uuid(desk.owner.workspaceId)]);
+    expect(visitors.rows).toEqual([{ customer_id: uuid(keep.customerId) }]);
+  });
+
+  it("customerDataExport includes conversations and messages; customerErase replaces what the visitor wrote and their context", async () => {
+    const desk = await setUpDesk(server.url, { agents: 1, rule: 'SEQUENTIAL', capacity: 10, channel: { autoReplies: { greeting: '您好，欢迎光临！' } } });
+    const [agent] = desk.agents;
+    await setStatus(server.url, agent, 'ONLINE');
+    const started = await startConversation(desk, { externalId: 'openid-erase', phone: '13700001234' }, { sourceKeyword: '连衣裙', region: '浙江' }, '我的手机是13700001234', true);
+    const id = started.conversation.id;
+    const { customer } = dataOf(await gql(server.url, `query($id: ID!) { conversation(id: $id) { customer { id } } }`, { id }, desk.owner.token)).conversation;
+    await closeConversation(server.url, agent.token, id);
+    expect((await rate(started.visitorToken, { id, score: 2, comment: '我叫林小姐，住在杭州' })).userErrors).toEqual([]);
+
+    const exported = dataOf(await gql(server.url, `query($id: ID!) { customerDataExport(id: $id) }`, { id: customer.id }, desk.owner.token)).customerDataExport;
+    expect(exported.conversations).toEqual([expect.objectContaining({
+      id: uuid(id), status: 'CLOSED', context: { sourceKeyword: '连衣裙', region: '浙江' },
+      rating: expect.objectContaining({ score: 2, comment: '我叫林小姐，住在杭州' }),
+      messages: [
+        expect.objectContaining({ seq: 1, authorKind: 'VISITOR', content: '我的手机是13700001234' }),
+        expect.objectContaining({ seq: 2, authorKind: 'SYSTEM', content: '您好，欢迎光临！' }),
+      ],
+    })]);
+    expect(exported.visitors).toEqual([expect.objectContaining({ externalId: 'openid-erase', context: { sourceKeyword: '连衣裙', region: '浙江' } })]);
+
+    const erased = dataOf(await gql(server.url, `mutation($input: CustomerEraseInput!) { customerErase(input: $input) { userErrors { code message } } }`, { input: { id: customer.id } }, desk.owner.token)).customerErase;
+    expect(erased.userErrors).toEqual([]);
+    const after = dataOf(await gql(server.url, `query($id: ID!) { conversation(id: $id) { context { sourceKeyword region device } ratingScore ratingComment } }`, { id }, desk.owner.token)).conversation;
+    expect(after).toEqual({ context: { sourceKeyword: '[已删除]', region: '[已删除]', device: null }, ratingScore: 2, ratingComment: '[已删除]' });
+    const messages = await adminQuery(`select author_kind, kind, content from message where conversation_id = $1 order by seq`, server.databaseName, [uuid(id)]);
+    expect(messages.rows).toEqual([
+      { author_kind: 'VISITOR', kind: 'TEXT', content: '[已删除]' },
+      { author_kind: 'SYSTEM', kind: 'TEXT', content: '您好，欢迎光临！' },
+    ]);
+    const visitor = await adminQuery(`select external_id, context from visitor where customer_id = $1`, server.databaseName, [uuid(customer.id)]);
+    expect(visitor.rows).toEqual([{ external_id: null, context: { sourceKeyword: '[已删除]', region: '[已删除]' } }]);
+  });
+});

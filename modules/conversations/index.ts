@@ -1,5 +1,7 @@
 import type { Principal } from '../../src/auth';
+import { contribute } from '../../src/kernel/extension-points';
 import { defineModule } from '../../src/kernel/module';
+import { PERSONAL_DATA } from '../customers';
 import { MessageKind } from './entities/enums';
 import { AgentState } from './entities/agent';
 import { Channel } from './entities/channel';
@@ -22,6 +24,8 @@ function isVisitor(reader: Principal, visitorIdOfRow: () => string | undefined):
 import { RoutingConditionsResolver, RoutingRuleResolver } from './resolvers/routing-rule';
 // Satisfaction, history and manager views (issue 9 points 10, 11, 13).
 import { ConversationRatingResolver } from './resolvers/satisfaction';
+import { CustomerConversationsResolver } from './resolvers/history';
+import { conversationsPersonalData } from './services/history';
 import { ServiceGroupMemberResolver, ServiceGroupResolver } from './resolvers/service-group';
 
 /**
@@ -37,7 +41,7 @@ export const conversationsModule = defineModule({
     ChannelResolver,
     ConversationResolver, AssignmentResolver, AssignmentCandidateResolver, AgentStateResolver,
     ServiceGroupResolver, ServiceGroupMemberResolver, RoutingRuleResolver, RoutingConditionsResolver,
-    ConversationRatingResolver,
+    ConversationRatingResolver, CustomerConversationsResolver,
   ],
   permissions: conversationsPermissions,
   nodeTypes: {
@@ -61,6 +65,7 @@ export const conversationsModule = defineModule({
   events: Object.values(CONVERSATION_EVENTS),
   jobs: autoReplyJobs,
   on: autoReplyReactions,
+  contributes: [contribute(PERSONAL_DATA, conversationsPersonalData)],
 });
 
 // The public face: what other modules may import of this one (test/import-boundaries.test.ts).
