@@ -199,3 +199,108 @@ describe('Customer.conversations and personal data', () => {
     expect(visitor.rows).toEqual([{ external_id: null, context: { sourceKeyword: '[已删除]', region: '[已删除]' } }]);
   });
 });
+
+const db = () => server.databaseName;
+const at = (base: Date, seconds: number) => new Date(base.getTime() + seconds * 1000);
+
+/** Sets an assignment's start and end, as if the conversation had been served at that time (waiting would be needed otherwise). */
+async function assignmentTimes(conversationId: string, createdAt: Date, endedAt: Date | null) {
+  await adminQuery(`update assignment set created_at = $2, ended_at = $3 where conversation_id = $1`, db(), [uuid(conversationId), createdAt, endedAt]);
+}
+
+/** An agent's message written at a given time (straight into the table: the time is what the test controls). */
+async function agentMessage(conversationId: string, agentId: string, sentAt: Date, kind = 'TEXT') {
+  await adminQuery(`
+    with c as (update conversation set next_seq = next_seq + 1 where id = $1 returning workspace_id, next_seq - 1 as seq)
+    insert into message (id, created_at, updated_at, workspace_id, conversation_id, seq, author_kind, author_user_id, kind, content)
+    select gen_random_uuid(), $3, $3, workspace_id, $1, seq, 'AGENT', $2, $4, '您好，我来帮您看看' from c`, db(), [uuid(conversationId), uuid(agentId), sentAt, kind]);
+}
+
+describe('manager views', () => {
+  it('queues: per group, the length, the longest wait, who is next, and the waiting list in queue order', async () => {
+    const desk = await setUpDesk(server.url, { agents: 1, rule: 'SEQUENTIAL', capacity: 1 });
+    const waiting = [];
+    for (let i = 0; i < 3; i++) waiting.push((await startConversation(desk, { externalId: `queue-${i}` })).conversation.id);
+    // Queued 300, 200 and 100 seconds ago.
+    const now = Date.now();
+    for (const [i, id] of waiting.entries()) await adminQuery(`update conversation set queued_at = $2 where id = $1`, db(), [uuid(id), new Date(now - (3 - i) * 100_000)]);
+    const quiet = await createGroupNamed(desk, '售后组');
+    const agent = desk.agents[0];
+    const QUEUES = `{ queues { group { id name } length longestWaitSeconds oldestWaiting { id } waiting(first: 2) { nodes { id queuePosition } pageInfo { hasNextPage } } } }`;
+    const { queues } = dataOf(await gql(server.url, QUEUES, {}, agent.token));
+    expect(queues).toHaveLength(2);
+    // By name: 售前组 before 售后组 in the database's collation order is not assumed; found by id.
+    const [busy, empty] = [queues.find((q: any) => q.group.id === desk.groupId), queues.find((q: any) => q.group.id === quiet)];
+    expect(busy).toMatchObject({
+      length: 3, oldestWaiting: { id: waiting[0] },
+      waiting: { nodes: [{ id: waiting[0], queuePosition: 1 }, { id: waiting[1], queuePosition: 2 }], pageInfo: { hasNextPage: true } },
+    });
+    // 300 s, plus the few seconds the test took since.
+    expect(busy.longestWaitSeconds).toBeGreaterThanOrEqual(300);
+    expect(busy.longestWaitSeconds).toBeLessThan(360);
+    expect(empty).toEqual({ group: { id: quiet, name: '售后组' }, length: 0, longestWaitSeconds: null, oldestWaiting: null, waiting: { nodes: [], pageInfo: { hasNextPage: false } } });
+
+    const one = dataOf(await gql(server.url, `query($id: ID!) { queue(groupId: $id) { length oldestWaiting { id } } }`, { id: desk.groupId }, agent.token)).queue;
+    expect(one).toEqual({ length: 3, oldestWaiting: { id: waiting[0] } });
+    // Another workspace's group is no group here.
+    const stranger = await setUpDesk(server.url, { agents: 0, rule: 'SEQUENTIAL' });
+    expect(dataOf(await gql(server.url, `query($id: ID!) { queue(groupId: $id) { length } }`, { id: desk.groupId }, stranger.owner.token)).queue).toBeNull();
+  });
+
+  it('agentWorkload: load now and averages over the period, worked out by hand from set times', async () => {
+    const desk = await setUpDesk(server.url, { agents: 2, rule: 'SEQUENTIAL', capacity: 5 });
+    const [a, b] = desk.agents;
+    await setStatus(server.url, a, 'ONLINE');
+    await setStatus(server.url, b, 'ONLINE');
+    const [c0, c1, c2] = [await servedConversation(desk), await servedConversation(desk), await servedConversation(desk)];
+    await setStatus(server.url, a, 'AWAY');
+    const c3 = await servedConversation(desk);
+    for (const c of [c0, c1, c2]) await closeConversation(server.url, a.token, c.id);
+    for (const [c, score] of [[c0, 1], [c1, 5], [c2, 4]] as const) expect((await rate(c.visitorToken, { id: c.id, score })).userErrors).toEqual([]);
+
+    const since = new Date(Math.floor(Date.now() / 1000) * 1000 - 2 * 3600_000);
+    // c0, before the period: answered in 10 s, handled 600 s, rated 1: none of it counts.
+    await assignmentTimes(c0.id, at(since, -3600), at(since, -3000));
+    await agentMessage(c0.id, a.userId, at(since, -3590));
+    await adminQuery(`update conversation set rated_at = $2 where id = $1`, db(), [uuid(c0.id), at(since, -2000)]);
+    // c1: answered after 30 s (a note at 5 s is no answer), handled 600 s, rated 5 in the period.
+    await assignmentTimes(c1.id, since, at(since, 600));
+    await agentMessage(c1.id, a.userId, at(since, 5), 'NOTE');
+    await agentMessage(c1.id, a.userId, at(since, 30));
+    await adminQuery(`update conversation set rated_at = $2 where id = $1`, db(), [uuid(c1.id), at(since, 700)]);
+    // c2: answered after 90 s, handled 300 s, rated 4.
+    await assignmentTimes(c2.id, at(since, 100), at(since, 400));
+    await agentMessage(c2.id, a.userId, at(since, 190));
+    await adminQuery(`update conversation set rated_at = $2 where id = $1`, db(), [uuid(c2.id), at(since, 500)]);
+    // c3: b's, still open and unanswered by b; a message of a in it is not b's answer.
+    await assignmentTimes(c3.id, at(since, 1000), null);
+    await agentMessage(c3.id, a.userId, at(since, 1010));
+
+    const WORKLOAD = `query($since: DateTime) { agentWorkload(since: $since) { agent { id displayName } status activeCount capacity handledToday avgFirstResponseSeconds avgHandlingSeconds avgRating ratingCount } }`;
+    const rows = dataOf(await gql(server.url, WORKLOAD, { since: since.toISOString() }, desk.owner.token)).agentWorkload;
+    expect(rows).toHaveLength(2);
+    expect(rows.find((r: any) => r.agent.id === a.userId)).toEqual({
+      agent: { id: a.userId, displayName: 'AGENT' }, status: 'AWAY', activeCount: 0, capacity: 5, handledToday: 3,
+      avgFirstResponseSeconds: (30 + 90) / 2, avgHandlingSeconds: (600 + 300) / 2, avgRating: (5 + 4) / 2, ratingCount: 2,
+    });
+    expect(rows.find((r: any) => r.agent.id === b.userId)).toEqual({
+      agent: { id: b.userId, displayName: 'AGENT' }, status: 'ONLINE', activeCount: 1, capacity: 5, handledToday: 1,
+      avgFirstResponseSeconds: null, avgHandlingSeconds: null, avgRating: null, ratingCount: 0,
+    });
+    // Including c0's period: first responses 10, 30, 90; handling 600, 600, 300; ratings 1, 5, 4.
+    const wider = dataOf(await gql(server.url, WORKLOAD, { since: at(since, -7200).toISOString() }, desk.owner.token)).agentWorkload;
+    expect(wider.find((r: any) => r.agent.id === a.userId)).toMatchObject({ avgFirstResponseSeconds: 130 / 3, avgHandlingSeconds: 500, avgRating: 10 / 3, ratingCount: 3 });
+
+    const future = await gql(server.url, WORKLOAD, { since: new Date(Date.now() + 3600_000).toISOString() }, desk.owner.token);
+    expect(future.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: ['since'], reason: 'DATE_IN_FUTURE' });
+    const forbidden = await gql(server.url, WORKLOAD, {}, a.token);
+    expect(forbidden.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', missingPermissions: ['conversations:manage'] });
+  });
+});
+
+async function createGroupNamed(desk: Desk, name: string): Promise<string> {
+  const payload = dataOf(await gql(server.url, `mutation($input: ServiceGroupCreateInput!) { serviceGroupCreate(input: $input) { serviceGroup { id } userErrors { code } } }`, {
+    input: { name, assignmentRule: 'LEAST_LOAD', memberIds: [] },
+  }, desk.owner.token)).serviceGroupCreate;
+  return payload.serviceGroup.id;
+}

@@ -25,6 +25,7 @@ import { RoutingConditionsResolver, RoutingRuleResolver } from './resolvers/rout
 // Satisfaction, history and manager views (issue 9 points 10, 11, 13).
 import { ConversationRatingResolver } from './resolvers/satisfaction';
 import { CustomerConversationsResolver } from './resolvers/history';
+import { AgentWorkloadResolver, ConversationListResolver, GroupQueueResolver, ManagerViewsResolver, VisitorCountResolver } from './resolvers/views';
 import { conversationsPersonalData } from './services/history';
 import { ServiceGroupMemberResolver, ServiceGroupResolver } from './resolvers/service-group';
 
@@ -42,6 +43,7 @@ export const conversationsModule = defineModule({
     ConversationResolver, AssignmentResolver, AssignmentCandidateResolver, AgentStateResolver,
     ServiceGroupResolver, ServiceGroupMemberResolver, RoutingRuleResolver, RoutingConditionsResolver,
     ConversationRatingResolver, CustomerConversationsResolver,
+    ManagerViewsResolver, GroupQueueResolver, AgentWorkloadResolver, VisitorCountResolver, ConversationListResolver,
   ],
   permissions: conversationsPermissions,
   nodeTypes: {
@@ -61,6 +63,10 @@ export const conversationsModule = defineModule({
   objectTypes: {
     ...Object.fromEntries(['BusinessHoursDay', 'AutoReplySettings', 'RoutingConditions', 'VisitorContext', 'PageView', 'AgentState', 'ServiceGroupMember', 'ConversationSettings'].map((name) => [name, { permission: CONVERSATIONS_PERMISSIONS.read }])),
     ...Object.fromEntries(['AssignmentReason', 'AssignmentCandidate'].map((name) => [name, { permission: CONVERSATIONS_PERMISSIONS.manage }])),
+    // Manager views (resolvers/views.ts).
+    GroupQueue: { permission: CONVERSATIONS_PERMISSIONS.read },
+    VisitorCount: { permission: CONVERSATIONS_PERMISSIONS.read },
+    AgentWorkload: { permission: CONVERSATIONS_PERMISSIONS.manage },
   },
   events: Object.values(CONVERSATION_EVENTS),
   jobs: autoReplyJobs,

@@ -7,7 +7,7 @@ import { CustomerConversationsArgs } from '../graphql/views';
 import { CONVERSATIONS_PERMISSIONS } from '../permissions';
 import { conversationsOfCustomer } from '../services/history';
 
-export const ConversationConnection = Connection(Conversation);
+const ConversationConnection = Connection(Conversation);
 
 /**
  * Adds `conversations` to the customers module's Customer type: a module extends another's type with a resolver
