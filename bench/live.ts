@@ -5,6 +5,7 @@ import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import pg from 'pg';
 import WebSocket from 'ws';
+import { printSummary, summarizeProfile } from './profile-summary';
 import { commitTimestampDatabase, graphql, heldBackTransactions, load, machine, processCpuMs, startProcess, summary } from './support';
 
 /**
@@ -21,6 +22,7 @@ import { commitTimestampDatabase, graphql, heldBackTransactions, load, machine, 
  *     latency from A's publish (its clock, the same machine's) to arrival on B; B's CPU per delivered signal.
  * KEYS = SUBSCRIPTIONS (the default) gives each subscription its own key (one subscriber per event: a conversation-heavy
  * workspace); fewer keys give each event KEYS / SUBSCRIPTIONS subscribers on B (fan-out, e.g. agents watching a queue).
+ * BENCH_PROFILE=<dir> profiles B and prints where its CPU went during phase 1, by layer (bench/profile-summary.ts).
  * B's CPU is also given net of what it spends idle with the connections open (measured for 3 s before phase 1).
  * Prints the machine, the load, the commit and Markdown rows for RESULTS.md.
  */
@@ -32,6 +34,10 @@ const SIGNAL_RATE = Number(process.env.BENCH_SIGNAL_RATE ?? 20);
 const SIGNAL_SECONDS = Number(process.env.BENCH_SIGNAL_SECONDS ?? 5);
 /** Subscribers that received nothing for this long have received all they will: what is missing is lost. */
 const STALL_MS = 5000;
+/** 'false' runs B (the subscribers' instance) without job workers, as a web-only instance: to see what they cost it. */
+const B_JOB_WORKERS = process.env.BENCH_B_JOB_WORKERS ?? 'true';
+/** A folder: B runs under `node --cpu-prof`, and the profile of the events phase is summarized by layer at the end. */
+const PROFILE_DIR = process.env.BENCH_PROFILE;
 
 const FOLLOWED_UP = `subscription($customerId: ID!) { customerFollowedUp(customerId: $customerId) { position followUpId customer { id name } } }`;
 const TYPING = `subscription($key: String) { probeTyping(key: $key) { key typing sentAt } }`;
@@ -96,7 +102,7 @@ async function main() {
   const commit = execSync('git rev-parse --short HEAD', { cwd: path.join(__dirname, '..', '..') }).toString().trim();
   console.log(`machine: ${machine()}; commit ${commit}`);
   console.log(`load average before start (1, 5, 15 min): ${load()}`);
-  console.log(`parameters: ${SUBSCRIPTIONS} connections on B, each with one event and one signal subscription, on ${KEYS} keys; events ${RATE}/s × ${SECONDS} s; signals ${SIGNAL_RATE}/s × ${SIGNAL_SECONDS} s`);
+  console.log(`parameters: ${SUBSCRIPTIONS} connections on B, each with one event and one signal subscription, on ${KEYS} keys; events ${RATE}/s × ${SECONDS} s; signals ${SIGNAL_RATE}/s × ${SIGNAL_SECONDS} s; job workers on B: ${B_JOB_WORKERS}`);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'service-desk-bench-'));
   const database = await commitTimestampDatabase(dataDir);
   const sql = new pg.Pool({ connectionString: database.url, max: 2 });
@@ -106,7 +112,11 @@ async function main() {
     RATE_LIMIT_MAXIMUM: '1000000000', RATE_LIMIT_RESTORE_RATE: '1000000000',
   };
   const a = await startProcess('bench/live-server.js', env);
-  const b = await startProcess('bench/live-server.js', env);
+  const b = await startProcess('bench/live-server.js', { ...env, JOB_WORKERS: B_JOB_WORKERS },
+    PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, '--cpu-prof-name=live-b.cpuprofile'] : []);
+  // The instances log warnings and errors only: shown as they come.
+  for (const instance of [a, b]) instance.child.stdout!.pipe(process.stderr);
+  let profileWindow: { startUs: number; endUs: number } | undefined;
   const subscribers: Subscriber[] = [];
   try {
     const signedUp = await graphql(a.url, `mutation { signUp(input: { workspaceName: "实时基准", email: "bench@live.example", password: "bench-password", displayName: "bench" }) { token } }`);
@@ -155,6 +165,9 @@ async function main() {
     let load1 = os.loadavg()[0].toFixed(2);
     let cpuBefore = processCpuMs(b.child.pid!);
     let phaseStart = now();
+    // V8 stamps profile samples with the monotonic clock in µs, the clock process.hrtime reads in every process.
+    const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+    const profileStartUs = monotonicUs();
     await atFixedRate(RATE, eventCount, async () => {
       const key = keys[Math.floor(Math.random() * KEYS)];
       expectedEvents += subscribersOf.get(key) ?? 0;
@@ -165,6 +178,7 @@ async function main() {
     await drain(eventsReceived, expectedEvents);
     const eventsCpuMs = processCpuMs(b.child.pid!) - cpuBefore;
     const eventsMs = now() - phaseStart;
+    profileWindow = { startUs: profileStartUs, endUs: monotonicUs() };
     const positions = [...new Set(subscribers.flatMap((s) => s.events.map((e) => e.position)))];
     const { rows } = await sql.query(
       `select position::text as position, extract(epoch from pg_xact_commit_timestamp(transaction_id::xid)) * 1000 as committed
@@ -219,6 +233,10 @@ async function main() {
     await sql.end();
     await database.stop();
     rmSync(dataDir, { recursive: true, force: true });
+  }
+  if (PROFILE_DIR && profileWindow) {
+    console.log(`\nB's CPU profile during the events phase (${path.join(PROFILE_DIR, 'live-b.cpuprofile')}):\n`);
+    printSummary(summarizeProfile(path.join(PROFILE_DIR, 'live-b.cpuprofile'), profileWindow));
   }
 }
 

@@ -1,4 +1,6 @@
 import { dataOf, errorCode, gql } from './support/client';
+import { parseGlobalId } from '../src/graphql/global-id';
+import { conversationOf, setStatus, setUpDesk, startConversation } from './support/desk';
 import { createUserWithRole, signUpWorkspace } from './support/fixtures';
 import { startTestServer, type TestServer } from './support/server';
 import { isOpenAt } from '../modules/conversations/services/business-hours';
@@ -36,6 +38,12 @@ async function createChannel(token: string, input: Record<string, unknown>) {
   expect(payload.userErrors).toEqual([]);
   return payload.channel;
 }
+
+/** PostgreSQL's order of the test database (code points, as the C collation) for titles, in tests that list them. */
+const byTitle = (a: string, b: string) => {
+  const [x, y] = [a.replace(/^\w+:/, ''), b.replace(/^\w+:/, '')];
+  return x < y ? -1 : x > y ? 1 : 0;
+};
 
 /** The audit actions written in the owner's workspace, oldest first. */
 async function auditActions(token: string): Promise<string[]> {
@@ -104,6 +112,21 @@ describe('service groups', () => {
     // nothing of the refused updates was written
     const now = dataOf(await gql(server.url, `query($id: ID!) { node(id: $id) { ... on ServiceGroup { name assignmentRule members { agent { id } } } } }`, { id: group.id }, owner.token));
     expect(now.node).toEqual({ name: '售前组', assignmentRule: 'LEAST_LOAD', members: [{ agent: { id: agent.userId } }] });
+  });
+
+  it("serves the group's queue at once when a member online with room is added", async () => {
+    const desk = await setUpDesk(server.url, { agents: 1, rule: 'SEQUENTIAL' });
+    const [member] = desk.agents;
+    // the only member is offline: the conversation waits
+    const waiting = (await startConversation(desk)).conversation;
+    expect(waiting).toMatchObject({ status: 'QUEUED', assignee: null });
+    // an agent of no group comes online: no queue of theirs to serve yet
+    const newcomer = await createUserWithRole(server.url, desk.owner.token, 'AGENT');
+    await setStatus(server.url, newcomer, 'ONLINE');
+    expect(await conversationOf(desk, waiting.id)).toMatchObject({ status: 'QUEUED' });
+    const updated = dataOf(await gql(server.url, GROUP_UPDATE, { input: { id: desk.groupId, memberIds: [member.userId, newcomer.userId] } }, desk.owner.token)).serviceGroupUpdate;
+    expect(updated.userErrors).toEqual([]);
+    expect(await conversationOf(desk, waiting.id)).toMatchObject({ status: 'ACTIVE', assignee: { id: newcomer.userId }, assignment: { rule: 'SEQUENTIAL' } });
   });
 
   it('is for managers: an agent reads groups but cannot create or change them', async () => {
@@ -354,6 +377,7 @@ describe('matchRoutingRule', () => {
   const rule = (name: string, position: number, conditions: Record<string, unknown>, active = true) => ({
     id: `00000000-0000-4000-8000-${String(++seq).padStart(12, '0')}`, name, position, active, conditions, createdAt: new Date(Date.UTC(2026, 10, 30, 0, 0, seq)),
   });
+  /** A conversation on channel `web` unless another is given, with its visitor's context. */
   const context = (extra: Partial<RoutingContext> = {}): RoutingContext => ({ channelId: 'web', ...extra });
 
   it('takes the first active rule by position (then creation) whose every given condition matches', () => {
@@ -386,5 +410,132 @@ describe('matchRoutingRule', () => {
     expect(name(context({ landingPage: 'https://shop.example/', originatingPage: 'https://detail.example/item.htm?id=1' }))).toBe('item pages');
     expect(name(context({ landingPage: 'https://shop.example/' }))).toBeNull();
     expect(matchRoutingRule([], context())).toBeNull();
+  });
+});
+
+const SETTINGS = `{ conversationSettings { ratingTags reassignAfterSilenceSeconds } }`;
+const SETTINGS_UPDATE = `mutation($input: ConversationSettingsUpdateInput!) { conversationSettingsUpdate(input: $input) {
+  conversationSettings { ratingTags reassignAfterSilenceSeconds } userErrors { field message code } } }`;
+const DEFAULT_RATING_TAGS = ['服务热情', '回复及时', '问题已解决', '专业耐心', '回复太慢', '问题未解决', '态度不好'];
+
+describe('conversation settings', () => {
+  it('are made with the defaults on first read, once even when first read by many at once, and updated field by field', async () => {
+    const owner = await signUpWorkspace(server.url);
+    const agent = await createUserWithRole(server.url, owner.token, 'AGENT');
+    // ten first reads at once: all answer, one row is made
+    const reads = await Promise.all(Array.from({ length: 10 }, (_, i) => gql(server.url, SETTINGS, {}, i % 2 ? agent.token : owner.token)));
+    for (const read of reads) expect(dataOf(read).conversationSettings).toEqual({ ratingTags: DEFAULT_RATING_TAGS, reassignAfterSilenceSeconds: null });
+    const rows = await server.services.orm.em.fork().getConnection().execute(
+      `select count(*)::int as n from conversation_settings s join "user" u on u.workspace_id = s.workspace_id where u.id = ?`, [parseGlobalId(owner.userId)!.id]);
+    expect(rows[0].n).toBe(1);
+
+    const changed = dataOf(await gql(server.url, SETTINGS_UPDATE, { input: { ratingTags: [' 很满意 ', '一般', '不满意'], reassignAfterSilenceSeconds: 300 } }, owner.token)).conversationSettingsUpdate;
+    expect(changed).toEqual({ conversationSettings: { ratingTags: ['很满意', '一般', '不满意'], reassignAfterSilenceSeconds: 300 }, userErrors: [] });
+    // absent: kept; null: reassignment off
+    const off = dataOf(await gql(server.url, SETTINGS_UPDATE, { input: { reassignAfterSilenceSeconds: null } }, owner.token)).conversationSettingsUpdate;
+    expect(off.conversationSettings).toEqual({ ratingTags: ['很满意', '一般', '不满意'], reassignAfterSilenceSeconds: null });
+    expect(dataOf(await gql(server.url, SETTINGS, {}, agent.token)).conversationSettings.ratingTags).toEqual(['很满意', '一般', '不满意']);
+    expect(await auditActions(owner.token)).toContain('conversations.settings.update');
+  });
+
+  it('refuses bad tags and delays and lets only managers change them', async () => {
+    const owner = await signUpWorkspace(server.url);
+    const agent = await createUserWithRole(server.url, owner.token, 'AGENT');
+    const update = async (input: Record<string, unknown>) =>
+      dataOf(await gql(server.url, SETTINGS_UPDATE, { input }, owner.token)).conversationSettingsUpdate.userErrors.map((e: any) => [e.field.join('.'), e.code]);
+    expect(await update({ ratingTags: ['好', ' 好'], reassignAfterSilenceSeconds: 60 })).toEqual([['input.ratingTags.1', 'DUPLICATE']]);
+    expect(await update({ ratingTags: ['好'.repeat(21)], reassignAfterSilenceSeconds: 0 })).toEqual([['input.ratingTags', 'TOO_LONG'], ['input.reassignAfterSilenceSeconds', 'TOO_SMALL']]);
+    expect(await update({ ratingTags: [' '] })).toEqual([['input.ratingTags', 'REQUIRED']]);
+    expect(dataOf(await gql(server.url, SETTINGS, {}, owner.token)).conversationSettings).toEqual({ ratingTags: DEFAULT_RATING_TAGS, reassignAfterSilenceSeconds: null });
+    const denied = await gql(server.url, SETTINGS_UPDATE, { input: { reassignAfterSilenceSeconds: 60 } }, agent.token);
+    expect(errorCode(denied)).toBe('FORBIDDEN');
+  });
+});
+
+const REPLY_FIELDS = `id scope title content shortcut category`;
+const REPLY_CREATE = `mutation($input: QuickReplyCreateInput!) { quickReplyCreate(input: $input) { quickReply { ${REPLY_FIELDS} } userErrors { field message code } } }`;
+const REPLY_UPDATE = `mutation($input: QuickReplyUpdateInput!) { quickReplyUpdate(input: $input) { quickReply { ${REPLY_FIELDS} } userErrors { field message code } } }`;
+const REPLY_DELETE = `mutation($input: QuickReplyDeleteInput!) { quickReplyDelete(input: $input) { deletedQuickReplyId userErrors { field message code } } }`;
+const REPLIES = `query($category: String, $search: String) { quickReplies(first: 50, category: $category, search: $search) { totalCount nodes { title scope } } }`;
+
+describe('quick replies', () => {
+  it("lists the workspace's and the caller's own, by category and search; agents keep their own, managers the workspace's", async () => {
+    const owner = await signUpWorkspace(server.url);
+    const manager = await createUserWithRole(server.url, owner.token, 'MANAGER');
+    const agent = await createUserWithRole(server.url, owner.token, 'AGENT');
+    const colleague = await createUserWithRole(server.url, owner.token, 'AGENT');
+    const create = async (token: string, input: Record<string, unknown>) => {
+      const payload = dataOf(await gql(server.url, REPLY_CREATE, { input }, token)).quickReplyCreate;
+      expect(payload.userErrors).toEqual([]);
+      return payload.quickReply;
+    };
+    const hello = await create(manager.token, { scope: 'WORKSPACE', title: '问候', content: '您好，很高兴为您服务！', shortcut: 'Hello', category: '通用' });
+    expect(hello).toMatchObject({ scope: 'WORKSPACE', title: '问候', shortcut: 'hello', category: '通用' });
+    await create(manager.token, { scope: 'WORKSPACE', title: '发货时间', content: '下单后 48 小时内发货，100% 准时', shortcut: 'ship', category: '物流' });
+    // personal is the default scope
+    const mine = await create(agent.token, { title: '我的结束语', content: '感谢您的耐心，祝您生活愉快', shortcut: 'bye' });
+    expect(mine).toMatchObject({ scope: 'PERSONAL', category: null });
+    // the same shortcut in another scope (a colleague's own, or the caller's own beside the workspace's) is free
+    await create(colleague.token, { title: '同事的结束语', content: '再见', shortcut: 'bye', category: '通用' });
+    await create(agent.token, { title: '我的问候', content: '亲，在的', shortcut: 'hello', category: '通用' });
+
+    const list = async (token: string, variables: Record<string, unknown> = {}) =>
+      dataOf(await gql(server.url, REPLIES, variables, token)).quickReplies.nodes.map((n: any) => `${n.scope}:${n.title}`);
+    expect(await list(agent.token)).toEqual(['PERSONAL:我的结束语', 'PERSONAL:我的问候', 'WORKSPACE:发货时间', 'WORKSPACE:问候'].sort(byTitle));
+    expect(await list(agent.token, { category: '通用' })).toEqual(['PERSONAL:我的问候', 'WORKSPACE:问候'].sort(byTitle));
+    expect(await list(agent.token, { search: '感谢' })).toEqual(['PERSONAL:我的结束语']);
+    expect(await list(agent.token, { search: 'SHIP' })).toEqual(['WORKSPACE:发货时间']);
+    // % is text, not a wildcard
+    expect(await list(agent.token, { search: '100%' })).toEqual(['WORKSPACE:发货时间']);
+    expect(await list(colleague.token)).toEqual(['PERSONAL:同事的结束语', 'WORKSPACE:发货时间', 'WORKSPACE:问候'].sort(byTitle));
+    const tooLong = await gql(server.url, REPLIES, { search: '长'.repeat(101) }, agent.token);
+    expect(tooLong.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: ['search'] });
+
+    const edited = dataOf(await gql(server.url, REPLY_UPDATE, { input: { id: mine.id, content: '感谢您的耐心！', shortcut: null, category: '售后' } }, agent.token)).quickReplyUpdate;
+    expect(edited).toEqual({ quickReply: { ...mine, content: '感谢您的耐心！', shortcut: null, category: '售后' }, userErrors: [] });
+    const managed = dataOf(await gql(server.url, REPLY_UPDATE, { input: { id: hello.id, title: '开场问候' } }, manager.token)).quickReplyUpdate;
+    expect(managed.quickReply).toMatchObject({ title: '开场问候', shortcut: 'hello' });
+    expect(dataOf(await gql(server.url, REPLY_DELETE, { input: { id: mine.id } }, agent.token)).quickReplyDelete).toEqual({ deletedQuickReplyId: mine.id, userErrors: [] });
+    expect(await list(agent.token, { search: '感谢' })).toEqual([]);
+    expect(await auditActions(owner.token)).toEqual(expect.arrayContaining(['conversations.quickReply.create', 'conversations.quickReply.update', 'conversations.quickReply.delete']));
+  });
+
+  it("refuses a taken shortcut in the same scope, others' personal replies and workspace ones for agents", async () => {
+    const owner = await signUpWorkspace(server.url);
+    const agent = await createUserWithRole(server.url, owner.token, 'AGENT');
+    const colleague = await createUserWithRole(server.url, owner.token, 'AGENT');
+    const analyst = await createUserWithRole(server.url, owner.token, 'ANALYST');
+    const create = async (token: string, input: Record<string, unknown>) => dataOf(await gql(server.url, REPLY_CREATE, { input }, token)).quickReplyCreate;
+    const codes = (payload: any) => payload.userErrors.map((e: any) => [e.field.join('.'), e.code]);
+
+    const workspaceReply = (await create(owner.token, { scope: 'WORKSPACE', title: '问候', content: '您好', shortcut: 'hi' })).quickReply;
+    const taken = await create(owner.token, { scope: 'WORKSPACE', title: '问候2', content: '您好', shortcut: 'HI' });
+    expect(codes(taken)).toEqual([['input.shortcut', 'DUPLICATE']]);
+    expect(taken.userErrors[0].message).toContain('问候');
+    const mine = (await create(agent.token, { title: '结束语', content: '再见', shortcut: 'bye' })).quickReply;
+    expect(codes(await create(agent.token, { title: '结束语2', content: '再见', shortcut: 'Bye' }))).toEqual([['input.shortcut', 'DUPLICATE']]);
+    const other = (await create(agent.token, { title: '其他', content: '稍等', shortcut: 'wait' })).quickReply;
+    expect(codes(dataOf(await gql(server.url, REPLY_UPDATE, { input: { id: other.id, shortcut: 'BYE' } }, agent.token)).quickReplyUpdate)).toEqual([['input.shortcut', 'DUPLICATE']]);
+    expect(codes(await create(agent.token, { title: ' ', content: '', shortcut: 'two words', category: 'x'.repeat(51) }))).toEqual([
+      ['input.title', 'REQUIRED'], ['input.content', 'REQUIRED'], ['input.shortcut', 'INVALID'], ['input.category', 'TOO_LONG'],
+    ]);
+
+    // a colleague's personal reply is not there for anyone else to change
+    const update = async (token: string, id: string) => dataOf(await gql(server.url, REPLY_UPDATE, { input: { id, title: '改' } }, token)).quickReplyUpdate;
+    expect(codes(await update(colleague.token, mine.id))).toEqual([['input.id', 'NOT_FOUND']]);
+    expect(codes(dataOf(await gql(server.url, REPLY_DELETE, { input: { id: mine.id } }, colleague.token)).quickReplyDelete)).toEqual([['input.id', 'NOT_FOUND']]);
+    // agents neither create nor change the workspace's; analysts keep none
+    expect(errorCode(await gql(server.url, REPLY_CREATE, { input: { scope: 'WORKSPACE', title: '问候', content: '您好' } }, agent.token))).toBe('FORBIDDEN');
+    expect(errorCode(await gql(server.url, REPLY_UPDATE, { input: { id: workspaceReply.id, title: '改' } }, agent.token))).toBe('FORBIDDEN');
+    expect(errorCode(await gql(server.url, REPLY_DELETE, { input: { id: workspaceReply.id } }, agent.token))).toBe('FORBIDDEN');
+    expect(errorCode(await gql(server.url, REPLY_CREATE, { input: { title: '问候', content: '您好' } }, analyst.token))).toBe('FORBIDDEN');
+    // nothing refused was written
+    const titles = dataOf(await gql(server.url, REPLIES, {}, agent.token)).quickReplies.nodes.map((n: any) => n.title);
+    expect(titles).toEqual(['结束语', '其他', '问候'].sort(byTitle));
+
+    // creates at the same moment: the unique index lets one through, the others are DUPLICATE
+    const racing = await Promise.all(Array.from({ length: 6 }, (_, i) => create(colleague.token, { title: `抢 ${i}`, content: '您好', shortcut: `Race` })));
+    expect(racing.filter((p) => p.quickReply).length).toBe(1);
+    expect(racing.filter((p) => p.userErrors[0]?.code === 'DUPLICATE').length).toBe(5);
   });
 });

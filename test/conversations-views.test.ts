@@ -87,9 +87,11 @@ describe('conversationRate', () => {
     const analyst = await createUserWithRole(server.url, desk.owner.token, 'ANALYST');
     expect((await rate(analyst.token, { id, score: 5 })).userErrors).toEqual([expect.objectContaining({ code: 'NOT_FOUND' })]);
 
-    // The workspace's own list replaces the defaults (written here as conversationSettingsUpdate would).
-    await adminQuery(`insert into conversation_settings (id, created_at, updated_at, workspace_id, rating_tags) values (gen_random_uuid(), now(), now(), $1, $2)`,
-      server.databaseName, [uuid(desk.owner.workspaceId), ['物流快', '包装好']]);
+    // The workspace's own list replaces the defaults.
+    const settings = dataOf(await gql(server.url, `mutation($input: ConversationSettingsUpdateInput!) { conversationSettingsUpdate(input: $input) { userErrors { code } } }`, {
+      input: { ratingTags: ['物流快', '包装好'] },
+    }, desk.owner.token)).conversationSettingsUpdate;
+    expect(settings.userErrors).toEqual([]);
     expect((await rate(desk.owner.token, { id, score: 3, tags: ['回复及时'] })).userErrors).toEqual([expect.objectContaining({ code: 'NOT_FOUND' })]);
     const recorded = await rate(desk.owner.token, { id, score: 3, tags: ['物流快'] });
     expect(recorded.userErrors).toEqual([]);

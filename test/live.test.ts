@@ -1,8 +1,11 @@
 import { liveProbeModule, PROBE_TYPING } from '../bench/live-module';
 import { parseGlobalId } from '../src/graphql/global-id';
 import type { DomainEvent } from '../src/kernel/events';
+import { SIGNALS_LISTENER_NAME } from '../src/kernel/signals';
 import { dataOf, gql, subscribe, type Subscription } from './support/client';
 import { createCustomer } from './customers-fixtures';
+import { adminQuery } from './support/database';
+import { eventually } from './support/eventually';
 import { createUserWithRole, signUpWorkspace, type SignedUp } from './support/fixtures';
 import { startTestServer, type TestServer } from './support/server';
 
@@ -138,6 +141,36 @@ describe('subscriptions filtered by a ref', () => {
     }
   });
 
+  it('takes several matches as "any of these" (my assignments: assigned to me, or taken from me), each event once, live and on replay', async () => {
+    const [x, y, z] = await Promise.all(['甲', '乙', '丙'].map((name) => createCustomer(instanceA.url, shop.token, { name })));
+    const workspaceId = uuid(shop.workspaceId);
+    const topics = ['customers.followUpCreated'];
+    // x's events meet both matches of the second subscriber: they still come once.
+    const live = instanceB.services.events.subscribe({ workspaceId, topics, match: [{ customerId: uuid(x.id) }, { customerId: uuid(y.id) }] })[Symbol.asyncIterator]();
+    const overlapping = instanceB.services.events.subscribe({ workspaceId, topics, match: [{ customerId: uuid(x.id) }, {}] })[Symbol.asyncIterator]();
+    const nextOf = async (iterator: AsyncIterator<DomainEvent>) => (await Promise.race([iterator.next(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no event within 10 s')), 10_000))])).value as DomainEvent;
+    try {
+      const firstLive = nextOf(live);
+      const firstOverlapping = nextOf(overlapping); // both registered from here on
+      const forX = await followUp(shop.token, x.id);
+      await followUp(shop.token, z.id);
+      const forY = await followUp(shop.token, y.id);
+      expect((await firstLive).subjectId).toBe(forX);
+      expect((await nextOf(live)).subjectId).toBe(forY);
+      const overlapped = [await firstOverlapping, await nextOf(overlapping), await nextOf(overlapping)].map((event) => event.subjectId);
+      expect(overlapped).toEqual([forX, expect.any(String), forY]); // x once, z, then y: nothing twice
+
+      const resumed = instanceB.services.events.subscribe({ workspaceId, topics, match: [{ customerId: uuid(x.id) }, { customerId: uuid(y.id) }], after: (await firstLive).position })[Symbol.asyncIterator]();
+      try {
+        expect((await nextOf(resumed)).subjectId).toBe(forY);
+      } finally {
+        await resumed.return?.();
+      }
+    } finally {
+      await Promise.all([live.return?.(), overlapping.return?.()]);
+    }
+  });
+
   it('refuses an id that is not a customer\'s with BAD_USER_INPUT', async () => {
     const stream = subscribe<FollowedUp>(instanceB.wsUrl, FOLLOWED_UP, shop.token, { customerId: 'not-an-id' });
     try {
@@ -236,6 +269,19 @@ describe('signals', () => {
       expect(first?.data?.probeTyping).toMatchObject({ key: 'before-anyone', typing: false });
     } finally {
       await late.close();
+    }
+  });
+
+  it('reach subscribers again once an instance\'s listening connection, lost, is back (what was sent meanwhile is gone)', async () => {
+    const stream = subscribe<Typing>(instanceB.wsUrl, TYPING, shop.token, { key: 'after-outage' });
+    try {
+      await untilListening(stream, () => send(instanceA.url, shop.token, 'after-outage', true), () => true);
+      const terminated = await adminQuery(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and application_name = $2`, 'postgres', [instanceA.databaseName, SIGNALS_LISTENER_NAME]);
+      expect(terminated.rowCount).toBe(2); // one per instance
+      await eventually(() => instanceA.services.signals.listening && instanceB.services.signals.listening);
+      await untilListening(stream, () => send(instanceA.url, shop.token, 'after-outage', false), (e) => e.data?.probeTyping.typing === false);
+    } finally {
+      await stream.close();
     }
   });
 

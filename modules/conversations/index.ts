@@ -11,23 +11,28 @@ import { RoutingRule, ServiceGroup, ServiceGroupMember } from './entities/servic
 import { PageView, Visitor } from './entities/visitor';
 import { CONVERSATION_EVENTS } from './events';
 import { autoReplyJobs, autoReplyReactions } from './services/auto-replies';
+import { botReactions } from './services/bot';
+import { seedConversationsDemo } from './services/demo';
+import { CONVERSATION_BOT } from './services/bot-point';
 import { CONVERSATIONS_PERMISSIONS, conversationsPermissions } from './permissions';
 import { AgentStateResolver } from './resolvers/agent';
 import { ChannelResolver } from './resolvers/channel';
 import { AssignmentCandidateResolver, AssignmentResolver, ConversationResolver } from './resolvers/conversation';
+// Configuration side (channels, groups, routing, quick replies, settings): kept together for merges.
+import { QuickReplyResolver } from './resolvers/quick-reply';
+import { RoutingConditionsResolver, RoutingRuleResolver } from './resolvers/routing-rule';
+import { ServiceGroupMemberResolver, ServiceGroupResolver } from './resolvers/service-group';
+import { ConversationSettingsResolver } from './resolvers/settings';
+// Satisfaction, history and manager views (issue 9 points 10, 11, 13).
+import { CustomerConversationsResolver } from './resolvers/history';
+import { ConversationRatingResolver } from './resolvers/satisfaction';
+import { AgentWorkloadResolver, ConversationListResolver, GroupQueueResolver, ManagerViewsResolver, VisitorCountResolver } from './resolvers/views';
+import { conversationsPersonalData } from './services/history';
 
 /** Whether the reader is a visitor, and the one of the row (read from the row only then: staff rows need not hold it). */
 function isVisitor(reader: Principal, visitorIdOfRow: () => string | undefined): boolean {
   return reader.kind === 'GUEST' && reader.guest.type === 'Visitor' && reader.guest.id === visitorIdOfRow();
 }
-// Configuration side (channels, groups, routing, quick replies, settings): kept together for merges.
-import { RoutingConditionsResolver, RoutingRuleResolver } from './resolvers/routing-rule';
-// Satisfaction, history and manager views (issue 9 points 10, 11, 13).
-import { ConversationRatingResolver } from './resolvers/satisfaction';
-import { CustomerConversationsResolver } from './resolvers/history';
-import { AgentWorkloadResolver, ConversationListResolver, GroupQueueResolver, ManagerViewsResolver, VisitorCountResolver } from './resolvers/views';
-import { conversationsPersonalData } from './services/history';
-import { ServiceGroupMemberResolver, ServiceGroupResolver } from './resolvers/service-group';
 
 /**
  * Conversations: every channel's customer messages in one queue, assigned to agents by their group's rule, served
@@ -41,7 +46,8 @@ export const conversationsModule = defineModule({
   resolvers: [
     ChannelResolver,
     ConversationResolver, AssignmentResolver, AssignmentCandidateResolver, AgentStateResolver,
-    ServiceGroupResolver, ServiceGroupMemberResolver, RoutingRuleResolver, RoutingConditionsResolver,
+    ServiceGroupResolver, ServiceGroupMemberResolver, RoutingRuleResolver, RoutingConditionsResolver, ConversationSettingsResolver,
+    QuickReplyResolver,
     ConversationRatingResolver, CustomerConversationsResolver,
     ManagerViewsResolver, GroupQueueResolver, AgentWorkloadResolver, VisitorCountResolver, ConversationListResolver,
   ],
@@ -70,7 +76,9 @@ export const conversationsModule = defineModule({
   },
   events: Object.values(CONVERSATION_EVENTS),
   jobs: autoReplyJobs,
-  on: autoReplyReactions,
+  seedDemo: seedConversationsDemo,
+  on: [...autoReplyReactions, ...botReactions],
+  extensionPoints: [CONVERSATION_BOT],
   contributes: [contribute(PERSONAL_DATA, conversationsPersonalData)],
 });
 
@@ -78,3 +86,4 @@ export const conversationsModule = defineModule({
 export { Conversation, Message } from './entities/conversation';
 export { CONVERSATION_EVENTS } from './events';
 export { CONVERSATIONS_PERMISSIONS } from './permissions';
+export { CONVERSATION_BOT, type BotAnswer, type BotQuestion, type ConversationBot } from './services/bot-point';

@@ -5,7 +5,7 @@ import type { RequestContext } from '../context';
 import { Connection, defineSort, paginate, SortDirection } from '../graphql/connection';
 import { AppError } from '../graphql/errors';
 import { parseGlobalId, toGlobalId } from '../graphql/global-id';
-import { LiveEvent, SubscriptionArgs, workspaceEvents } from '../graphql/subscriptions';
+import { eventRecord, LiveEvent, SubscriptionArgs, workspaceEvents } from '../graphql/subscriptions';
 import { User } from '../auth/entities';
 import { userById } from '../auth/loaders';
 import type { DomainEvent } from '../kernel/events';
@@ -57,8 +57,11 @@ export class AuditResolver {
     subscribe: workspaceEvents(AUDIT_ENTRY_ADDED),
   })
   async auditEntryAdded(@Root() event: DomainEvent, @Args() _args: SubscriptionArgs, @Ctx() ctx: RequestContext): Promise<AuditEntryEvent> {
-    // Events carry ids: the entry is read afresh (workspaceEvents cleared the subscription's cached reads).
-    return { position: event.position, topic: event.topic, entry: await ctx.em.findOneOrFail(AuditEntry, event.subjectId) };
+    // Events carry ids: the entry is read afresh, once per event for all of this instance's subscribers (every
+    // OWNER and MANAGER watching gets the same event); each maps the row into its own EntityManager.
+    const entry = await eventRecord(ctx, event, AuditEntry);
+    if (!entry) throw new AppError('NOT_FOUND', `Audit entry ${event.subjectId} of event ${event.position} is gone`);
+    return { position: event.position, topic: event.topic, entry };
   }
 
   @FieldResolver(() => ID, { description: 'Global id of the changed record' })

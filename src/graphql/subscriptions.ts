@@ -34,14 +34,17 @@ export abstract class LiveEvent {
 /**
  * What a filtered subscription field receives: the events whose subject or refs equal these values, e.g.
  * `{ conversationId }` for `messageAdded(conversationId)`. Computed once when the subscription starts, from its
- * arguments and its context (`{ assigneeId: ctx.principal.user.id }` for "my assignments"); a field set to undefined
+ * arguments and its context (`{ agentId: <the caller's user id> }` for "my assignments"); a field set to undefined
  * (an optional argument not given) does not filter. Throw an AppError for an argument that is no id.
  */
 export type MatchOf<Refs extends EventRefs> = { [K in keyof Refs | 'subjectId']?: string | undefined };
 
 export interface WorkspaceEventsOptions<Refs extends EventRefs, Args> {
-  /** Only the events this subscriber asks for; may be async (e.g. to check once that the caller may read the record). */
-  match?: (args: Args, ctx: RequestContext) => MatchOf<Refs> | Promise<MatchOf<Refs>>;
+  /**
+   * Only the events this subscriber asks for, or (a list) those that meet any of several matches, each event once;
+   * may be async (e.g. to check once that the caller may read the record).
+   */
+  match?: (args: Args, ctx: RequestContext) => MatchOf<Refs> | MatchOf<Refs>[] | Promise<MatchOf<Refs> | MatchOf<Refs>[]>;
 }
 
 /**

@@ -18,6 +18,11 @@ export const DEMO = {
     { email: 'agent@xiaolu.example', displayName: '客服小美', role: Role.AGENT },
     { email: 'crm@xiaolu.example', displayName: '陈专员', role: Role.CRM_SPECIALIST },
     { email: 'analyst@xiaolu.example', displayName: '数据分析师小赵', role: Role.ANALYST },
+    // The rest of the service team (conversations' demo groups: five agents in two groups).
+    { email: 'agent2@xiaolu.example', displayName: '客服阿杰', role: Role.AGENT },
+    { email: 'agent3@xiaolu.example', displayName: '客服小雨', role: Role.AGENT },
+    { email: 'agent4@xiaolu.example', displayName: '售后大伟', role: Role.AGENT },
+    { email: 'agent5@xiaolu.example', displayName: '售后丽丽', role: Role.AGENT },
   ],
   apiKeyName: '演示合作伙伴 (demo partner)',
   apiKeySecret: 'sk_d0d0d0d0_demo-partner-key-not-for-production',

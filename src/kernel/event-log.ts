@@ -114,7 +114,8 @@ export async function logHead(orm: Orm): Promise<LogCursor> {
 export interface LogFilter {
   workspaceId?: string;
   topics?: string[];
-  match?: EventMatch;
+  /** Events that meet any of these matches. */
+  match?: EventMatch[];
   /** Read no further than this cursor (inclusive). */
   until?: LogCursor;
 }
@@ -131,15 +132,21 @@ export async function readEvents(orm: Orm, after: LogCursor, limit: number, filt
     where.push('and topic in (select jsonb_array_elements_text(?::jsonb))');
     params.push(JSON.stringify(filter.topics));
   }
-  const { subjectId, ...refs } = filter.match ?? {};
-  if (subjectId !== undefined) {
-    where.push('and subject_id = ?');
-    params.push(subjectId);
-  }
-  const matchedRefs = Object.entries(refs).filter(([, value]) => value !== undefined);
-  if (matchedRefs.length) {
-    where.push('and refs @> ?::jsonb');
-    params.push(JSON.stringify(Object.fromEntries(matchedRefs)));
+  if (filter.match) {
+    const anyOf = filter.match.map(({ subjectId, ...refs }) => {
+      const conditions = ['true'];
+      if (subjectId !== undefined) {
+        conditions.push('subject_id = ?');
+        params.push(subjectId);
+      }
+      const matchedRefs = Object.entries(refs).filter(([, value]) => value !== undefined);
+      if (matchedRefs.length) {
+        conditions.push('refs @> ?::jsonb');
+        params.push(JSON.stringify(Object.fromEntries(matchedRefs)));
+      }
+      return `(${conditions.join(' and ')})`;
+    });
+    where.push(`and (${anyOf.join(' or ') || 'false'})`);
   }
   if (filter.until) {
     where.push('and (transaction_id, position) <= (?::xid8, ?::bigint)');
@@ -206,10 +213,11 @@ export interface SubscribeOptions {
   workspaceId: string;
   topics: string[];
   /**
-   * Only events whose `subjectId` or refs equal these values, e.g. `{ conversationId }`: checked by the instance's
-   * index before anything else runs for the subscriber (see MatchIndex), and on replay by the query.
+   * Only events whose `subjectId` or refs equal these values, e.g. `{ conversationId }`, or that meet any of several
+   * such matches (`[{ agentId: me }, { previousAgentId: me }]`): checked by the instance's index before anything else
+   * runs for the subscriber (see MatchIndex), and on replay by the query. Each event comes once.
    */
-  match?: EventMatch;
+  match?: EventMatch | EventMatch[];
   /** Resume after the event at this position (one the subscriber saw): first what it missed, then live events. */
   after?: string | null;
 }
@@ -304,6 +312,7 @@ export class EventLog {
    * client to refetch (or resume) rather than miss events silently.
    */
   subscribe({ workspaceId, topics, match = {}, after }: SubscribeOptions): AsyncIterable<DomainEvent> {
+    const matches = Array.isArray(match) ? match : [match];
     return new Repeater<DomainEvent>(async (push, stop) => {
       // Events wait here until the client takes them; `push` resolves only then, so a slow client is never sent
       // more than it reads, and one that falls SUBSCRIBER_BACKLOG behind is ended rather than held in memory.
@@ -323,11 +332,13 @@ export class EventLog {
         else if (queue.length >= SUBSCRIBER_BACKLOG) stop(fellBehind(delivered));
         else enqueue(event);
       };
-      const unsubscribe = this.subscribers.add(workspaceId, topics, match, subscriber);
+      // Under each of its matches: an event that meets several reaches `subscriber` more than once, and enqueue keeps
+      // the first (its cursor is not past the one delivered).
+      const unsubscribes = matches.map((one) => this.subscribers.add(workspaceId, topics, one, subscriber));
       let stopped = false;
       void stop.then(() => {
         stopped = true;
-        unsubscribe();
+        unsubscribes.forEach((unsubscribe) => unsubscribe());
         wakePump?.();
       });
       const pump = async () => {
@@ -341,7 +352,7 @@ export class EventLog {
 
       if (after) {
         try {
-          await this.replay({ workspaceId, topics, match }, after, enqueue, () => queue.length > 0 && !stopped);
+          await this.replay({ workspaceId, topics, match: matches }, after, enqueue, () => queue.length > 0 && !stopped);
         } catch (error) {
           const expired = error instanceof AppError;
           if (!expired) this.logger.error({ err: (error as Error).message }, 'replaying the event log failed');
@@ -360,7 +371,7 @@ export class EventLog {
    * reader hands out from there on waits for it meanwhile), one page at a time as the client reads them.
    */
   private async replay(
-    { workspaceId, topics, match }: { workspaceId: string; topics: string[]; match: EventMatch }, after: string, enqueue: (event: DomainEvent) => void, clientBusy: () => boolean,
+    { workspaceId, topics, match }: { workspaceId: string; topics: string[]; match: EventMatch[] }, after: string, enqueue: (event: DomainEvent) => void, clientBusy: () => boolean,
   ): Promise<void> {
     const from = await cursorAt(this.orm, workspaceId, after);
     if (!from) {

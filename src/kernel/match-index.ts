@@ -39,7 +39,10 @@ export class MatchIndex<Subscriber> {
     };
   }
 
-  /** The subscribers of this workspace and topic whose match the item meets; `field` reads the item's value of a field. */
+  /**
+   * The subscribers of this workspace and topic whose match the item meets; `field` reads the item's value of a field.
+   * One added under several matches ("any of these") comes once for each match the item meets.
+   */
   *matching(workspaceId: string, topic: string, field: (name: string) => string | undefined): Generator<Subscriber> {
     const groups = this.workspaces.get(workspaceId)?.get(topic);
     if (!groups) return;

@@ -1,13 +1,32 @@
 import { Entity, Index, ManyToOne, Property, Unique } from '@mikro-orm/core';
-import { Field, Int, ObjectType } from 'type-graphql';
+import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { User } from '../../../src/auth';
 import { WorkspaceScopedEntity } from '../../../src/db/base-entity';
 import { Node } from '../../../src/graphql/node';
+
+export enum QuickReplyScope {
+  WORKSPACE = 'WORKSPACE',
+  PERSONAL = 'PERSONAL',
+}
+registerEnumType(QuickReplyScope, {
+  name: 'QuickReplyScope',
+  description: 'Whose a quick reply is',
+  valuesConfig: {
+    WORKSPACE: { description: "The workspace's, for everyone; kept by managers (conversations:manage)" },
+    PERSONAL: { description: "An agent's own, seen and changed by that agent only" },
+  },
+});
 
 /** A standard phrase 服务用语 / quick reply: the workspace's (owner null, kept by managers) or an agent's own. */
 @ObjectType({ implements: Node, description: 'A quick reply 快捷回复: a standard phrase of the workspace or an agent\'s own' })
 @Entity()
 @Index({ properties: ['workspace', 'owner', 'category'] })
+// A shortcut is unique per owner scope (the workspace's replies, or one agent's), in any case: the index holds it
+// against concurrent creates on any instance. The nil uuid stands for the workspace's scope, since NULLs are distinct.
+@Index({
+  name: 'quick_reply_shortcut_unique',
+  expression: `create unique index "quick_reply_shortcut_unique" on "quick_reply" ("workspace_id", coalesce("owner_id", '00000000-0000-0000-0000-000000000000'), lower("shortcut")) where "shortcut" is not null`,
+})
 export class QuickReply extends WorkspaceScopedEntity {
   /** null: the workspace's, for everyone. */
   @ManyToOne(() => User, { nullable: true, deleteRule: 'cascade' })

@@ -2,6 +2,7 @@ import { ArrayMaxSize, IsInt, IsOptional, Matches, Max, MaxLength, Min, Validate
 import { Field, ID, InputType, Int } from 'type-graphql';
 import { IsNotBlank } from '../../../src/graphql/validation';
 import { AssignmentRule, ChannelType, ReceptionMode } from '../entities/enums';
+import { QuickReplyScope } from '../entities/quick-reply';
 
 /** Inputs of the configuration side: service groups, channels, routing rules, quick replies, settings. */
 
@@ -115,8 +116,27 @@ export class BusinessHoursDayInput {
 
 export const MAX_BUSINESS_HOURS_RANGES = 50;
 
+/** What channelCreate and channelUpdate set alike: the automatic replies and the business hours. */
+// Decorated so that both inputs inherit the fields; never emitted itself, as no argument takes it.
+@InputType()
+abstract class ChannelSettingsInput {
+  @Field(() => AutoReplySettingsInput, { nullable: true, description: 'Automatic replies, replaced as a whole; null: all off (absent: none at creation, unchanged on update)' })
+  @IsOptional()
+  @ValidateNested()
+  autoReplies?: AutoReplySettingsInput | null;
+
+  @Field(() => [BusinessHoursDayInput], {
+    nullable: true,
+    description: "Business hours in the workspace's time zone, replaced as a whole; null: always open (absent: always open at creation, unchanged on update); a weekday without a range is closed",
+  })
+  @IsOptional()
+  @ArrayMaxSize(MAX_BUSINESS_HOURS_RANGES)
+  @ValidateNested({ each: true })
+  businessHours?: BusinessHoursDayInput[] | null;
+}
+
 @InputType({ description: 'A new channel' })
-export class ChannelCreateInput {
+export class ChannelCreateInput extends ChannelSettingsInput {
   @Field({ description: 'Its name, unique in the workspace' })
   @IsNotBlank()
   @MaxLength(100)
@@ -130,21 +150,10 @@ export class ChannelCreateInput {
 
   @Field(() => ID, { description: 'The service group that serves its conversations unless a routing rule picks another' })
   defaultGroupId!: string;
-
-  @Field(() => AutoReplySettingsInput, { nullable: true, description: 'Automatic replies; none when absent' })
-  @IsOptional()
-  @ValidateNested()
-  autoReplies?: AutoReplySettingsInput | null;
-
-  @Field(() => [BusinessHoursDayInput], { nullable: true, description: "Business hours in the workspace's time zone; null or absent means always open, a weekday without a range closed" })
-  @IsOptional()
-  @ArrayMaxSize(MAX_BUSINESS_HOURS_RANGES)
-  @ValidateNested({ each: true })
-  businessHours?: BusinessHoursDayInput[] | null;
 }
 
 @InputType({ description: 'Changes to a channel; an absent field is left as it is (the last writer wins). Its type and widget key do not change' })
-export class ChannelUpdateInput {
+export class ChannelUpdateInput extends ChannelSettingsInput {
   @Field(() => ID, { description: 'The channel' })
   id!: string;
 
@@ -161,17 +170,6 @@ export class ChannelUpdateInput {
   @Field(() => ID, { nullable: true, description: 'New default service group' })
   @IsOptional()
   defaultGroupId?: string | null;
-
-  @Field(() => AutoReplySettingsInput, { nullable: true, description: 'The automatic replies, replaced as a whole (null: all off)' })
-  @IsOptional()
-  @ValidateNested()
-  autoReplies?: AutoReplySettingsInput | null;
-
-  @Field(() => [BusinessHoursDayInput], { nullable: true, description: 'The business hours, replaced as a whole; null makes the channel always open' })
-  @IsOptional()
-  @ArrayMaxSize(MAX_BUSINESS_HOURS_RANGES)
-  @ValidateNested({ each: true })
-  businessHours?: BusinessHoursDayInput[] | null;
 }
 
 export const MAX_ROUTING_VALUES = 50;
@@ -266,5 +264,89 @@ export class RoutingRuleUpdateInput {
 @InputType({ description: 'The routing rule to delete' })
 export class RoutingRuleDeleteInput {
   @Field(() => ID, { description: 'The rule' })
+  id!: string;
+}
+
+export const MAX_RATING_TAGS = 30;
+
+@InputType({ description: "Changes to the workspace's conversation settings; an absent field is left as it is" })
+export class ConversationSettingsUpdateInput {
+  @Field(() => [String], { nullable: true, description: `The rating tags visitors choose from, in the order shown (each at most 20 characters, at most ${MAX_RATING_TAGS})` })
+  @IsOptional()
+  @ArrayMaxSize(MAX_RATING_TAGS)
+  @IsNotBlank({ each: true })
+  @MaxLength(20, { each: true })
+  ratingTags?: string[] | null;
+
+  @Field(() => Int, { nullable: true, description: `Reassign a conversation after its agent leaves the visitor unanswered this many seconds (1 to ${MAX_AUTO_REPLY_SECONDS}); null: never` })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_AUTO_REPLY_SECONDS)
+  reassignAfterSilenceSeconds?: number | null;
+}
+
+const SHORTCUT = /^\S{1,30}$/;
+const SHORTCUT_MESSAGE = 'shortcut must be 1 to 30 characters without spaces, e.g. hello';
+
+@InputType({ description: 'A new quick reply 快捷回复' })
+export class QuickReplyCreateInput {
+  @Field(() => QuickReplyScope, { defaultValue: QuickReplyScope.PERSONAL, description: "PERSONAL (the caller's own; conversations:write) or WORKSPACE (for everyone; conversations:manage)" })
+  scope!: QuickReplyScope;
+
+  @Field({ description: 'Its title' })
+  @IsNotBlank()
+  @MaxLength(100)
+  title!: string;
+
+  @Field({ description: 'The text inserted' })
+  @IsNotBlank()
+  @MaxLength(2000)
+  content!: string;
+
+  @Field(() => String, { nullable: true, description: 'Typed after "/" in the composer: 1 to 30 characters without spaces, stored lower-case, unique in its scope (the workspace\'s, or yours)' })
+  @IsOptional()
+  @Matches(SHORTCUT, { message: SHORTCUT_MESSAGE })
+  shortcut?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Category, e.g. 售前 or 物流' })
+  @IsOptional()
+  @IsNotBlank()
+  @MaxLength(50)
+  category?: string | null;
+}
+
+@InputType({ description: 'Changes to a quick reply; an absent field is left as it is, a null shortcut or category is cleared' })
+export class QuickReplyUpdateInput {
+  @Field(() => ID, { description: 'The quick reply' })
+  id!: string;
+
+  @Field(() => String, { nullable: true, description: 'New title' })
+  @IsOptional()
+  @IsNotBlank()
+  @MaxLength(100)
+  title?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'New text' })
+  @IsOptional()
+  @IsNotBlank()
+  @MaxLength(2000)
+  content?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'New shortcut; null removes it' })
+  @IsOptional()
+  @Matches(SHORTCUT, { message: SHORTCUT_MESSAGE })
+  shortcut?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'New category; null removes it' })
+  @IsOptional()
+  @IsNotBlank()
+  @MaxLength(50)
+  category?: string | null;
+}
+
+@InputType({ description: 'The quick reply to delete' })
+export class QuickReplyDeleteInput {
+  @Field(() => ID, { description: 'The quick reply' })
   id!: string;
 }

@@ -7,7 +7,7 @@ import { ServiceGroup } from '../entities/service-group';
 import { CHANNEL_SORT, ChannelsArgs } from '../graphql/args';
 import { ChannelCreateInput, ChannelUpdateInput } from '../graphql/setup-inputs';
 import { ChannelPayload } from '../graphql/setup-types';
-import { serviceGroupById } from '../loaders/setup';
+import { groupById } from '../loaders/conversation';
 import { CONVERSATIONS_PERMISSIONS } from '../permissions';
 import { createChannel, findChannel, updateChannel } from '../services/channels';
 
@@ -41,7 +41,7 @@ export class ChannelResolver {
 
   @FieldResolver(() => ServiceGroup, { nullable: true, description: 'The group that serves its conversations unless a routing rule picks another' })
   defaultGroup(@Root() channel: Channel, @Ctx() ctx: RequestContext): Promise<ServiceGroup | null> | null {
-    return channel.defaultGroup ? serviceGroupById(ctx).load(channel.defaultGroup.id) : null;
+    return channel.defaultGroup ? groupById(ctx).load(channel.defaultGroup.id) : null;
   }
 
   @Authorized(CONVERSATIONS_PERMISSIONS.manage)

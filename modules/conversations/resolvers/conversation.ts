@@ -11,6 +11,7 @@ import { ConversationEscalateInput, ConversationIdInput, ConversationStartInput,
 import { ConversationPayload, ConversationStartPayload } from '../graphql/types';
 import { channelById, conversationById, groupById, latestAssignmentOf, queuePositionOf } from '../loaders/conversation';
 import { CONVERSATIONS_PERMISSIONS } from '../permissions';
+import { requestHuman } from '../services/bot';
 import { startConversation } from '../services/intake';
 import { closeConversation, escalateConversation, reopenConversation, transferConversation } from '../services/lifecycle';
 
@@ -30,6 +31,12 @@ export class ConversationResolver {
   @Mutation(() => ConversationPayload, { description: "Close a conversation (staff with conversations:write, or its visitor); the agent's freed slot serves the queue at once" })
   conversationClose(@Arg('input', { description: 'The conversation' }) input: ConversationIdInput, @Ctx() ctx: RequestContext): Promise<ConversationPayload> {
     return mutationPayload(ConversationPayload, async () => ({ conversation: await closeConversation(ctx, input.id) }));
+  }
+
+  @Authorized()
+  @Mutation(() => ConversationPayload, { description: 'Ask for a human (the widget\'s 转人工, or staff): a BOT conversation joins the queue now; others are left as they are' })
+  conversationHandOver(@Arg('input', { description: 'The conversation' }) input: ConversationIdInput, @Ctx() ctx: RequestContext): Promise<ConversationPayload> {
+    return mutationPayload(ConversationPayload, async () => ({ conversation: await requestHuman(ctx, input.id) }));
   }
 
   @Authorized(WRITE)

@@ -5,7 +5,7 @@ import { Channel } from '../entities/channel';
 import { RoutingConditions, RoutingRule, ServiceGroup } from '../entities/service-group';
 import { RoutingRuleCreateInput, RoutingRuleDeleteInput, RoutingRuleUpdateInput } from '../graphql/setup-inputs';
 import { RoutingRuleDeletePayload, RoutingRulePayload } from '../graphql/setup-types';
-import { channelById, serviceGroupById } from '../loaders/setup';
+import { channelById, groupById } from '../loaders/conversation';
 import { CONVERSATIONS_PERMISSIONS } from '../permissions';
 import { createRoutingRule, deleteRoutingRule, listRoutingRules, updateRoutingRule } from '../services/routing';
 
@@ -38,7 +38,7 @@ export class RoutingRuleResolver {
 
   @FieldResolver(() => ServiceGroup, { description: 'The group that matching conversations go to' })
   async targetGroup(@Root() rule: RoutingRule, @Ctx() ctx: RequestContext): Promise<ServiceGroup> {
-    return (await serviceGroupById(ctx).load(rule.targetGroup.id))!; // a foreign key keeps it there
+    return (await groupById(ctx).load(rule.targetGroup.id))!; // a foreign key keeps it there
   }
 }
 

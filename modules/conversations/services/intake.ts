@@ -7,13 +7,14 @@ import { UserErrorCode, UserInputFailure, validateInput } from '../../../src/gra
 import { identifyCustomer } from '../../customers';
 import { Channel } from '../entities/channel';
 import { Conversation } from '../entities/conversation';
-import { AuthorKind, ConversationStatus, MessageKind } from '../entities/enums';
+import { AuthorKind, ConversationStatus, MessageKind, ReceptionMode } from '../entities/enums';
 import { Visitor, type VisitorContext } from '../entities/visitor';
 import { CONVERSATION_EVENTS } from '../events';
 import type { ConversationStartInput, VisitorContextInput } from '../graphql/inputs';
 import { CONVERSATIONS_PERMISSIONS } from '../permissions';
 import { assignOrQueue, lockGroups, type AssignmentMoment } from './assignment';
 import { isOpenAt } from './business-hours';
+import { botOf } from './bot-point';
 import { addMessage } from './messages';
 import { activeRoutingRules, matchRoutingRule } from './routing';
 
@@ -51,7 +52,9 @@ export async function startConversation(ctx: RequestContext, input: Conversation
     tx.emit(CONVERSATION_EVENTS.started, conversation.id, { channelId: channel.id, customerId: visitor.customer!.id });
     addMessage(tx, conversation, { authorKind: AuthorKind.VISITOR, kind: MessageKind.TEXT, content: input.message.trim() }, at.now);
     if (channel.autoReplies.greeting) addMessage(tx, conversation, { authorKind: AuthorKind.SYSTEM, kind: MessageKind.TEXT, content: channel.autoReplies.greeting }, at.now);
-    await route(tx, conversation, channel, at);
+    // BOT_FIRST: the bot answers (a reaction to the message); without a bot, a human at once.
+    if (channel.receptionMode === ReceptionMode.BOT_FIRST && botOf(tx.ctx)) conversation.status = ConversationStatus.BOT;
+    else await route(tx, conversation, channel, at);
     return { conversation, visitor };
   });
   const claims = { workspaceId: scope.workspaceId, subjectType: 'Visitor', subjectId: started.visitor.id, expiresAt: new Date(Date.now() + VISITOR_TOKEN_DAYS * 86_400_000) };
@@ -118,7 +121,7 @@ function contextOf(input?: VisitorContextInput | null): VisitorContext {
  * Sends the new conversation to its group (the first matching routing rule's, else the channel's default group)
  * and there to an agent or the queue. Without a group the channel cannot serve anyone: a clear error.
  */
-async function route(tx: WriteTransaction, conversation: Conversation, channel: Channel, at: AssignmentMoment): Promise<void> {
+export async function route(tx: WriteTransaction, conversation: Conversation, channel: Channel, at: AssignmentMoment): Promise<void> {
   const rule = matchRoutingRule(await activeRoutingRules(tx.context()), { channelId: channel.id, ...conversation.context });
   const groupId = rule?.targetGroup.id ?? channel.defaultGroup?.id;
   if (!groupId) throw UserInputFailure.of(['input', 'channelId'], 'This channel has no service group: give it a default group', UserErrorCode.NOT_ALLOWED);

@@ -49,19 +49,24 @@ function mayAct(ctx: RequestContext, conversation: Conversation): boolean {
 export async function closeConversation(ctx: RequestContext, globalId: string): Promise<Conversation> {
   return ctx.transaction(async (tx) => {
     const { conversation, groups } = await lockForChange(tx, globalId);
-    if (conversation.status === ConversationStatus.CLOSED) throw UserInputFailure.of(['input', 'id'], 'The conversation is closed already', UserErrorCode.ALREADY_DONE);
-    const at = await momentOf(tx);
-    const agentId = conversation.assignee?.id;
-    Object.assign(conversation, { status: ConversationStatus.CLOSED, closedAt: at.now, assignee: null, queuedAt: null });
-    await endAssignment(tx, conversation.id, at.now);
-    tx.emit(CONVERSATION_EVENTS.closed, conversation.id, { agentId, groupId: conversation.group?.id });
-    await tx.em.flush();
-    if (agentId) {
-      await releaseAgent(tx, agentId);
-      await drainQueues(tx, groups, at);
-    }
-    return conversation;
+    return closeLocked(tx, conversation, groups);
   });
+}
+
+/** Closes a conversation locked by lockForChange (with the groups it locked). */
+export async function closeLocked(tx: WriteTransaction, conversation: Conversation, groups: LockedGroup[]): Promise<Conversation> {
+  if (conversation.status === ConversationStatus.CLOSED) throw UserInputFailure.of(['input', 'id'], 'The conversation is closed already', UserErrorCode.ALREADY_DONE);
+  const at = await momentOf(tx);
+  const agentId = conversation.assignee?.id;
+  Object.assign(conversation, { status: ConversationStatus.CLOSED, closedAt: at.now, assignee: null, queuedAt: null });
+  await endAssignment(tx, conversation.id, at.now);
+  tx.emit(CONVERSATION_EVENTS.closed, conversation.id, { agentId, groupId: conversation.group?.id });
+  await tx.em.flush();
+  if (agentId) {
+    await releaseAgent(tx, agentId);
+    await drainQueues(tx, groups, at);
+  }
+  return conversation;
 }
 
 async function endAssignment(tx: WriteTransaction, conversationId: string, now: Date) {

@@ -43,14 +43,17 @@ export function matchRoutingRule<R extends MatchableRule>(rules: readonly R[], c
   return [...rules].filter((rule) => rule.active).sort(byPosition).find((rule) => matches(rule.conditions, context)) ?? null;
 }
 
+/** The order rules are tried in (byPosition's), for the database. */
+const TRIED_ORDER = { position: 'asc', createdAt: 'asc', id: 'asc' } as const;
+
 /** The workspace's active routing rules in the order they are tried. */
 export function activeRoutingRules(ctx: RequestContext): Promise<RoutingRule[]> {
-  return ctx.em.find(RoutingRule, { active: true }, { orderBy: { position: 'asc', createdAt: 'asc', id: 'asc' } });
+  return ctx.em.find(RoutingRule, { active: true }, { orderBy: TRIED_ORDER });
 }
 
 /** Every routing rule of the workspace, active or not, in the order they are tried. */
 export function listRoutingRules(ctx: RequestContext): Promise<RoutingRule[]> {
-  return ctx.em.find(RoutingRule, {}, { orderBy: { position: 'asc', createdAt: 'asc', id: 'asc' } });
+  return ctx.em.find(RoutingRule, {}, { orderBy: TRIED_ORDER });
 }
 
 /** The conditions as stored, or NOT_FOUND on each channel id that is not a channel of the workspace. */

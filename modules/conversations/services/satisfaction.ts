@@ -1,24 +1,13 @@
 import { LockMode } from '@mikro-orm/core';
-import type { RequestContext, WriteTransaction } from '../../../src/context';
+import type { RequestContext } from '../../../src/context';
 import { tryFromGlobalId } from '../../../src/graphql/global-id';
 import { UserError, UserErrorCode, UserInputFailure, validateInput } from '../../../src/graphql/user-errors';
 import { Conversation } from '../entities/conversation';
 import { ConversationStatus } from '../entities/enums';
-import { ConversationSettings } from '../entities/quick-reply';
 import { CONVERSATION_EVENTS } from '../events';
 import type { ConversationRateInput } from '../graphql/rating';
 import { CONVERSATIONS_PERMISSIONS } from '../permissions';
-
-/**
- * The workspace's rating tags: its settings row's, or the defaults while it has none. Read-only on purpose: the
- * settings row is made and changed by services/settings.ts (conversationSettings, on the configuration branch);
- * this reader does not insert, so a rating never writes settings. TODO when that branch is on main: use its
- * conversationSettingsOf.
- */
-async function ratingTagsOf(tx: WriteTransaction): Promise<string[]> {
-  const settings = await tx.em.findOne(ConversationSettings, {});
-  return (settings ?? new ConversationSettings()).ratingTags;
-}
+import { conversationSettingsOf } from './settings';
 
 /**
  * Who may rate: the conversation's visitor (their guest token), or staff with conversations:write recording the
@@ -55,7 +44,7 @@ export async function rateConversation(ctx: RequestContext, input: ConversationR
       throw UserInputFailure.of(['input', 'id'], 'A conversation is rated once it is closed', UserErrorCode.NOT_ALLOWED);
     }
     const tags = (input.tags ?? []).map((tag) => tag.trim());
-    const known = new Set(await ratingTagsOf(tx));
+    const known = new Set((await conversationSettingsOf(tx)).ratingTags);
     const problems = tags.flatMap((tag, i) => {
       if (tags.indexOf(tag) < i) return [UserError.of(['input', 'tags', String(i)], `${tag} is given twice`, UserErrorCode.DUPLICATE)];
       if (!known.has(tag)) return [UserError.of(['input', 'tags', String(i)], `${tag} is not one of the workspace's rating tags`, UserErrorCode.NOT_FOUND)];

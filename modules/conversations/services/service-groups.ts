@@ -1,4 +1,3 @@
-import { LockMode } from '@mikro-orm/core';
 import { User } from '../../../src/auth';
 import type { RequestContext, WriteTransaction } from '../../../src/context';
 import { tryFromGlobalId } from '../../../src/graphql/global-id';
@@ -6,6 +5,8 @@ import { UserError, UserErrorCode, UserInputFailure, validateInput } from '../..
 import { ServiceGroup, ServiceGroupMember } from '../entities/service-group';
 import type { ServiceGroupCreateInput, ServiceGroupUpdateInput } from '../graphql/setup-inputs';
 import { CONVERSATIONS_PERMISSIONS } from '../permissions';
+import { momentOf } from './agents';
+import { drainQueues, lockGroups } from './assignment';
 
 type EntityManager = WriteTransaction['em'];
 
@@ -42,12 +43,6 @@ function addMembers(tx: WriteTransaction, group: ServiceGroup, agents: User[]): 
   agents.forEach((agent, i) => tx.em.create(ServiceGroupMember, { group, agent, position: i + 1 }));
 }
 
-/** A group of the caller's workspace by global id, or null (unknown, another workspace's, not a ServiceGroup id). */
-export async function findServiceGroup(ctx: RequestContext, globalId: string): Promise<ServiceGroup | null> {
-  const id = tryFromGlobalId(globalId, 'ServiceGroup');
-  return id ? ctx.em.findOne(ServiceGroup, id) : null;
-}
-
 /** Creates a service group with its members in the order given; audited. */
 export async function createServiceGroup(ctx: RequestContext, input: ServiceGroupCreateInput): Promise<ServiceGroup> {
   await validateInput(input);
@@ -67,16 +62,18 @@ export async function createServiceGroup(ctx: RequestContext, input: ServiceGrou
 
 /**
  * Renames a group, changes its rule or switch, or replaces its members (in the order given). The group's row is
- * locked first (FOR UPDATE), as every assignment in the group locks it (README, "Concurrency"): a member change
- * happens wholly before or after any assignment, never in the middle of one. The last writer wins (groups carry
- * no version): an absent field is left as it is, so two managers changing different fields do not undo each other.
+ * locked first (lockGroups: FOR UPDATE), as every assignment in the group locks it (README, "Concurrency"): a member
+ * change happens wholly before or after any assignment. New members online with room serve the group's queue at
+ * once, in this transaction, like an agent coming online. The last writer wins (groups carry no version): an absent
+ * field is left as it is, so two managers changing different fields do not undo each other.
  */
 export async function updateServiceGroup(ctx: RequestContext, input: ServiceGroupUpdateInput): Promise<ServiceGroup> {
   await validateInput(input);
   return ctx.transaction(async (tx) => {
     const id = tryFromGlobalId(input.id, 'ServiceGroup');
-    const group = id ? await tx.em.findOne(ServiceGroup, id, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true }) : null;
-    if (!group) throw UserInputFailure.of(['input', 'id'], 'No such service group', UserErrorCode.NOT_FOUND);
+    const [locked] = id ? await lockGroups(tx, [id]) : [];
+    const group = locked ? await tx.em.findOne(ServiceGroup, locked.id, { refresh: true }) : null;
+    if (!locked || !group) throw UserInputFailure.of(['input', 'id'], 'No such service group', UserErrorCode.NOT_FOUND);
     const changes: Record<string, unknown> = {};
     if (input.name != null) {
       changes.name = input.name.trim();
@@ -93,6 +90,10 @@ export async function updateServiceGroup(ctx: RequestContext, input: ServiceGrou
       changes.memberIds = agents.map((a) => a.id);
     }
     tx.audit({ action: 'conversations.serviceGroup.update', subjectType: 'ServiceGroup', subjectId: group.id, changes });
+    if (input.memberIds != null) {
+      await tx.em.flush(); // the queue's assignments read the new members in SQL
+      await drainQueues(tx, [{ ...locked, rule: group.assignmentRule, returningCustomerFirst: group.returningCustomerFirst }], await momentOf(tx));
+    }
     return group;
   });
 }

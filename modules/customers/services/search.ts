@@ -3,6 +3,7 @@ import type { RequestContext } from '../../../src/context';
 import { paginate } from '../../../src/graphql/connection';
 import { AppError } from '../../../src/graphql/errors';
 import { addDays } from '../../../src/kernel/clock';
+import { escapeLike } from '../../../src/kernel/text';
 import { tryFromGlobalId } from '../../../src/graphql/global-id';
 import { UserInputFailure, validateInput } from '../../../src/graphql/user-errors';
 import { Customer } from '../entities/customer';
@@ -18,8 +19,6 @@ import { normalisePhone } from './contact';
 
 /** A uuid no row has: what an id that names nothing (malformed, of another type) matches. */
 const NO_ROW = '00000000-0000-0000-0000-000000000000';
-
-const escapeLike = (term: string) => term.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /**
  * Search: a case-insensitive substring (ILIKE, so 张 and 小明 match inside names) of the name, nickname, customer
