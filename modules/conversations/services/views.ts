@@ -7,6 +7,7 @@ import { AppError } from '../../../src/graphql/errors';
 import { tryFromGlobalId } from '../../../src/graphql/global-id';
 import { UserErrorCode, UserInputFailure, validateInput } from '../../../src/graphql/user-errors';
 import { addDays } from '../../../src/kernel/clock';
+import { escapeLike } from '../../../src/kernel/text';
 import { Assignment, Conversation, Message } from '../entities/conversation';
 import { AgentStatus, ConversationStatus } from '../entities/enums';
 import {
@@ -122,8 +123,6 @@ export async function agentWorkload(ctx: RequestContext, sinceArg?: Date | null)
       ratingCount: row.rating_count,
     }));
 }
-
-const escapeLike = (term: string) => term.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** A query argument breaking a rule: BAD_USER_INPUT naming the field (queries have no userErrors). */
 async function checkFilter(filter: ConversationFilter): Promise<void> {
