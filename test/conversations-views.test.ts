@@ -231,7 +231,7 @@ describe('manager views', () => {
     const QUEUES = `{ queues { group { id name } length longestWaitSeconds oldestWaiting { id } waiting(first: 2) { nodes { id queuePosition } pageInfo { hasNextPage } } } }`;
     const { queues } = dataOf(await gql(server.url, QUEUES, {}, agent.token));
     expect(queues).toHaveLength(2);
-    // By name: 售前组 before 售后组 in the database's collation order is not assumed; found by id.
+    // Listed by name; the test finds each by id rather than assume the database's collation of 售前组 and 售后组.
     const [busy, empty] = [queues.find((q: any) => q.group.id === desk.groupId), queues.find((q: any) => q.group.id === quiet)];
     expect(busy).toMatchObject({
       length: 3, oldestWaiting: { id: waiting[0] },
