@@ -17,6 +17,9 @@ import { benchDatabase, graphql, processCpuMs, startProcess } from './support';
  * BENCH_PROFILE=<dir>: instead, CPU-profile the server (`node --cpu-prof`) under each profiled variant, one server
  * process per variant, and print the self time by layer (bench/profile-summary.ts); BENCH_PROFILE_ONLY=<text> profiles
  * only the variants whose name contains it.
+ *
+ * BENCH_ONLY=<text>,<text>: run only the variants whose name contains one of these (the bare server always runs, as
+ * the ratios are taken to it), e.g. BENCH_ONLY=workbench for a short run of the one variant being worked on.
  */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
@@ -49,6 +52,11 @@ interface Variant {
 }
 
 function variants(customerId: string): Variant[] {
+  const only = process.env.BENCH_ONLY?.split(',').map((part) => part.trim()).filter(Boolean);
+  return allVariants(customerId).filter((v) => v.bare || !only?.length || only.some((part) => v.name.includes(part)));
+}
+
+function allVariants(customerId: string): Variant[] {
   return [
     { name: 'bare Apollo constant `{ hello }`', bare: true, query: '{ hello }' },
     { name: 'anonymous `{ __typename }`', query: '{ __typename }', profiled: true },

@@ -1,7 +1,7 @@
 import { dataOf, errorCode, gql } from './support/client';
 import { parseGlobalId } from '../src/graphql/global-id';
 import { conversationOf, setStatus, setUpDesk, startConversation } from './support/desk';
-import { createUserWithRole, signUpWorkspace } from './support/fixtures';
+import { createApiKey, createUserWithRole, signUpWorkspace } from './support/fixtures';
 import { startTestServer, type TestServer } from './support/server';
 import { isOpenAt } from '../modules/conversations/services/business-hours';
 import { matchRoutingRule, type RoutingContext } from '../modules/conversations/services/routing';
@@ -532,6 +532,12 @@ describe('quick replies', () => {
     // nothing refused was written
     const titles = dataOf(await gql(server.url, REPLIES, {}, agent.token)).quickReplies.nodes.map((n: any) => n.title);
     expect(titles).toEqual(['结束语', '其他', '问候'].sort(byTitle));
+
+    // an API key keeps no personal replies, and does not see its creator's
+    expect(codes(await create(owner.token, { title: '店主自己的', content: '稍等' }))).toEqual([]);
+    const key = await createApiKey(server.url, owner.token, ['conversations:write']);
+    expect(codes(await create(key.secret, { title: '接口', content: '您好' }))).toEqual([['input.scope', 'NOT_ALLOWED']]);
+    expect(dataOf(await gql(server.url, REPLIES, {}, key.secret)).quickReplies.nodes.map((n: any) => n.title)).toEqual(['问候']);
 
     // creates at the same moment: the unique index lets one through, the others are DUPLICATE
     const racing = await Promise.all(Array.from({ length: 6 }, (_, i) => create(colleague.token, { title: `抢 ${i}`, content: '您好', shortcut: `Race` })));

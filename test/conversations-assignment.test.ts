@@ -163,6 +163,13 @@ it('queues in arrival order with positions and assigns the moment capacity frees
   ]);
 });
 
+it('BOT_FIRST without a bot: the visitor goes to a human at once', async () => {
+  const desk = await setUpDesk(server.url, { agents: 1, rule: 'SEQUENTIAL', channel: { receptionMode: 'BOT_FIRST' } });
+  await setStatus(server.url, desk.agents[0], 'ONLINE');
+  const started = await startConversation(desk);
+  expect(started.conversation).toMatchObject({ status: 'ACTIVE', assignee: { id: desk.agents[0].userId } });
+});
+
 it('shows the assignment reason to managers only', async () => {
   const desk = await setUpDesk(server.url, { agents: 1, rule: 'LEAST_LOAD' });
   const [agent] = desk.agents;

@@ -355,6 +355,49 @@ describe('nested lists of a customer list', () => {
   });
 });
 
+describe('the workbench read', () => {
+  // What the agent workbench shows of one customer (bench/run.ts, issue 8: at most 3 SQL statements).
+  const WORKBENCH = `query($id: ID!) { customer(id: $id) { id customerNo name phone
+    tags { id name group }
+    orders(first: 5) { nodes { id orderNo status placedAt totalAmount { amount currency } } pageInfo { hasNextPage } }
+    followUps(first: 5) { nodes { id method content happenedAt nextFollowUpOn } } } }`;
+
+  it('reads a customer with its tags, first 5 orders and follow-ups in at most 3 SQL statements', async () => {
+    const owner = await signUpWorkspace(server.url);
+    const customer = await createCustomer(server.url, owner.token, { name: '工作台', phone: '13800001111' });
+    for (let i = 0; i < 6; i++) {
+      const upserted = dataOf(await gql(server.url, ORDER_UPSERT, { input: order({ customerId: customer.id, externalId: `WB-${i}`, totalAmount: `${100 + i}.00`, placedAt: `2025-01-0${1 + i}T00:00:00Z`, items: [] }) }, owner.token)).orderUpsert;
+      expect(upserted.userErrors).toEqual([]);
+    }
+    const tags = [await createTag(server.url, owner.token, { name: '高价值', group: 'CONSUMPTION' }), await createTag(server.url, owner.token, { name: '老客', group: 'CONSUMPTION' })];
+    await createTag(server.url, owner.token, { name: '未用', group: 'PREFERENCE' });
+    const tagged = dataOf(await gql(server.url, `mutation($input: CustomerTagsInput!) { customerTagsAdd(input: $input) { userErrors { code } } }`,
+      { input: { customerIds: [customer.id], tagIds: tags.map((t) => t.id) } }, owner.token)).customerTagsAdd;
+    expect(tagged.userErrors).toEqual([]);
+    for (let i = 0; i < 3; i++) {
+      const input = { customerId: customer.id, method: 'PHONE', content: `回访${i}`, happenedAt: `2025-02-0${1 + i}T00:00:00Z`, nextFollowUpOn: i === 2 ? '2099-01-01' : null };
+      expect(dataOf(await gql(server.url, `mutation($input: FollowUpCreateInput!) { followUpCreate(input: $input) { userErrors { code } } }`, { input }, owner.token)).followUpCreate.userErrors).toEqual([]);
+    }
+
+    await gql(server.url, WORKBENCH, { id: customer.id }, owner.token); // the principal is cached from here on, as under load
+    const read = await gql(server.url, WORKBENCH, { id: customer.id }, owner.token);
+    expect(dataOf(read).customer).toEqual({
+      id: customer.id, customerNo: customer.customerNo, name: '工作台', phone: '13800001111',
+      tags: [...tags].sort((a, b) => (a.name < b.name ? -1 : 1)).map(({ id, name, group }) => ({ id, name, group })),
+      orders: {
+        nodes: [5, 4, 3, 2, 1].map((i) => ({
+          id: expect.any(String), orderNo: expect.any(String), status: 'COMPLETED', placedAt: `2025-01-0${1 + i}T00:00:00.000Z`, totalAmount: { amount: `${100 + i}.00`, currency: 'CNY' },
+        })),
+        pageInfo: { hasNextPage: true },
+      },
+      followUps: {
+        nodes: [2, 1, 0].map((i) => ({ id: expect.any(String), method: 'PHONE', content: `回访${i}`, happenedAt: `2025-02-0${1 + i}T00:00:00.000Z`, nextFollowUpOn: i === 2 ? '2099-01-01' : null })),
+      },
+    });
+    expect(read.extensions!.sqlStatements).toBeLessThanOrEqual(3);
+  });
+});
+
 describe('permissions', () => {
   const READ = `{ customers(first: 5) { totalCount nodes { phone email } } }`;
   const EXPORT = `query($id: ID!) { customerDataExport(id: $id) }`;

@@ -41,7 +41,8 @@ it('seeds the demo workspace once, each module once, and finishes a module that 
   expect(third.demo).toMatchObject({ created: false, seededModules: ['customers', 'conversations'] });
   expect(await count(db.name, 'select count(*) from customer')).toBe(50);
   expect(await count(db.name, 'select count(*) from workspace')).toBe(1);
-});
+// Three server starts, each seeding or checking both modules' demo rows: a minute on a busy 2-core machine.
+}, 90_000);
 
 it('leaves a database that holds other workspaces alone', async () => {
   const plain = await startTestServer();

@@ -120,6 +120,19 @@ describe('SQL statement counting (the N+1 check every module uses)', () => {
   });
 });
 
+describe('response headers', () => {
+  it('marks GraphQL answers uncacheable (cache-control: no-store), errors included, and sends no ETag', async () => {
+    for (const [query, token] of [['{ me { id email } }', shop.token], ['{ __typename }', undefined], ['{ noSuchField }', undefined]] as const) {
+      const response = await fetch(server.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify({ query }),
+      });
+      expect({ query, cacheControl: response.headers.get('cache-control'), etag: response.headers.get('etag') }).toEqual({ query, cacheControl: 'no-store', etag: null });
+    }
+  });
+});
+
 describe('logging', () => {
   it('writes one line per request with id, operation and duration, and never a token or password', async () => {
     const marker = `LoggedOperation${Date.now()}`;

@@ -2,6 +2,7 @@ import { Reference, wrap } from '@mikro-orm/core';
 import { LocalDateScalar } from '../graphql/scalars';
 import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../context';
+import { viewOf } from '../db/entity-views';
 import type { StaffPrincipal } from './principal';
 import { Connection, defineSort, paginate, SortDirection } from '../graphql/connection';
 import { mutationPayload } from '../graphql/user-errors';
@@ -107,7 +108,7 @@ export class IdentityResolver {
   @Query(() => User, { nullable: true, description: 'The signed-in user; null for API keys (see `viewer`), guest tokens and anonymous callers' })
   me(@Ctx() ctx: RequestContext): User | null {
     if (ctx.principal?.kind !== 'USER') return null;
-    return userOfPrincipal(ctx.principal);
+    return userOfPrincipal(ctx, ctx.principal);
   }
 
   @Authorized()
@@ -159,8 +160,8 @@ export class ViewerFieldsResolver {
   }
 
   @FieldResolver(() => User, { nullable: true, description: 'For a session: the user. For an API key: the user who created it' })
-  user(@Root() viewer: Viewer): User {
-    return userOfPrincipal(viewer.principal);
+  user(@Root() viewer: Viewer, @Ctx() ctx: RequestContext): User {
+    return userOfPrincipal(ctx, viewer.principal);
   }
 
   @FieldResolver(() => ApiKey, { nullable: true, description: 'For an API key: the key' })
@@ -170,13 +171,13 @@ export class ViewerFieldsResolver {
 }
 
 /**
- * The principal's user (for a key, its creator) as a User entity built from what authentication read, so `me`
- * and `viewer.user` run no SQL. It belongs to no EntityManager (nothing reads or flushes it through one) and its
+ * The principal's user (for a key, its creator) as a User built from what authentication read, so `me` and
+ * `viewer.user` run no SQL. It belongs to no EntityManager (a view: nothing reads or flushes it through one) and its
  * workspace is an uninitialized reference, which User.workspace loads. Cached principals are dropped whenever the
  * user changes (USER_CHANGED), so this is the user as the database holds it.
  */
-function userOfPrincipal(principal: StaffPrincipal): User {
-  const user = Object.assign(new User(), principal.user);
+function userOfPrincipal(ctx: RequestContext, principal: StaffPrincipal): User {
+  const user = viewOf(ctx.app.orm.getMetadata(), User, principal.user);
   user.workspace = Reference.createNakedFromPK(Workspace, principal.workspaceId);
   return user;
 }

@@ -1,7 +1,8 @@
-// pg's value serialiser, the one it applies to every parameter (no type declarations ship for this file).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { prepareValue } = require('pg/lib/utils') as { prepareValue: (value: unknown) => unknown };
+import { createHash } from 'node:crypto';
+import { ReferenceKind } from '@mikro-orm/core';
+import type { EntityManager, EntityMetadata, Knex } from '@mikro-orm/postgresql';
 import type { RequestContext, WriteTransaction } from '../context';
+import { recordSqlStatement } from './sql-counter';
 
 /**
  * Raw SQL bound to the caller's workspace: the one way modules run SQL of their own (hot paths the ORM cannot do
@@ -15,8 +16,16 @@ import type { RequestContext, WriteTransaction } from '../context';
  *
  * With a WriteTransaction the statement runs inside its transaction; with a RequestContext, on the request's
  * EntityManager (inside a transaction when that EntityManager is in one). Other values become bound parameters
- * (quoted by the ORM's driver, never spliced into the text). SQL text the program itself composes (a table name,
- * a list of constants) goes in as `sqlText(...)`, a piece with parameters of its own as `sqlFragment\`…\``.
+ * ($1, $2…, never spliced into the text), serialised by pg: a list is one parameter, an array
+ * (`id = any(${ids}::uuid[])`, pg writes the array literal) or jsonb (`${JSON.stringify(rows)}::jsonb`), so a
+ * statement's text does not grow with its input. SQL text the program itself composes (a table name, a list
+ * of constants) goes in as `sqlText(...)`, a piece with parameters of its own as `sqlFragment\`…\``.
+ *
+ * Statements run as prepared statements, named after their text, on the connections of the ORM's pool: PostgreSQL
+ * plans such a statement once per connection instead of on every run, which was most of its CPU for the workbench
+ * read's statements (0.4–0.5 ms each, 0.06–0.1 ms prepared, measured on this machine; see bench/RESULTS.md). So a
+ * statement names its columns (`entityColumns`) rather than `select *` from a table: a column a later migration
+ * adds would change a prepared `*`'s result, which PostgreSQL refuses on the instances still running.
  * Written here rather than taken from sql-template-tag, whose current major is ESM only (the CommonJS build and
  * jest cannot load it): joining the parts is a few lines.
  */
@@ -53,33 +62,80 @@ export function workspaceSql(scope: RequestContext | WriteTransaction): Workspac
       throw new Error(`Raw SQL must be bound to the caller's workspace with \${WORKSPACE}: ${text.slice(0, 160)}`);
     }
     const workspaceId = ctx.workspaceId;
-    const bound = params.map((value) => (value === WORKSPACE ? workspaceId : value));
-    return em.getConnection().execute<T[]>(text, bound, 'all', em.getTransactionContext());
+    return run<T>(em, text, params.map((value) => (value === WORKSPACE ? workspaceId : value)));
   };
 }
 
-/**
- * An array as one parameter (`id = any(${ids}::uuid[])`): the ORM's query builder would spread a bare array into a
- * list of parameters (`?, ?, ?`), which breaks `any(...)` and an empty list. pg's own serialiser writes the array
- * literal (quoting and escaping each element), so the statement casts one text parameter.
- */
-function asPostgresArray(values: unknown[]): string {
-  return prepareValue(values) as string;
+/** Names of the prepared statements, by text; past this many texts, statements run unprepared (a bound on what each connection keeps). */
+const statementNames = new Map<string, string>();
+const MAX_PREPARED_STATEMENTS = 500;
+
+function statementName(text: string): string | undefined {
+  let name = statementNames.get(text);
+  if (!name && statementNames.size < MAX_PREPARED_STATEMENTS) {
+    name = `workspace_sql_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
+    statementNames.set(text, name);
+  }
+  return name;
 }
 
 /**
- * The text for the ORM's driver, which reads each bare ? as the next parameter (and ?? as an identifier): a
- * literal ? in the text (the jsonb ? operator) is escaped, and two parameters side by side are kept apart.
+ * Runs a statement on a connection of the ORM's pool (the transaction's, when the EntityManager is in one), through
+ * pg itself: MikroORM's `execute` writes the parameters into the text (so nothing could be prepared) and, with knex,
+ * costs about twice the client CPU of a prepared statement sent by pg (measured in process). Errors become the ORM's
+ * exceptions, as from `execute`; the SQL counter (sql-counter.ts) counts the statement.
+ */
+async function run<T>(em: EntityManager, text: string, values: unknown[]): Promise<T[]> {
+  const transaction = em.getTransactionContext<Knex.Transaction>();
+  if (transaction?.isCompleted()) throw new Error(`Raw SQL after its transaction ended: ${text.slice(0, 160)}`);
+  const client = (transaction ?? em.getConnection().getKnex()).client;
+  const connection = await client.acquireConnection();
+  try {
+    recordSqlStatement();
+    const result = await connection.query({ name: statementName(text), text, values });
+    return result.rows as T[];
+  } catch (error) {
+    throw em.getDriver().convertException(error as Error);
+  } finally {
+    await client.releaseConnection(connection);
+  }
+}
+
+/**
+ * The columns of an entity's table, qualified with `alias`, for a statement's select list:
+ * `select ${entityColumns(em, Order, 't')} from customer_order t`. Rows read this way are what entityOfRow and
+ * viewOfRow take.
+ */
+export function entityColumns(em: EntityManager, entity: new (...args: any[]) => object, alias: string): SqlFragment {
+  const meta = em.getMetadata().get(entity.name);
+  let byAlias = columnLists.get(meta);
+  if (!byAlias) columnLists.set(meta, (byAlias = new Map()));
+  let columns = byAlias.get(alias);
+  if (!columns) {
+    const stored = meta.props.filter((prop) => prop.persist !== false && prop.fieldNames?.length
+      && (prop.kind === ReferenceKind.SCALAR || prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && prop.owner)));
+    columns = sqlText(stored.flatMap((prop) => prop.fieldNames).map((field) => `${alias}."${field}"`).join(', '));
+    byAlias.set(alias, columns);
+  }
+  return columns;
+}
+
+const columnLists = new WeakMap<EntityMetadata, Map<string, SqlFragment>>();
+
+/**
+ * The text with $1, $2… for the parameters, which go to `params`; the workspace is one parameter however often it is
+ * named. Two parameters side by side are kept apart ($1$2 would be one token to PostgreSQL).
  */
 function render(fragment: SqlFragment, params: unknown[]): string {
-  let text = fragment.strings[0].replaceAll('?', '\\?');
+  let text = fragment.strings[0];
   fragment.values.forEach((value, i) => {
     if (value instanceof SqlFragment) text += render(value, params);
     else {
-      text += text.endsWith('?') ? ' ?' : '?';
-      params.push(Array.isArray(value) ? asPostgresArray(value) : value);
+      let index = value === WORKSPACE ? params.indexOf(WORKSPACE) : -1;
+      if (index < 0) index = params.push(value) - 1;
+      text += `${/\$\d+$/.test(text) ? ' ' : ''}$${index + 1}`;
     }
-    text += fragment.strings[i + 1].replaceAll('?', '\\?');
+    text += fragment.strings[i + 1];
   });
   return text;
 }

@@ -2,7 +2,8 @@ import type { FilterQuery } from '@mikro-orm/postgresql';
 import type { ClassType } from 'type-graphql';
 import type { RequestContext } from '../context';
 import { byKey, defineLoader, groupByKey } from '../context/loaders';
-import { sqlFragment, sqlJoin, sqlText, WORKSPACE, workspaceSql } from '../db/workspace-sql';
+import { viewOfRow } from '../db/entity-views';
+import { entityColumns, sqlFragment, sqlJoin, sqlText, WORKSPACE, workspaceSql } from '../db/workspace-sql';
 import {
   type ConnectionShape, connectionOf, lazy, type ListSort, type PageArgs, pageRequest, paginate, scanDirection, type SortInput,
 } from './connection';
@@ -19,6 +20,10 @@ import {
  * The batched page reads with `paginate`'s own page request, sort key and reading direction and builds the
  * connection with its `connectionOf`, so both paths order rows and make cursors the same way, and a cursor of a
  * batched page continues on the `paginate` path, in either direction.
+ *
+ * The batched page is plain SQL (workspaceSql, a prepared statement) and its nodes are read-only views of the entity
+ * (viewOfRow), not managed entities: a page is shown, not changed, and MikroORM's query building and entity creation
+ * were most of the workbench read's CPU (issue 8). A service that changes a child loads it through the EntityManager.
  *
  * The cached pages cannot go stale inside a mutation document: RequestContext.transaction clears the request's
  * DataLoaders when a transaction commits.
@@ -96,14 +101,14 @@ export function defineNestedConnection<T extends { id: string }>(definition: Nes
         select ${sqlText(String(index))} as nested_order, r.* from jsonb_to_recordset(${parents}::jsonb) as p(id uuid, n int)
         cross join lateral (
           select s.*, row_number() over (order by ${orderBy}) as nested_rank from (
-            select * from ${table} t where t.workspace_id = ${WORKSPACE} and t.${parent} = p.id order by ${orderBy} limit p.n
+            select ${entityColumns(ctx.em, entity, 't')} from ${table} t where t.workspace_id = ${WORKSPACE} and t.${parent} = p.id order by ${orderBy} limit p.n
           ) s
         ) r`;
     });
     const rows = await workspaceSql(ctx)<Record<string, unknown>>`${sqlJoin(branches, ' union all ')} order by nested_order, nested_rank`;
     const read = rows.map(({ nested_order: order, nested_rank: _rank, ...columns }) => ({
       page: `${orders[order as number]} ${columns[parentColumn]}`,
-      entity: ctx.em.map(entity, columns as any) as T,
+      entity: viewOfRow(ctx.em, entity, columns),
     }));
     const byPage = groupByKey(wanted.map((w) => `${w.field} ${w.direction} ${w.parentId}`), read, (r) => r.page);
     return byPage.map((group, i) => group.slice(0, wanted[i].limit).map((r) => r.entity));

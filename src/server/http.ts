@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import proxyaddr from 'proxy-addr';
@@ -42,7 +42,7 @@ function operationLabel(document: DocumentNode | undefined, operationName: strin
 }
 
 /**
- * Logs one line per request and adds the cost (and, in tests, the SQL statement count) to `extensions`. An internal
+ * Logs one line per request, marks the answer uncacheable, and adds the cost (and, in tests, the SQL statement count) to `extensions`. An internal
  * error is logged here, where the request id is known (Apollo's formatError has no context), and its response
  * carries that id.
  */
@@ -60,6 +60,8 @@ function requestPlugin(app: AppServices, buckets: CostBuckets): ApolloServerPlug
           for (const error of errors) logInternalError(app.logger, contextValue.requestId, error);
         },
         async willSendResponse({ response, operationName, document }) {
+          // Answers are per caller: no shared cache (a proxy, a CDN) may keep one.
+          response.http.headers.set('cache-control', 'no-store');
           const sent = response.body.kind === 'single' ? response.body.singleResult : response.body.initialResult;
           if (response.body.kind === 'single') {
             for (const error of response.body.singleResult.errors ?? []) {
@@ -110,6 +112,9 @@ export async function startHttpServer(app: AppServices, schema: GraphQLSchema, p
   const { config, logger } = app;
   const expressApp = express();
   expressApp.disable('x-powered-by');
+  // No ETag: express would hash every response body (about 1 % of a `me` request's CPU) for a validator that POSTed
+  // GraphQL answers never use; the playground's assets are cached for good by their hashed paths.
+  expressApp.set('etag', false);
   expressApp.set('trust proxy', config.trustProxy);
   const buckets = new CostBuckets(config);
   const server = http.createServer(expressApp);
@@ -130,6 +135,9 @@ export async function startHttpServer(app: AppServices, schema: GraphQLSchema, p
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       { async serverWillStart() { return { async drainServer() { await websocket.dispose(); } }; } },
       ApolloServerPluginLandingPageDisabled(), // the playground is our own page (./playground.ts)
+      // Apollo's cache-control plugin runs a hook for every field resolved (1 % of a workbench read's CPU) to compute
+      // cache hints this API never gives; requestPlugin sends the `cache-control: no-store` the plugin would send.
+      ApolloServerPluginCacheControlDisabled(),
       requestPlugin(app, buckets),
     ],
   });

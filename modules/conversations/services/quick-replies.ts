@@ -12,9 +12,18 @@ import { CONVERSATIONS_PERMISSIONS } from '../permissions';
 
 type EntityManager = WriteTransaction['em'];
 
-/** The quick replies the caller sees: the workspace's, and the caller's own (an API key has none of its own). */
+/**
+ * The user whose personal quick replies the caller keeps: a signed-in user's own. An API key has none (its
+ * principal names its creator, but a connector is not that agent at the composer).
+ */
+function personalOwnerOf(ctx: RequestContext): string | null {
+  const caller = ctx.caller;
+  return caller.kind === 'USER' ? caller.userId : null;
+}
+
+/** The quick replies the caller sees: the workspace's, and the caller's own. */
 function visibleTo(ctx: RequestContext): FilterQuery<QuickReply> {
-  const userId = ctx.caller.userId;
+  const userId = personalOwnerOf(ctx);
   return userId ? { $or: [{ owner: null }, { owner: userId }] } : { owner: null };
 }
 
@@ -71,15 +80,15 @@ async function assertShortcutFree(em: EntityManager, shortcut: string | null, ow
 export async function createQuickReply(ctx: RequestContext, input: QuickReplyCreateInput): Promise<QuickReply> {
   if (input.scope === QuickReplyScope.WORKSPACE && !ctx.can(CONVERSATIONS_PERMISSIONS.manage)) throw AppError.forbidden([CONVERSATIONS_PERMISSIONS.manage]);
   await validateInput(input);
-  const ownerId = input.scope === QuickReplyScope.PERSONAL ? ctx.caller.userId : null;
+  const ownerId = input.scope === QuickReplyScope.PERSONAL ? personalOwnerOf(ctx) : null;
   if (input.scope === QuickReplyScope.PERSONAL && !ownerId) {
     throw UserInputFailure.of(['input', 'scope'], 'Only a user has personal quick replies: an API key keeps WORKSPACE ones', UserErrorCode.NOT_ALLOWED);
   }
   return ctx.transaction(async (tx) => {
     const shortcut = shortcutOf(input.shortcut);
-    await assertShortcutFree(tx.em, shortcut, ownerId ?? null);
+    await assertShortcutFree(tx.em, shortcut, ownerId);
     const reply = tx.em.create(QuickReply, {
-      owner: ownerId ?? null, title: input.title.trim(), content: input.content.trim(), shortcut, category: input.category?.trim() ?? null,
+      owner: ownerId, title: input.title.trim(), content: input.content.trim(), shortcut, category: input.category?.trim() ?? null,
     });
     tx.audit({
       action: 'conversations.quickReply.create', subjectType: 'QuickReply', subjectId: reply.id,
