@@ -1,4 +1,9 @@
+import { isObjectType } from 'graphql';
+import { featureModules } from '../modules';
+import { customersModule } from '../modules/customers';
 import { parseGlobalId } from '../src/graphql/global-id';
+import { createRegistry } from '../src/kernel/registry';
+import { buildAppSchema } from '../src/server/schema';
 import { dataOf, gql } from './support/client';
 import { adminQuery } from './support/database';
 import { createUserWithRole } from './support/fixtures';
@@ -109,6 +114,13 @@ async function conversationOfVisitor(desk: Desk, externalId: string, context: Re
 const HISTORY = `query($id: ID!) { customer(id: $id) { conversations(first: 10) { totalCount nodes { id status humanServed servedBy { id } } } } }`;
 
 describe('Customer.conversations and personal data', () => {
+  it("is a field of the customers' type with conversations registered; imported but not registered, the schema is refused", () => {
+    const type = buildAppSchema(createRegistry(featureModules)).getType('Customer');
+    expect(isObjectType(type) && Object.keys(type.getFields())).toContain('conversations');
+    // This file imported the conversations module, whose resolver adds the field (type-graphql's decorators run on import).
+    expect(() => buildAppSchema(createRegistry([customersModule]))).toThrow('Customer.conversations (resolver CustomerConversationsResolver, whose module is not registered)');
+  });
+
   it("shows the customer's conversations with other agents and with nobody but the bot, newest first", async () => {
     const desk = await setUpDesk(server.url, { agents: 2, rule: 'SEQUENTIAL', capacity: 1 });
     const [a, b] = desk.agents;
