@@ -3,7 +3,8 @@ import { join, relative } from 'node:path';
 import { RequestContext } from '../src/context';
 import { WORKSPACE, workspaceSql } from '../src/db/workspace-sql';
 import { parseGlobalId } from '../src/graphql/global-id';
-import { createCustomer } from './customers-fixtures';
+import { createCustomer, order, ORDER_UPSERT } from './customers-fixtures';
+import { dataOf, gql } from './support/client';
 import { adminQuery } from './support/database';
 import { signUpWorkspace, type SignedUp } from './support/fixtures';
 import { startTestServer, type TestServer } from './support/server';
@@ -127,5 +128,43 @@ describe('workspaceSql', () => {
       where ${WORKSPACE}::uuid is not null`;
     expect(row).toEqual({ echoed: hostile, has: true, pair: 'ab' });
     expect(await nameOf(customerOfB)).toBe('乙的客户');
+  });
+
+  it('runs its statements prepared, named after their text: PostgreSQL plans each once per connection', async () => {
+    const prepared = await contextOf(shopA).transaction(async (tx) => {
+      const sql = workspaceSql(tx); // one connection: the transaction's
+      for (let i = 0; i < 2; i++) await sql`select id from customer where workspace_id = ${WORKSPACE} and id = ${customerOfA}`;
+      return sql<{ statement: string; calls: string }>`
+        select statement, generic_plans + custom_plans as calls from pg_prepared_statements
+        where statement like '%from customer where workspace_id = $1 and id = $2' and ${WORKSPACE}::uuid is not null`;
+    });
+    expect(prepared).toEqual([{ statement: 'select id from customer where workspace_id = $1 and id = $2', calls: '2' }]);
+  });
+
+  it('binds an array as one parameter (pg writes the array literal)', async () => {
+    const rows = await workspaceSql(contextOf(shopA))<{ id: string }>`
+      select id from customer where workspace_id = ${WORKSPACE} and id = any(${[customerOfA, customerOfB]}::uuid[])`;
+    expect(rows.map((r) => r.id)).toEqual([customerOfA]);
+    expect(await workspaceSql(contextOf(shopA))`select id from customer where workspace_id = ${WORKSPACE} and id = any(${[]}::uuid[])`).toEqual([]);
+  });
+});
+
+describe('prepared statements and a migration that adds columns', () => {
+  it('keeps answering the workbench read after columns are added to the tables it reads (statements name their columns)', async () => {
+    const server = await startTestServer();
+    try {
+      const shop = await signUpWorkspace(server.url, '迁移店');
+      const customer = await createCustomer(server.url, shop.token, { kind: 'INDIVIDUAL', name: '迁移客户' });
+      expect(dataOf(await gql(server.url, ORDER_UPSERT, { input: order({ customerId: customer.id }) }, shop.token)).orderUpsert.userErrors).toEqual([]);
+      const read = `query($id: ID!) { customer(id: $id) { name tags { name } orders(first: 5) { nodes { orderNo } } followUps(first: 5) { nodes { content } } } }`;
+      // Reads side by side, before and after: every connection of the pool that served one has the statements
+      // prepared, and the connections are still there (they idle 30 s) when the reads after the migration run.
+      const readAll = () => Promise.all(Array.from({ length: 8 }, () => gql(server.url, read, { id: customer.id }, shop.token)));
+      const before = dataOf((await readAll())[0]);
+      for (const table of ['customer', 'tag', 'customer_order', 'follow_up']) await adminQuery(`alter table ${table} add column added_later text`, server.databaseName);
+      for (const after of await readAll()) expect({ data: after.data, errors: after.errors }).toEqual({ data: before, errors: undefined });
+    } finally {
+      await server.stop();
+    }
   });
 });

@@ -2,6 +2,7 @@ import { map, pipe } from '@graphql-yoga/subscription';
 import type { EntityClass, EntityDictionary, FilterQuery } from '@mikro-orm/core';
 import { ArgsType, Field, InterfaceType, type PubSub, type SubscribeResolverData } from 'type-graphql';
 import type { RequestContext } from '../context';
+import type { WorkspaceScopedEntity } from '../db/base-entity';
 import { isPosition } from '../kernel/event-log';
 import type { DomainEvent, EventRefs, EventType } from '../kernel/events';
 import type { Signal, SignalType } from '../kernel/signals';
@@ -87,7 +88,9 @@ export function workspaceEvents<Refs extends EventRefs, Args extends Subscriptio
  * subscriber gets its own entity in its own EntityManager, so the read rules and field resolvers still run per
  * subscriber with its rights. Null when the record is gone.
  */
-export async function eventRecord<T extends object>(ctx: RequestContext, event: DomainEvent, entity: EntityClass<T>, id: string = event.subjectId): Promise<T | null> {
+export async function eventRecord<T extends WorkspaceScopedEntity<any>>(ctx: RequestContext, event: DomainEvent, entity: EntityClass<T>, id: string = event.subjectId): Promise<T | null> {
+  // A query builder applies no filter by itself: the read names the event's workspace (the workspace filter is the
+  // only default filter), and nothing of the first reader's rights goes into the shared row.
   const row = await ctx.app.events.readOnce(event, `${entity.name}:${id}`, () =>
     ctx.em.createQueryBuilder(entity).select('*').where({ id, workspace: event.workspaceId } as FilterQuery<T>).execute<EntityDictionary<T> | null>('get', false),
   );
