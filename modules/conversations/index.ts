@@ -1,5 +1,7 @@
 import type { Principal } from '../../src/auth';
+import { contribute } from '../../src/kernel/extension-points';
 import { defineModule } from '../../src/kernel/module';
+import { PERSONAL_DATA } from '../customers';
 import { MessageKind } from './entities/enums';
 import { AgentState } from './entities/agent';
 import { Channel } from './entities/channel';
@@ -25,6 +27,11 @@ import { ConversationSettingsResolver } from './resolvers/settings';
 import { ConversationMessagesResolver, MessageResolver } from './resolvers/message';
 import { ConversationLiveResolver } from './resolvers/live';
 import { ConversationVisitorResolver, VisitorResolver } from './resolvers/visitor';
+// Satisfaction, history and manager views (issue 9 points 10, 11, 13).
+import { CustomerConversationsResolver } from './resolvers/history';
+import { ConversationRatingResolver } from './resolvers/satisfaction';
+import { AgentWorkloadResolver, ConversationListResolver, GroupQueueResolver, ManagerViewsResolver, VisitorCountResolver } from './resolvers/views';
+import { conversationsPersonalData } from './services/history';
 
 /** Whether the reader is a visitor, and the one of the row (read from the row only then: staff rows need not hold it). */
 function isVisitor(reader: Principal, visitorIdOfRow: () => string | undefined): boolean {
@@ -46,6 +53,8 @@ export const conversationsModule = defineModule({
     ServiceGroupResolver, ServiceGroupMemberResolver, RoutingRuleResolver, RoutingConditionsResolver, ConversationSettingsResolver,
     QuickReplyResolver,
     MessageResolver, ConversationMessagesResolver, ConversationLiveResolver, VisitorResolver, ConversationVisitorResolver,
+    ConversationRatingResolver, CustomerConversationsResolver,
+    ManagerViewsResolver, GroupQueueResolver, AgentWorkloadResolver, VisitorCountResolver, ConversationListResolver,
   ],
   permissions: conversationsPermissions,
   nodeTypes: {
@@ -67,6 +76,10 @@ export const conversationsModule = defineModule({
     ...Object.fromEntries(['BusinessHoursDay', 'AutoReplySettings', 'RoutingConditions', 'VisitorContext', 'PageView', 'AgentState', 'ServiceGroupMember', 'ConversationSettings'].map((name) => [name, { permission: CONVERSATIONS_PERMISSIONS.read }])),
     ...Object.fromEntries(['AssignmentReason', 'AssignmentCandidate'].map((name) => [name, { permission: CONVERSATIONS_PERMISSIONS.manage }])),
     ...Object.fromEntries(['QueueEvent', 'QueueSummary'].map((name) => [name, { permission: CONVERSATIONS_PERMISSIONS.read }])),
+    // Manager views (resolvers/views.ts).
+    GroupQueue: { permission: CONVERSATIONS_PERMISSIONS.read },
+    VisitorCount: { permission: CONVERSATIONS_PERMISSIONS.read },
+    AgentWorkload: { permission: CONVERSATIONS_PERMISSIONS.manage },
   },
   // Live envelopes: their subscriptions check, when they start, that the caller may follow the conversation
   // (staff or its visitor); the records inside keep their own read rules.
@@ -76,6 +89,7 @@ export const conversationsModule = defineModule({
   seedDemo: seedConversationsDemo,
   on: [...autoReplyReactions, ...botReactions],
   extensionPoints: [CONVERSATION_BOT],
+  contributes: [contribute(PERSONAL_DATA, conversationsPersonalData)],
 });
 
 // The public face: what other modules may import of this one (test/import-boundaries.test.ts).

@@ -42,7 +42,7 @@ export { Customer } from './entities/customer';
 export { Order } from './entities/order';
 export { CUSTOMER_EVENTS } from './events';
 export { CUSTOMER_PERMISSIONS } from './permissions';
-export { PERSONAL_DATA, type PersonalDataHandler } from './services/personal-data';
+export { ERASED_TEXT, PERSONAL_DATA, type PersonalDataHandler } from './services/personal-data';
 export { customerById } from './loaders';
 export { lockCustomers } from './services/customers';
 export { identifyCustomer, type CustomerIdentity } from './services/identify';

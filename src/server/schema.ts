@@ -1,5 +1,5 @@
 import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
-import { AuthChecker, buildSchemaSync } from 'type-graphql';
+import { AuthChecker, buildSchemaSync, getMetadataStorage } from 'type-graphql';
 import { applyReadRules } from '../auth/read-access';
 import type { RequestContext } from '../context';
 import { AppError } from '../graphql/errors';
@@ -19,6 +19,25 @@ const authChecker: AuthChecker<RequestContext, string> = ({ context }, permissio
   return true;
 };
 
+/**
+ * A module adds a field to another module's type with a `@FieldResolver` (e.g. conversations' Customer.conversations).
+ * type-graphql adds that field to the type as soon as the resolver's file is imported, registered or not, and without
+ * its resolver the field would answer nothing. So a schema built without the resolver's module, in a process that
+ * imported it (a test server with fewer modules), is refused at start, naming the field.
+ */
+function refuseUnregisteredFields(schema: GraphQLSchema, resolvers: Function[]): void {
+  const storage = getMetadataStorage();
+  const problems = storage.fieldResolvers
+    .filter((field) => field.kind === 'external' && !resolvers.includes(field.target))
+    .flatMap((field) => {
+      const typeName = storage.objectTypes.find((type) => type.target === field.getObjectType?.())?.name;
+      const type = typeName ? schema.getType(typeName) : undefined;
+      const onType = type && 'getFields' in type && type.getFields()[field.schemaName];
+      return onType ? [`${typeName}.${field.schemaName} (resolver ${field.target.name}, whose module is not registered)`] : [];
+    });
+  if (problems.length) throw new Error(`fields without their resolver: ${problems.join('; ')}: register the module or do not import it`);
+}
+
 /** The one schema, from every module's resolvers (plus `node`), with the read rules applied to its object types. */
 export function buildAppSchema(registry: ModuleRegistry): GraphQLSchema {
   const schema = buildSchemaSync({
@@ -28,6 +47,7 @@ export function buildAppSchema(registry: ModuleRegistry): GraphQLSchema {
     pubSub: unusedGlobalPubSub,
     validate: false, // inputs are validated by services, which turn problems into userErrors
   });
+  refuseUnregisteredFields(schema, [NodeResolver, ...registry.resolvers]);
   applyReadRules(schema, registry);
   return schema;
 }

@@ -60,6 +60,7 @@ export class Visitor extends WorkspaceScopedEntity<'context'> {
 @ObjectType({ description: 'A page the visitor viewed' })
 @Entity()
 @Index({ properties: ['workspace', 'visitor', 'viewedAt'] })
+@Index({ properties: ['workspace', 'viewedAt'] }) // visitorCounts: a workspace's page views of a period
 export class PageView extends WorkspaceScopedEntity {
   @ManyToOne(() => Visitor, { deleteRule: 'cascade' })
   visitor!: Visitor;
