@@ -90,17 +90,19 @@ async function main() {
       const { conversationClose } = await graphql(urls[instance % 2], CLOSE, { input: { id: toGlobalId('Conversation', id) } }, token);
       return conversationClose.userErrors.length === 0;
     };
-    // The oldest ACTIVE conversations, handed out to the closers (refilled when empty; two closers may get the same
-    // one after a refill: one closes it, the other is told it is closed already).
+    // The oldest ACTIVE conversations, handed out to the closers once each (refilled when empty).
     let toClose: string[] = [];
+    const claimed = new Set<string>();
     let refilling: Promise<void> | null = null;
     const nextToClose = async (): Promise<string | undefined> => {
       if (!toClose.length) {
         refilling ??= sql.query(`select id from conversation where workspace_id = $1 and status = 'ACTIVE' order by assigned_at limit 200`, [workspaceId])
-          .then(({ rows }) => { toClose = rows.map((r) => r.id); }).finally(() => { refilling = null; });
+          .then(({ rows }) => { toClose = rows.map((r) => r.id).filter((id) => !claimed.has(id)); }).finally(() => { refilling = null; });
         await refilling;
       }
-      return toClose.shift();
+      const id = toClose.shift();
+      if (id) claimed.add(id);
+      return id;
     };
 
     // Warm-up: every visitor starts and closes one conversation (their customer is made here).
