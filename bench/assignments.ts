@@ -23,10 +23,10 @@ import { benchDatabase, graphql, load, machine, processCpuMs, startProcess, summ
  */
 const AGENTS = Number(process.env.BENCH_AGENTS ?? 50);
 const GROUPS = Number(process.env.BENCH_GROUPS ?? 5);
-const CAPACITY = Number(process.env.BENCH_CAPACITY ?? 3);
-const VISITORS = Number(process.env.BENCH_VISITORS ?? 600);
-const STARTERS = Number(process.env.BENCH_STARTERS ?? 24);
-const CLOSERS = Number(process.env.BENCH_CLOSERS ?? 24);
+const CAPACITY = Number(process.env.BENCH_CAPACITY ?? 1);
+const VISITORS = Number(process.env.BENCH_VISITORS ?? 300);
+const STARTERS = Number(process.env.BENCH_STARTERS ?? 8);
+const CLOSERS = Number(process.env.BENCH_CLOSERS ?? 4);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const MAX_QUEUE = Number(process.env.BENCH_MAX_QUEUE ?? 100);
 const POOL = process.env.BENCH_DB_POOL_SIZE ?? '10';
