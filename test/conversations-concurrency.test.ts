@@ -117,4 +117,24 @@ it('holds every invariant after hundreds of concurrent starts and closes on two 
   expect(violations).toEqual({ assignedTwice: [], openAssignmentMismatch: [], overCapacity: [], counterDrift: [], slotsNotFreedOnce: [], closedStillAssigned: [], skipped: [] });
   // Conversations that queued were served in each group's arrival order.
   expect(await queueOrderViolations(query, workspaceId, queued)).toEqual([]);
+
+  // The checks see what they look for: one agent's counter off by one, one conversation given twice, one queued
+  // conversation served while an earlier one (answered before) waits.
+  const db = instanceA.databaseName;
+  const { rows: [agentRow] } = await adminQuery(`select agent_id from agent_state where workspace_id = $1 order by agent_id limit 1`, db, [workspaceId]);
+  await adminQuery(`update agent_state set active_count = active_count + 1 where agent_id = $1`, db, [agentRow.agent_id]);
+  const { rows: [active] } = await adminQuery(`select id from conversation where workspace_id = $1 and status = 'ACTIVE' limit 1`, db, [workspaceId]);
+  await adminQuery(`insert into assignment (id, created_at, updated_at, workspace_id, conversation_id, agent_id, group_id, rule, reason)
+    select gen_random_uuid(), now(), now(), workspace_id, conversation_id, agent_id, group_id, rule, reason from assignment where conversation_id = $1 and ended_at is null`, db, [active.id]);
+  const broken = await assignmentViolations(query, workspaceId);
+  expect(broken.counterDrift.map((r) => r.agent_id)).toEqual([agentRow.agent_id]);
+  expect(broken.assignedTwice.map((r) => r.conversation_id)).toEqual([active.id]);
+  const { rows: [pair] } = await adminQuery(`select l.id as later, min(a.created_at) as assigned, (select e.id from conversation e
+      where e.id = any($1::uuid[]) and e.group_id = l.group_id and e.id <> l.id limit 1) as earlier
+    from conversation l join assignment a on a.conversation_id = l.id where l.id = any($1::uuid[])
+    group by l.id having (select count(*) from conversation e where e.id = any($1::uuid[]) and e.group_id = l.group_id) > 1 limit 1`, db, [queued.map((q) => q.id)]);
+  const [earlier, later] = [{ id: pair.earlier, answeredAt: 0 }, { id: pair.later, answeredAt: 0 }];
+  await adminQuery(`update conversation set created_at = $2::timestamptz - interval '1 hour' where id = $1`, db, [earlier.id, pair.assigned]);
+  await adminQuery(`update assignment set created_at = $2::timestamptz + interval '1 second' where conversation_id = $1`, db, [earlier.id, pair.assigned]);
+  expect(await queueOrderViolations(query, workspaceId, [earlier, later])).toEqual([{ ahead: earlier.id, served: later.id }]);
 }, 180_000);
