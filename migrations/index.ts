@@ -16,6 +16,7 @@ import { Migration20261130113000_WorkspaceKeys } from './Migration20261130113000
 import { Migration20261130131119_GuestActor } from './Migration20261130131119_GuestActor';
 import { Migration20261130133000_Conversations } from './Migration20261130133000_Conversations';
 import { Migration20261130133027_QuickReplyShortcuts } from './Migration20261130133027_QuickReplyShortcuts';
+import { Migration20261130140132_ConversationHandlingIndex } from './Migration20261130140132_ConversationHandlingIndex';
 import { Migration20261130143340_PageViewTimes } from './Migration20261130143340_PageViewTimes';
 
 /**
@@ -40,5 +41,6 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261130131119_GuestActor', class: Migration20261130131119_GuestActor },
   { name: 'Migration20261130133000_Conversations', class: Migration20261130133000_Conversations },
   { name: 'Migration20261130133027_QuickReplyShortcuts', class: Migration20261130133027_QuickReplyShortcuts },
+  { name: 'Migration20261130140132_ConversationHandlingIndex', class: Migration20261130140132_ConversationHandlingIndex },
   { name: 'Migration20261130143340_PageViewTimes', class: Migration20261130143340_PageViewTimes },
 ];

@@ -22,6 +22,8 @@ import { Visitor, VisitorContext } from './visitor';
 @Index({ properties: ['workspace', 'customer', 'createdAt'] })
 @Index({ properties: ['workspace', 'createdAt', 'id'] })
 @Index({ properties: ['workspace', 'visitor'] })
+// The wait estimate's sample: a group's latest closed conversations (loaders/conversation.ts, estimatedWaitOf).
+@Index({ properties: ['workspace', 'group', 'closedAt'] })
 export class Conversation extends WorkspaceScopedEntity<'context' | 'nextSeq' | 'visitorReadSeq' | 'agentReadSeq' | 'humanServed' | 'escalated'> {
   @ManyToOne(() => Channel, { deleteRule: 'no action' })
   channel!: Channel;

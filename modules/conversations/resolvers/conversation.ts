@@ -9,7 +9,7 @@ import { Assignment, AssignmentCandidate, Conversation } from '../entities/conve
 import { ServiceGroup } from '../entities/service-group';
 import { ConversationEscalateInput, ConversationIdInput, ConversationStartInput, ConversationTransferInput } from '../graphql/inputs';
 import { ConversationPayload, ConversationStartPayload } from '../graphql/types';
-import { channelById, conversationById, groupById, latestAssignmentOf, queuePositionOf } from '../loaders/conversation';
+import { channelById, conversationById, estimatedWaitOf, groupById, latestAssignmentOf, queuePositionOf } from '../loaders/conversation';
 import { CONVERSATIONS_PERMISSIONS } from '../permissions';
 import { requestHuman } from '../services/bot';
 import { startConversation } from '../services/intake';
@@ -92,6 +92,11 @@ export class ConversationResolver {
   @FieldResolver(() => Int, { nullable: true, description: "Place in its group's queue while QUEUED (1 = next); null otherwise" })
   queuePosition(@Root() conversation: Conversation, @Ctx() ctx: RequestContext): Promise<number | null> | null {
     return conversation.status === 'QUEUED' ? queuePositionOf(ctx).load(conversation.id) : null;
+  }
+
+  @FieldResolver(() => Int, { nullable: true, description: "While QUEUED, the estimated wait in seconds until an agent takes it, from the group's recent handling times and its online agents' capacity; null otherwise, or when there is nothing to estimate from" })
+  estimatedWaitSeconds(@Root() conversation: Conversation, @Ctx() ctx: RequestContext): Promise<number | null> | null {
+    return conversation.status === 'QUEUED' ? estimatedWaitOf(ctx).load(conversation.id) : null;
   }
 
   @FieldResolver(() => Assignment, { nullable: true, description: 'The latest assignment: which rule chose the agent and why (conversations:manage)' })

@@ -31,9 +31,14 @@ function reread(tx: WriteTransaction, state: AgentState): Promise<AgentState> {
   return tx.em.findOneOrFail(AgentState, state.id, { refresh: true });
 }
 
+/**
+ * The instant and the workspace's today, read through the transaction's own connection: the request's clock
+ * (`tx.ctx.clock()`) would take a second pool connection while this one is held, and with as many such transactions
+ * as the pool has connections (a burst of starts and closes) every one of them waits for a connection none returns.
+ */
 export async function momentOf(tx: WriteTransaction): Promise<AssignmentMoment> {
   const now = new Date();
-  return { now, today: (await tx.ctx.clock()).dateOf(now) };
+  return { now, today: (await tx.context().clock()).dateOf(now) };
 }
 
 /**

@@ -13,6 +13,7 @@ import { CONVERSATION_EVENTS } from '../events';
 import type { ConversationStartInput, VisitorContextInput } from '../graphql/inputs';
 import { CONVERSATIONS_PERMISSIONS } from '../permissions';
 import { assignOrQueue, lockGroups, type AssignmentMoment } from './assignment';
+import { momentOf } from './agents';
 import { isOpenAt } from './business-hours';
 import { botOf } from './bot-point';
 import { addMessage } from './messages';
@@ -87,11 +88,6 @@ export async function callerScope(ctx: RequestContext, channelId: string | undef
   return new RequestContext(ctx.app, undefined, undefined, ctx.requestId, channel.workspace.id, ctx.clientIp);
 }
 
-async function momentOf(tx: WriteTransaction): Promise<AssignmentMoment> {
-  const now = new Date();
-  return { now, today: (await tx.ctx.clock()).dateOf(now) };
-}
-
 /** The visitor: the guest's own (on its channel only), or found by the channel's visitor id, or new; identified as a customer. */
 async function visitorFor(tx: WriteTransaction, channel: Channel, input: ConversationStartInput, now: Date): Promise<Visitor> {
   const guest = tx.ctx.guest;
@@ -136,7 +132,7 @@ export async function route(tx: WriteTransaction, conversation: Conversation, ch
   const assigned = await assignOrQueue(tx, conversation, group, at);
   // "No agent online": outside the channel's business hours, or nobody of the group online (busy agents don't count).
   const reply = channel.autoReplies.noAgentOnline;
-  const open = isOpenAt(channel, at.now, (await tx.ctx.clock()).timeZone);
+  const open = isOpenAt(channel, at.now, (await tx.context().clock()).timeZone);
   if (!assigned && reply && (!open || !(await anyoneOnline(tx, group.id)))) {
     addMessage(tx, conversation, { authorKind: AuthorKind.SYSTEM, kind: MessageKind.TEXT, content: reply }, at.now);
   }
