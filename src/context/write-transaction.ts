@@ -78,9 +78,7 @@ export class WriteTransaction {
     const { jobs: queue, registry } = this.ctx.app;
     if (this.events.length) {
       const written = await appendEvents(this.em, this.events);
-      for (const event of written) {
-        for (const reaction of registry.reactionsTo(event.topic)) await queue.sendReaction(this.em, reaction, event);
-      }
+      await queue.sendReactions(this.em, written.flatMap((event) => registry.reactionsTo(event.topic).map((reaction) => ({ reaction, event }))));
     }
     for (const job of this.jobs) await queue.send(job.name, job.data, job.options, this.em);
   }

@@ -100,13 +100,19 @@ export class JobQueue {
     return this.boss.send(name, data, { ...options, db: em ? transactionDb(em) : undefined });
   }
 
-  /** Enqueues one reaction to one event, in the transaction that wrote the event. */
-  async sendReaction(em: EntityManager, reaction: RegisteredReaction, event: DomainEvent): Promise<void> {
-    const retry = reaction.retry ?? REACTION_RETRY;
-    const data: ReactionJob = { reaction: reaction.key, workspaceId: event.workspaceId, event: { ...event, occurredAt: event.occurredAt.toISOString() } };
-    await this.boss.send(REACTIONS_QUEUE, data, {
-      retryLimit: retry.limit, retryDelay: retry.delaySeconds, retryBackoff: true, db: transactionDb(em),
+  /**
+   * Enqueues the reactions to a transaction's events, in that transaction, as one statement: a conversation's start
+   * writes several events, each with reactions of several modules, and a statement per job cost a round trip each
+   * inside the writer's transaction (holding its locks).
+   */
+  async sendReactions(em: EntityManager, reactions: Array<{ reaction: RegisteredReaction; event: DomainEvent }>): Promise<void> {
+    if (!reactions.length) return;
+    const jobs = reactions.map(({ reaction, event }) => {
+      const retry = reaction.retry ?? REACTION_RETRY;
+      const data: ReactionJob = { reaction: reaction.key, workspaceId: event.workspaceId, event: { ...event, occurredAt: event.occurredAt.toISOString() } };
+      return { name: REACTIONS_QUEUE, data, retryLimit: retry.limit, retryDelay: retry.delaySeconds, retryBackoff: true };
     });
+    await this.boss.insert(jobs, { db: transactionDb(em) });
   }
 
   /** The workspace's jobs that failed after their last retry, newest first. */

@@ -132,11 +132,14 @@ export async function giveTo(tx: WriteTransaction, conversation: Conversation, c
       handled_today = case when handled_on = ${at.today}::date then handled_today + 1 else 1 end, handled_on = ${at.today}::date
     where workspace_id = ${WORKSPACE} and agent_id = ${choice.agentId}`;
   if (group && choice.rule === AssignedBy.ROUND_ROBIN) {
-    const [agent] = await sql<{ online_since: string }>`select online_since from agent_state where workspace_id = ${WORKSPACE} and agent_id = ${choice.agentId}`;
-    await sql`update service_group set round_robin_online_since = ${agent.online_since}, round_robin_agent_id = ${choice.agentId} where workspace_id = ${WORKSPACE} and id = ${group.id}`;
-    group.cursor = { onlineSince: new Date(agent.online_since), agentId: choice.agentId };
+    const [cursor] = await sql<{ round_robin_online_since: string }>`
+      update service_group set round_robin_agent_id = ${choice.agentId}, round_robin_online_since =
+        (select online_since from agent_state where workspace_id = ${WORKSPACE} and agent_id = ${choice.agentId})
+      where workspace_id = ${WORKSPACE} and id = ${group.id} returning round_robin_online_since`;
+    group.cursor = { onlineSince: new Date(cursor.round_robin_online_since), agentId: choice.agentId };
   }
-  await endCurrentAssignment(tx, conversation.id, at.now);
+  // A conversation never assigned before (a new one) has no assignment to end.
+  if (conversation.firstAssignedAt) await endCurrentAssignment(tx, conversation.id, at.now);
   const agent = tx.em.getReference(User, choice.agentId);
   Object.assign(conversation, {
     status: ConversationStatus.ACTIVE, assignee: agent, servedBy: agent, assignedAt: at.now, queuedAt: null, humanServed: true,
