@@ -9,25 +9,32 @@ import { printSummary, summarizeProfile } from './profile-summary';
 import { commitTimestampDatabase, graphql, heldBackTransactions, load, machine, processCpuMs, startProcess, summary } from './support';
 
 /**
- * `npm run bench:live`: live updates at 1,000 subscriptions (issue 9). Two server instances, each its own process
- * (dist/bench/live-server.js: the product's modules plus bench/live-module.ts, NODE_ENV=production) on one embedded
- * PostgreSQL 17 with commit timestamps on. A signs up a workspace and creates KEYS customers; SUBSCRIPTIONS graphql-ws
- * connections are opened on B, connection i with two subscriptions on customer i mod KEYS:
- * `customerFollowedUp(customerId)` (the event `customers.followUpCreated`, filtered by its ref customerId: the shape of
- * `messageAdded(conversationId)`) and `probeTyping(key: customerId)` (signals). Then:
- *  1. events: followUpCreate on A at RATE per second for SECONDS, each for a random customer; every subscriber of that
- *     customer on B receives it. Latency from PostgreSQL's commit timestamp of the event's transaction to its arrival
- *     at the subscriber (one machine, one clock); B's CPU per delivered message;
- *  2. signals: probeTypingSend on A at SIGNAL_RATE per second for SIGNAL_SECONDS, each for a random customer's key;
- *     latency from A's publish (its clock, the same machine's) to arrival on B; B's CPU per delivered signal.
- * KEYS = SUBSCRIPTIONS (the default) gives each subscription its own key (one subscriber per event: a conversation-heavy
- * workspace); fewer keys give each event KEYS / SUBSCRIPTIONS subscribers on B (fan-out, e.g. agents watching a queue).
+ * `npm run bench:live`: live updates at 1,000 subscriptions (issue 9), on the conversations module's own fields. Two
+ * server instances, each its own process (dist/src/main.js, the product as shipped, NODE_ENV=production) on one
+ * embedded PostgreSQL 17 with commit timestamps on. On A the owner signs up, creates AGENTS agents (left offline: the
+ * conversations stay QUEUED, where visitor and staff can both write) and a web channel, and starts KEYS conversations
+ * through `conversationStart`, each for its own visitor (keeping each visitor's token). SUBSCRIPTIONS graphql-ws
+ * connections are opened on B, connection i on conversation k = i mod KEYS, with `messageAdded(conversationId)` and
+ * `typingChanged(conversationId)`. The mix: on an odd k the subscriber is the conversation's visitor (its guest token,
+ * the widget) and an agent writes to it; on an even k the subscriber is an agent (conversations:read, agents taken in
+ * turn) and the visitor writes. Half and half: every open conversation has a widget waiting for the agent and an agent
+ * waiting for the visitor; each subscriber receives what the other side writes. Then:
+ *  1. events: `messageSend` (TEXT) on A at RATE per second for SECONDS, each to a random conversation, by its other
+ *     side; every subscriber of that conversation on B receives it. Latency from PostgreSQL's commit timestamp of the
+ *     message's transaction to its arrival at the subscriber (one machine, one clock); B's CPU per delivered message;
+ *  2. signals: `typingSet` on A at SIGNAL_RATE per second for SIGNAL_SECONDS, by the other side of a random
+ *     conversation; latency from A's publish (`sentAt`, its clock, the same machine's) to arrival on B; B's CPU per
+ *     delivered signal.
+ * KEYS = SUBSCRIPTIONS (the default) gives each subscription its own conversation (one subscriber per message: the
+ * issue's case); fewer keys give each message SUBSCRIPTIONS / KEYS subscribers on B (fan-out: several devices or agents
+ * on one conversation).
  * BENCH_PROFILE=<dir> profiles B and prints where its CPU went during phase 1, by layer (bench/profile-summary.ts).
  * B's CPU is also given net of what it spends idle with the connections open (measured for 3 s before phase 1).
  * Prints the machine, the load, the commit and Markdown rows for RESULTS.md.
  */
 const SUBSCRIPTIONS = Number(process.env.BENCH_SUBSCRIPTIONS ?? 1000);
 const KEYS = Number(process.env.BENCH_KEYS ?? SUBSCRIPTIONS);
+const AGENTS = Number(process.env.BENCH_AGENTS ?? 10);
 const RATE = Number(process.env.BENCH_RATE ?? 20);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const SIGNAL_RATE = Number(process.env.BENCH_SIGNAL_RATE ?? 20);
@@ -39,41 +46,65 @@ const B_JOB_WORKERS = process.env.BENCH_B_JOB_WORKERS ?? 'true';
 /** A folder: B runs under `node --cpu-prof`, and the profile of the events phase is summarized by layer at the end. */
 const PROFILE_DIR = process.env.BENCH_PROFILE;
 
-const FOLLOWED_UP = `subscription($customerId: ID!) { customerFollowedUp(customerId: $customerId) { position followUpId customer { id name } } }`;
-const TYPING = `subscription($key: String) { probeTyping(key: $key) { key typing sentAt } }`;
-const FOLLOW_UP_CREATE = `mutation($input: FollowUpCreateInput!) { followUpCreate(input: $input) { userErrors { message } } }`;
-const TYPING_SEND = `mutation($key: String!, $typing: Boolean!) { probeTypingSend(key: $key, typing: $typing) }`;
+const MESSAGE_ADDED = `subscription($conversationId: ID!) { messageAdded(conversationId: $conversationId) { position message { id seq kind content authorKind } } }`;
+const TYPING_CHANGED = `subscription($conversationId: ID!) { typingChanged(conversationId: $conversationId) { conversationId typing authorKind sentAt } }`;
+const MESSAGE_SEND = `mutation($input: MessageSendInput!) { messageSend(input: $input) { message { id } userErrors { field code message } } }`;
+const TYPING_SET = `mutation($input: TypingSetInput!) { typingSet(input: $input) { userErrors { field code message } } }`;
+const CONVERSATION_START = (i: number) =>
+  `s${i}: conversationStart(input: { channelId: $channelId, visitor: { externalId: "bench-visitor-${i}", name: "访客 ${i}" }, message: "你好，在吗？" }) { conversation { id status } visitorToken userErrors { field code message } }`;
 
 /** Wall-clock milliseconds with sub-millisecond precision: comparable with PostgreSQL's commit timestamps. */
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A conversation of the bench: who follows it on B and who writes to it on A (its other side). */
+interface Conversation {
+  id: string;
+  visitorToken: string;
+  /** Odd conversations: the visitor follows (the widget) and an agent writes; even: an agent follows and the visitor writes. */
+  visitorFollows: boolean;
+  agentToken: string;
+}
+const subscriberToken = (c: Conversation) => (c.visitorFollows ? c.visitorToken : c.agentToken);
+const writerToken = (c: Conversation) => (c.visitorFollows ? c.agentToken : c.visitorToken);
+
 interface Subscriber {
   client: Client;
-  key: string;
-  events: Array<{ position: string; at: number }>;
+  conversation: Conversation;
+  /** Messages received: the message id, the event's position, when. */
+  events: Array<{ messageId: string; position: string; at: number }>;
   signals: Array<{ sentAt: number; at: number }>;
   errors: unknown[];
 }
 
-function openSubscriber(wsUrl: string, token: string, key: string): Subscriber {
+function openSubscriber(wsUrl: string, conversation: Conversation): Subscriber {
   const subscriber: Subscriber = {
-    client: createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0, lazy: false }),
-    key, events: [], signals: [], errors: [],
+    client: createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${subscriberToken(conversation)}` }, retryAttempts: 0, lazy: false }),
+    conversation, events: [], signals: [], errors: [],
   };
   const sink = <T>(onData: (data: T) => void) => ({
     next: (message: { data?: T | null; errors?: unknown }) => (message.errors || !message.data ? subscriber.errors.push(message.errors) : onData(message.data)),
     error: (error: unknown) => subscriber.errors.push(error),
     complete: () => subscriber.errors.push('completed by the server'),
   });
-  subscriber.client.subscribe<{ customerFollowedUp: { position: string; customer: { id: string } | null } }>({ query: FOLLOWED_UP, variables: { customerId: key } },
+  const variables = { conversationId: conversation.id };
+  subscriber.client.subscribe<{ messageAdded: { position: string; message: { id: string } | null } }>({ query: MESSAGE_ADDED, variables },
     sink((data) => {
-      if (data.customerFollowedUp.customer?.id !== key) subscriber.errors.push(`event ${data.customerFollowedUp.position} without its customer`);
-      subscriber.events.push({ position: data.customerFollowedUp.position, at: now() });
+      if (!data.messageAdded.message) subscriber.errors.push(`event ${data.messageAdded.position} without its message`);
+      subscriber.events.push({ messageId: data.messageAdded.message?.id ?? '', position: data.messageAdded.position, at: now() });
     }));
-  subscriber.client.subscribe<{ probeTyping: { sentAt: string } }>({ query: TYPING, variables: { key } },
-    sink((data) => subscriber.signals.push({ sentAt: Date.parse(data.probeTyping.sentAt), at: now() })));
+  subscriber.client.subscribe<{ typingChanged: { conversationId: string; sentAt: string } }>({ query: TYPING_CHANGED, variables },
+    sink((data) => {
+      if (data.typingChanged.conversationId !== conversation.id) subscriber.errors.push(`typing of ${data.typingChanged.conversationId}`);
+      subscriber.signals.push({ sentAt: Date.parse(data.typingChanged.sentAt), at: now() });
+    }));
   return subscriber;
+}
+
+/** Throws on a mutation's userErrors: the bench's own requests must all succeed. */
+function succeeded<T extends { userErrors: unknown[] }>(payload: T): T {
+  if (payload.userErrors.length) throw new Error(JSON.stringify(payload.userErrors));
+  return payload;
 }
 
 /** Sends `count` requests at `rate` per second, each at a random moment of its slot, without waiting for answers. */
@@ -102,7 +133,7 @@ async function main() {
   const commit = execSync('git rev-parse --short HEAD', { cwd: path.join(__dirname, '..', '..') }).toString().trim();
   console.log(`machine: ${machine()}; commit ${commit}`);
   console.log(`load average before start (1, 5, 15 min): ${load()}`);
-  console.log(`parameters: ${SUBSCRIPTIONS} connections on B, each with one event and one signal subscription, on ${KEYS} keys; events ${RATE}/s × ${SECONDS} s; signals ${SIGNAL_RATE}/s × ${SIGNAL_SECONDS} s; job workers on B: ${B_JOB_WORKERS}`);
+  console.log(`parameters: ${SUBSCRIPTIONS} connections on B, each with messageAdded and typingChanged, on ${KEYS} conversations (half followed by their visitor, half by one of ${AGENTS} agents); messageSend ${RATE}/s × ${SECONDS} s; typingSet ${SIGNAL_RATE}/s × ${SIGNAL_SECONDS} s; job workers on B: ${B_JOB_WORKERS}`);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'service-desk-bench-'));
   const database = await commitTimestampDatabase(dataDir);
   const sql = new pg.Pool({ connectionString: database.url, max: 2 });
@@ -111,44 +142,72 @@ async function main() {
     NODE_ENV: 'production', DATABASE_URL: database.url, APP_SECRET: 'bench-secret-bench-secret-bench-secret', LOG_LEVEL: 'warn',
     RATE_LIMIT_MAXIMUM: '1000000000', RATE_LIMIT_RESTORE_RATE: '1000000000',
   };
-  const a = await startProcess('bench/live-server.js', env);
-  const b = await startProcess('bench/live-server.js', { ...env, JOB_WORKERS: B_JOB_WORKERS },
+  const a = await startProcess('src/main.js', env);
+  const b = await startProcess('src/main.js', { ...env, JOB_WORKERS: B_JOB_WORKERS },
     PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, '--cpu-prof-name=live-b.cpuprofile'] : []);
-  // The instances log warnings and errors only: shown as they come.
+  // The instances log warnings and errors only (and main.js its one line on start): shown as they come.
   for (const instance of [a, b]) instance.child.stdout!.pipe(process.stderr);
   let profileWindow: { startUs: number; endUs: number } | undefined;
   const subscribers: Subscriber[] = [];
   try {
+    // The desk: the owner, AGENTS agents (offline), a group and a web channel; conversations wait QUEUED.
     const signedUp = await graphql(a.url, `mutation { signUp(input: { workspaceName: "实时基准", email: "bench@live.example", password: "bench-password", displayName: "bench" }) { token } }`);
-    const token: string = signedUp.signUp.token;
-    const keys: string[] = [];
-    for (let i = 0; i < KEYS; i += 20) {
-      const batch = Array.from({ length: Math.min(20, KEYS - i) }, (_, j) => `c${j}: customerCreate(input: { name: "客户 ${i + j}" }) { customer { id } }`);
-      const created = await graphql(a.url, `mutation { ${batch.join(' ')} }`, {}, token);
-      keys.push(...Object.values(created).map((c: any) => c.customer.id as string));
+    const ownerToken: string = signedUp.signUp.token;
+    const agentTokens: string[] = [];
+    const agentIds: string[] = [];
+    for (let i = 0; i < AGENTS; i++) {
+      const email = `agent-${i}@live.example`;
+      const created = succeeded((await graphql(a.url, `mutation($input: UserCreateInput!) { userCreate(input: $input) { user { id } userErrors { field code message } } }`,
+        { input: { email, password: 'bench-password', displayName: `客服 ${i}`, role: 'AGENT' } }, ownerToken)).userCreate);
+      agentIds.push(created.user.id);
+      agentTokens.push((await graphql(a.url, `mutation($input: LoginInput!) { login(input: $input) { token } }`, { input: { email, password: 'bench-password' } })).login.token);
     }
+    const group = succeeded((await graphql(a.url, `mutation($input: ServiceGroupCreateInput!) { serviceGroupCreate(input: $input) { serviceGroup { id } userErrors { field code message } } }`,
+      { input: { name: '售前组', assignmentRule: 'ROUND_ROBIN', returningCustomerFirst: false, memberIds: agentIds } }, ownerToken)).serviceGroupCreate);
+    const channel = succeeded((await graphql(a.url, `mutation($input: ChannelCreateInput!) { channelCreate(input: $input) { channel { id } userErrors { field code message } } }`,
+      { input: { name: '官网', type: 'WEB', receptionMode: 'HUMAN_FIRST', defaultGroupId: group.serviceGroup.id } }, ownerToken)).channelCreate);
+    const conversations: Conversation[] = [];
+    const setUpFrom = now();
+    // 20 conversations a request, 5 requests at a time: each start is its own transaction, so most of a request is
+    // waiting for commits, which run side by side.
+    const batches = Array.from({ length: Math.ceil(KEYS / 20) }, (_, b) => Array.from({ length: Math.min(20, KEYS - b * 20) }, (_, j) => b * 20 + j));
+    const payloads: any[] = [];
+    for (let b = 0; b < batches.length; b += 5) {
+      const answers = await Promise.all(batches.slice(b, b + 5).map((batch) =>
+        graphql(a.url, `mutation($channelId: ID!) { ${batch.map(CONVERSATION_START).join(' ')} }`, { channelId: channel.channel.id }, ownerToken)));
+      for (const answer of answers) payloads.push(...Object.values(answer));
+    }
+    for (const [k, payload] of payloads.entries()) {
+      succeeded(payload);
+      if (payload.conversation.status !== 'QUEUED') throw new Error(`conversation ${k} is ${payload.conversation.status}, not QUEUED`);
+      conversations.push({ id: payload.conversation.id, visitorToken: payload.visitorToken, visitorFollows: k % 2 === 1, agentToken: agentTokens[Math.floor(k / 2) % AGENTS] });
+    }
+    console.log(`set up: ${KEYS} conversations started in ${((now() - setUpFrom) / 1000).toFixed(1)} s`);
+
     const wsUrl = b.url.replace(/^http/, 'ws');
     for (let i = 0; i < SUBSCRIPTIONS; i++) {
-      subscribers.push(openSubscriber(wsUrl, token, keys[i % KEYS]));
+      subscribers.push(openSubscriber(wsUrl, conversations[i % KEYS]));
       if (i % 50 === 49) await sleep(50); // connections open in steps, as clients would, not in one burst
     }
     const subscribersOf = new Map<string, number>();
-    for (const s of subscribers) subscribersOf.set(s.key, (subscribersOf.get(s.key) ?? 0) + 1);
+    for (const s of subscribers) subscribersOf.set(s.conversation.id, (subscribersOf.get(s.conversation.id) ?? 0) + 1);
+    const visitorSubscribers = subscribers.filter((s) => s.conversation.visitorFollows).length;
 
-    // Every subscription is up once every connection heard a signal of its key (its event subscription was sent first).
-    const typingEveryKey = async () => {
+    // Every subscription is up once every connection heard a typing signal of its conversation (its messageAdded
+    // subscription was sent first). The owner types (conversations:write), 20 conversations a request.
+    const typingEverywhere = async () => {
       for (let i = 0; i < KEYS; i += 20) {
-        const batch = keys.slice(i, i + 20).map((key, j) => `t${j}: probeTypingSend(key: "${key}", typing: true)`);
-        await graphql(a.url, `mutation { ${batch.join(' ')} }`, {}, token);
+        const batch = conversations.slice(i, i + 20).map((c, j) => `t${j}: typingSet(input: { conversationId: "${c.id}", typing: true }) { userErrors { message } }`);
+        await graphql(a.url, `mutation { ${batch.join(' ')} }`, {}, ownerToken);
       }
     };
     const opening = now();
     while (subscribers.some((s) => !s.signals.length) && now() - opening < 120_000) {
-      await typingEveryKey();
+      await typingEverywhere();
       await sleep(1000);
     }
     const ready = subscribers.filter((s) => s.signals.length).length;
-    console.log(`subscriptions up: ${ready} of ${SUBSCRIPTIONS} connections heard a signal ${((now() - opening) / 1000).toFixed(1)} s after the last connection was opened; errors so far: ${subscribers.reduce((n, s) => n + s.errors.length, 0)}`);
+    console.log(`subscriptions up: ${ready} of ${SUBSCRIPTIONS} connections (${visitorSubscribers} visitors, ${SUBSCRIPTIONS - visitorSubscribers} agents) heard a signal ${((now() - opening) / 1000).toFixed(1)} s after the last connection was opened; errors so far: ${subscribers.reduce((n, s) => n + s.errors.length, 0)}`);
     if (ready < SUBSCRIPTIONS) throw new Error('not every subscription came up: B is too busy for the figures to mean anything');
     subscribers.forEach((s) => s.signals.splice(0));
     // What B spends with the connections open and nothing to deliver (timers, the log's polling), to net it out below.
@@ -157,8 +216,8 @@ async function main() {
     const idleCpuMsPerS = ((processCpuMs(b.child.pid!) - idleFrom.cpu) * 1000) / (now() - idleFrom.at);
     const netCpuPerMessage = (cpuMs: number, ms: number, messages: number) => ((cpuMs - (idleCpuMsPerS * ms) / 1000) / messages).toFixed(2);
 
-    // 1. events
-    let written = 0;
+    // 1. events: messageSend by the other side of a random conversation
+    const sent = new Set<string>();
     const eventCount = RATE * SECONDS;
     let expectedEvents = 0;
     const eventsReceived = () => subscribers.reduce((n, s) => n + s.events.length, 0);
@@ -169,44 +228,49 @@ async function main() {
     const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
     const profileStartUs = monotonicUs();
     await atFixedRate(RATE, eventCount, async () => {
-      const key = keys[Math.floor(Math.random() * KEYS)];
-      expectedEvents += subscribersOf.get(key) ?? 0;
-      const data = await graphql(a.url, FOLLOW_UP_CREATE, { input: { customerId: key, method: 'PHONE', content: '回访' } }, token);
-      if (data.followUpCreate.userErrors.length) throw new Error(JSON.stringify(data.followUpCreate.userErrors));
-      written++;
+      const conversation = conversations[Math.floor(Math.random() * KEYS)];
+      expectedEvents += subscribersOf.get(conversation.id) ?? 0;
+      const data = await graphql(a.url, MESSAGE_SEND, { input: { conversationId: conversation.id, kind: 'TEXT', content: `在的，消息 ${sent.size}` } }, writerToken(conversation));
+      sent.add(succeeded(data.messageSend).message.id);
     });
     await drain(eventsReceived, expectedEvents);
     const eventsCpuMs = processCpuMs(b.child.pid!) - cpuBefore;
     const eventsMs = now() - phaseStart;
     profileWindow = { startUs: profileStartUs, endUs: monotonicUs() };
-    const positions = [...new Set(subscribers.flatMap((s) => s.events.map((e) => e.position)))];
+    // Only the bench's messages count (a reaction of the product writing to a conversation would show as `other`).
+    const received = subscribers.flatMap((s) => s.events.filter((e) => sent.has(e.messageId)));
+    const other = eventsReceived() - received.length;
+    const positions = [...new Set(received.map((e) => e.position))];
     const { rows } = await sql.query(
       `select position::text as position, extract(epoch from pg_xact_commit_timestamp(transaction_id::xid)) * 1000 as committed
        from domain_event where position = any($1::bigint[])`, [positions],
     );
     const committed = new Map<string, number>(rows.map((r) => [r.position, Number(r.committed)]));
-    const eventLatency = summary(subscribers.flatMap((s) => s.events.map((e) => e.at - committed.get(e.position)!)));
-    const delivered = eventsReceived();
+    const eventLatency = summary(received.map((e) => e.at - committed.get(e.position)!));
+    const latencyOf = (visitorFollows: boolean) =>
+      summary(subscribers.filter((s) => s.conversation.visitorFollows === visitorFollows).flatMap((s) => s.events.filter((e) => sent.has(e.messageId)).map((e) => e.at - committed.get(e.position)!)));
+    const delivered = received.length;
     const heldBack = await heldBackTransactions(sql, positions);
-    const twice = subscribers.reduce((n, s) => n + s.events.length - new Set(s.events.map((e) => e.position)).size, 0);
+    const twice = subscribers.reduce((n, s) => n + s.events.length - new Set(s.events.map((e) => e.messageId)).size, 0);
     const events = {
-      load1: `${load1} → ${os.loadavg()[0].toFixed(2)}`, written, expected: expectedEvents, delivered, twice,
-      lost: expectedEvents - (delivered - twice), latency: eventLatency, cpuMsPerMessage: (eventsCpuMs / delivered).toFixed(2),
-      netCpuMsPerMessage: netCpuPerMessage(eventsCpuMs, eventsMs, delivered),
+      load1: `${load1} → ${os.loadavg()[0].toFixed(2)}`, written: sent.size, expected: expectedEvents, delivered, twice, other,
+      lost: expectedEvents - (delivered - twice), latency: eventLatency, toVisitors: latencyOf(true), toAgents: latencyOf(false),
+      cpuMsPerMessage: (eventsCpuMs / delivered).toFixed(2), netCpuMsPerMessage: netCpuPerMessage(eventsCpuMs, eventsMs, delivered),
       heldBack: `${heldBack.length} of ${positions.length} (${heldBack.filter((h) => h.silent).length} by a transaction without events)`,
+      heldBackWaitedMs: summary(heldBack.map((h) => h.waited)),
     };
     console.log(`events: ${JSON.stringify(events)}`);
 
-    // 2. signals
+    // 2. signals: typingSet by the other side of a random conversation
     let expectedSignals = 0;
     const signalsReceived = () => subscribers.reduce((n, s) => n + s.signals.length, 0);
     load1 = os.loadavg()[0].toFixed(2);
     cpuBefore = processCpuMs(b.child.pid!);
     phaseStart = now();
     await atFixedRate(SIGNAL_RATE, SIGNAL_RATE * SIGNAL_SECONDS, async () => {
-      const key = keys[Math.floor(Math.random() * KEYS)];
-      expectedSignals += subscribersOf.get(key) ?? 0;
-      await graphql(a.url, TYPING_SEND, { key, typing: true }, token);
+      const conversation = conversations[Math.floor(Math.random() * KEYS)];
+      expectedSignals += subscribersOf.get(conversation.id) ?? 0;
+      succeeded((await graphql(a.url, TYPING_SET, { input: { conversationId: conversation.id, typing: true } }, writerToken(conversation))).typingSet);
     });
     await drain(signalsReceived, expectedSignals);
     const signalsCpuMs = processCpuMs(b.child.pid!) - cpuBefore;
@@ -218,14 +282,14 @@ async function main() {
       netCpuMsPerMessage: netCpuPerMessage(signalsCpuMs, signalsMs, signalsDelivered),
     };
     console.log(`signals: ${JSON.stringify(signals)}`);
-    const errors = subscribers.reduce((n, s) => n + s.errors.length, 0);
-    console.log(`subscription errors: ${errors}; B idle with the connections open: ${idleCpuMsPerS.toFixed(1)} ms CPU per second`);
+    const errors = subscribers.flatMap((s) => s.errors);
+    console.log(`subscription errors: ${errors.length}${errors.length ? ` (first: ${JSON.stringify(errors[0])})` : ''}; B idle with the connections open: ${idleCpuMsPerS.toFixed(1)} ms CPU per second`);
 
     const date = new Date().toISOString().slice(0, 16).replace('T', ' ');
-    console.log(`\n| date (UTC), commit | load avg (1 min) | connections on B, keys | what | rate/s | sent | delivered (expected), lost | from → B p50 ms | p95 | p99 | max | CPU B ms/message (net of idle) | events held back by an older transaction |`);
+    console.log(`\n| date (UTC), commit | load avg (1 min) | connections on B, conversations | what | rate/s | sent | delivered (expected), lost | from → B p50 ms | p95 | p99 | max | CPU B ms/message (net of idle) | messages held back by an older transaction |`);
     console.log(`| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
-    console.log(`| ${date}, ${commit} | ${events.load1} | ${SUBSCRIPTIONS}, ${KEYS} | events (commit → B) | ${RATE} | ${events.written} | ${delivered} (${expectedEvents}), ${events.lost} | ${eventLatency.p50} | ${eventLatency.p95} | ${eventLatency.p99} | ${eventLatency.max} | ${events.cpuMsPerMessage} (${events.netCpuMsPerMessage}) | ${events.heldBack} |`);
-    console.log(`| ${date}, ${commit} | ${signals.load1} | ${SUBSCRIPTIONS}, ${KEYS} | signals (A's publish → B) | ${SIGNAL_RATE} | ${signals.sent} | ${signalsDelivered} (${expectedSignals}), ${expectedSignals - signalsDelivered} | ${signals.latency.p50} | ${signals.latency.p95} | ${signals.latency.p99} | ${signals.latency.max} | ${signals.cpuMsPerMessage} (${signals.netCpuMsPerMessage}) | – |`);
+    console.log(`| ${date}, ${commit} | ${events.load1} | ${SUBSCRIPTIONS}, ${KEYS} | messageSend → messageAdded (commit → B) | ${RATE} | ${events.written} | ${delivered} (${expectedEvents}), ${events.lost} | ${eventLatency.p50} | ${eventLatency.p95} | ${eventLatency.p99} | ${eventLatency.max} | ${events.cpuMsPerMessage} (${events.netCpuMsPerMessage}) | ${events.heldBack} |`);
+    console.log(`| ${date}, ${commit} | ${signals.load1} | ${SUBSCRIPTIONS}, ${KEYS} | typingSet → typingChanged (A's publish → B) | ${SIGNAL_RATE} | ${signals.sent} | ${signalsDelivered} (${expectedSignals}), ${expectedSignals - signalsDelivered} | ${signals.latency.p50} | ${signals.latency.p95} | ${signals.latency.p99} | ${signals.latency.max} | ${signals.cpuMsPerMessage} (${signals.netCpuMsPerMessage}) | – |`);
   } finally {
     await Promise.all(subscribers.map((s) => s.client.dispose()));
     await a.stop();

@@ -11,8 +11,8 @@ import { startTestServer, type TestServer } from './support/server';
 
 /**
  * Live updates at scale (issue 9): subscriptions filtered by an event's refs (`workspaceEvents(EVENT, { match })`),
- * live and on replay, and ephemeral signals across instances. Two instances on one database; the probe module of
- * bench/live.ts supplies the fields: `customerFollowedUp(customerId)` over `customers.followUpCreated` (refs
+ * live and on replay, and ephemeral signals across instances. Two instances on one database; the probe module
+ * (bench/live-module.ts) supplies the fields: `customerFollowedUp(customerId)` over `customers.followUpCreated` (refs
  * { customerId }) and `probeTyping(key)` / `probeTypingSend` over a signal.
  */
 let instanceA: TestServer;
