@@ -182,7 +182,11 @@ async function main() {
       if (payload.conversation.status !== 'QUEUED') throw new Error(`conversation ${k} is ${payload.conversation.status}, not QUEUED`);
       conversations.push({ id: payload.conversation.id, visitorToken: payload.visitorToken, visitorFollows: k % 2 === 1, agentToken: agentTokens[Math.floor(k / 2) % AGENTS] });
     }
-    console.log(`set up: ${KEYS} conversations started in ${((now() - setUpFrom) / 1000).toFixed(1)} s`);
+    // The starts' reactions (pg-boss jobs: queue-wait timers, silence timers, the bot) run on both instances' workers:
+    // let them finish first, so that B's idle figure and the phases measure the live updates, not the set-up.
+    const due = async () => Number((await sql.query(`select count(*) from pgboss.job where state in ('created', 'retry', 'active') and start_after <= now()`)).rows[0].count);
+    while ((await due()) > 0 && now() - setUpFrom < 300_000) await sleep(500);
+    console.log(`set up: ${KEYS} conversations started, and their reactions run (${await due()} jobs left), in ${((now() - setUpFrom) / 1000).toFixed(1)} s`);
 
     const wsUrl = b.url.replace(/^http/, 'ws');
     for (let i = 0; i < SUBSCRIPTIONS; i++) {
