@@ -182,11 +182,11 @@ async function main() {
       if (payload.conversation.status !== 'QUEUED') throw new Error(`conversation ${k} is ${payload.conversation.status}, not QUEUED`);
       conversations.push({ id: payload.conversation.id, visitorToken: payload.visitorToken, visitorFollows: k % 2 === 1, agentToken: agentTokens[Math.floor(k / 2) % AGENTS] });
     }
-    // The starts' reactions (pg-boss jobs: queue-wait timers, silence timers, the bot) run on both instances' workers:
-    // let them finish first, so that B's idle figure and the phases measure the live updates, not the set-up.
-    const due = async () => Number((await sql.query(`select count(*) from pgboss.job where state in ('created', 'retry', 'active') and start_after <= now()`)).rows[0].count);
-    while ((await due()) > 0 && now() - setUpFrom < 300_000) await sleep(500);
-    console.log(`set up: ${KEYS} conversations started, and their reactions run (${await due()} jobs left), in ${((now() - setUpFrom) / 1000).toFixed(1)} s`);
+    // Reaction jobs (pg-boss) due and not done: the starts' (queue-wait timers; the silence timer and the bot on each
+    // first message) and, later, the messages'. Each instance's reaction workers take one job per poll (every 2 s)
+    // when the jobs are quick: a backlog outlasts the run, and B works on it while idle as during the phases.
+    const reactionsDue = async () => Number((await sql.query(`select count(*) from pgboss.job where state in ('created', 'retry', 'active') and start_after <= now()`)).rows[0].count);
+    console.log(`set up: ${KEYS} conversations started in ${((now() - setUpFrom) / 1000).toFixed(1)} s; reaction jobs due: ${await reactionsDue()}`);
 
     const wsUrl = b.url.replace(/^http/, 'ws');
     for (let i = 0; i < SUBSCRIPTIONS; i++) {
@@ -225,6 +225,7 @@ async function main() {
     const eventCount = RATE * SECONDS;
     let expectedEvents = 0;
     const eventsReceived = () => subscribers.reduce((n, s) => n + s.events.length, 0);
+    const reactionsBefore = await reactionsDue();
     let load1 = os.loadavg()[0].toFixed(2);
     let cpuBefore = processCpuMs(b.child.pid!);
     let phaseStart = now();
@@ -261,9 +262,14 @@ async function main() {
       lost: expectedEvents - (delivered - twice), latency: eventLatency, toVisitors: latencyOf(true), toAgents: latencyOf(false),
       cpuMsPerMessage: (eventsCpuMs / delivered).toFixed(2), netCpuMsPerMessage: netCpuPerMessage(eventsCpuMs, eventsMs, delivered),
       heldBack: `${heldBack.length} of ${positions.length} (${heldBack.filter((h) => h.silent).length} by a transaction without events)`,
-      heldBackWaitedMs: summary(heldBack.map((h) => h.waited)),
+      heldBackWaitedMs: summary(heldBack.map((h) => h.waited)), reactionJobsDue: `${reactionsBefore} → ${await reactionsDue()}`,
     };
     console.log(`events: ${JSON.stringify(events)}`);
+    // The slowest deliveries, by when their message committed: clustered (B or the database stalled) or scattered.
+    const slowest = subscribers.flatMap((s) => s.events.filter((e) => sent.has(e.messageId))
+      .map((e) => ({ committedAtS: (committed.get(e.position)! - phaseStart) / 1000, ms: e.at - committed.get(e.position)!, to: s.conversation.visitorFollows ? 'visitor' : 'agent' })))
+      .sort((x, y) => y.ms - x.ms).slice(0, 8).sort((x, y) => x.committedAtS - y.committedAtS);
+    console.log(`slowest deliveries (s into the phase the message committed, ms to B, subscriber): ${slowest.map((d) => `${d.committedAtS.toFixed(2)} s ${d.ms.toFixed(0)} ms ${d.to}`).join('; ')}`);
 
     // 2. signals: typingSet by the other side of a random conversation
     let expectedSignals = 0;
