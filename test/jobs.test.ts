@@ -65,3 +65,17 @@ it('starts several instances at once on an empty database: one migrates and seed
     await Promise.all(instances.map((instance) => instance.stop()));
   }
 });
+
+it('a worker that ran a job takes the next at once: a backlog drains faster than one job per polling interval', async () => {
+  // Idle workers of this instance poll every 10 s. Twelve jobs at one job per poll would take two minutes; they must
+  // all run within one interval of the first (plus slack for a busy machine).
+  const slowPolling = await startTestServer({ jobPollingIntervalSeconds: 10 });
+  try {
+    const ids: Array<string | null> = [];
+    for (let i = 0; i < 12; i++) ids.push(await slowPolling.services.jobs.send('identity.purgeSessions'));
+    const completed = async () => Number((await adminQuery(`select count(*) from pgboss.job where id = any($1::uuid[]) and state = 'completed'`, slowPolling.databaseName, [ids])).rows[0].count);
+    expect(await waitFor(async () => (await completed()) === 12, 30_000)).toBe(true);
+  } finally {
+    await slowPolling.stop();
+  }
+}, 60_000);

@@ -72,7 +72,7 @@ export class JobQueue {
       await this.boss.createQueue(job.name);
       if (job.schedule) await this.boss.schedule(job.name, job.schedule, {}, { tz: 'UTC' });
       if (!this.options.workers) continue;
-      await this.boss.work(job.name, polling, async ([item]) => {
+      await this.workWhileThereIsWork(job.name, polling, async ([item]) => {
         this.logger.info({ job: job.name, jobId: item.id }, 'job started');
         const data = item.data as { workspaceId?: string };
         await job.handler(RequestContext.forSystem(app, data.workspaceId), item.data as object);
@@ -81,13 +81,31 @@ export class JobQueue {
     await this.boss.createQueue(REACTIONS_QUEUE);
     if (!this.options.workers) return;
     for (let worker = 0; worker < REACTION_WORKERS; worker++) {
-      await this.boss.work<ReactionJob>(REACTIONS_QUEUE, polling, async ([item]) => {
+      await this.workWhileThereIsWork<ReactionJob>(REACTIONS_QUEUE, polling, async ([item]) => {
         const reaction = this.registry.reaction(item.data.reaction);
         if (!reaction) throw new Error(`no reaction ${item.data.reaction} in this server's modules`);
         const event: DomainEvent = { ...item.data.event, occurredAt: new Date(item.data.event.occurredAt) };
         await reaction.handler(RequestContext.forSystem(app, item.data.workspaceId), event);
       });
     }
+  }
+
+  /**
+   * `boss.work`, except that a worker which ran a job fetches the next at once. pg-boss 10 waits the polling interval
+   * after every fetch, found or not, so a worker (one job a fetch) ran at most one job per interval: 4 reaction workers
+   * at 2 s, 2 reactions a second per instance, while 20 messages a second ask for 40 (silence timer, bot): the backlog
+   * grew without end (bench/RESULTS.md, "Live updates on the conversations module"). notifyWorker ends the wait; an
+   * empty queue still waits the interval.
+   */
+  private async workWhileThereIsWork<T extends object>(name: string, options: { pollingIntervalSeconds: number }, handler: PgBoss.WorkHandler<T>): Promise<void> {
+    let workerId: string | undefined;
+    workerId = await this.boss.work<T>(name, options, async (jobs) => {
+      try {
+        return await handler(jobs);
+      } finally {
+        if (workerId) this.boss.notifyWorker(workerId);
+      }
+    });
   }
 
   /**

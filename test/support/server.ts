@@ -24,6 +24,8 @@ export async function startTestServer(
     modules?: ModuleDefinition[];
     /** Modules of a test, after the feature modules (contribution-only ones: their tables would have no migration). */
     extraModules?: ModuleDefinition[];
+    /** How long an idle job worker waits before it polls again (0.5 s unless given). */
+    jobPollingIntervalSeconds?: number;
   } = {},
 ): Promise<TestServer> {
   const database = options.database ?? (await createTestDatabase());
@@ -41,7 +43,7 @@ export async function startTestServer(
   });
   const logger = options.logStream ? pino({ level: 'info' }, options.logStream) : pino({ level: config.logLevel });
   const app = await startApp(config, logger, {
-    modules: [...(options.modules ?? featureModules), ...(options.extraModules ?? [])], jobPollingIntervalSeconds: 0.5,
+    modules: [...(options.modules ?? featureModules), ...(options.extraModules ?? [])], jobPollingIntervalSeconds: options.jobPollingIntervalSeconds ?? 0.5,
   });
   return { ...app, databaseUrl: database.url, databaseName: database.name, wsUrl: app.url.replace(/^http/, 'ws') };
 }
