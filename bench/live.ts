@@ -5,6 +5,7 @@ import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import pg from 'pg';
 import WebSocket from 'ws';
+import { REACTIONS_QUEUE } from '../src/kernel/jobs';
 import { printSummary, summarizeProfile } from './profile-summary';
 import { commitTimestampDatabase, graphql, heldBackTransactions, load, machine, processCpuMs, startProcess, summary } from './support';
 
@@ -185,7 +186,7 @@ async function main() {
     // Reaction jobs (pg-boss) due and not done: the starts' (queue-wait timers; the silence timer and the bot on each
     // first message) and, later, the messages'. Each instance's reaction workers take one job per poll (every 2 s)
     // when the jobs are quick: a backlog outlasts the run, and B works on it while idle as during the phases.
-    const reactionsDue = async () => Number((await sql.query(`select count(*) from pgboss.job where state in ('created', 'retry', 'active') and start_after <= now()`)).rows[0].count);
+    const reactionsDue = async () => Number((await sql.query(`select count(*) from pgboss.job where name = $1 and state in ('created', 'retry', 'active') and start_after <= now()`, [REACTIONS_QUEUE])).rows[0].count);
     console.log(`set up: ${KEYS} conversations started in ${((now() - setUpFrom) / 1000).toFixed(1)} s; reaction jobs due: ${await reactionsDue()}`);
 
     const wsUrl = b.url.replace(/^http/, 'ws');
