@@ -164,10 +164,16 @@ it('queues in arrival order with positions and assigns the moment capacity frees
 });
 
 it('BOT_FIRST without a bot: the visitor goes to a human at once', async () => {
-  const desk = await setUpDesk(server.url, { agents: 1, rule: 'SEQUENTIAL', channel: { receptionMode: 'BOT_FIRST' } });
+  const desk = await setUpDesk(server.url, { agents: 1, rule: 'SEQUENTIAL', channel: { receptionMode: 'BOT_FIRST', autoReplies: { greeting: '您好，欢迎光临' } } });
   await setStatus(server.url, desk.agents[0], 'ONLINE');
   const started = await startConversation(desk);
   expect(started.conversation).toMatchObject({ status: 'ACTIVE', assignee: { id: desk.agents[0].userId } });
+  // Without a bot no bot job is queued, and only the visitor's message (not the system's greeting) sets a silence timer.
+  const { rows } = await adminQuery(
+    `select data->>'reaction' as reaction, count(*)::int as n from pgboss.job where name = 'module-reactions' and data->'event'->'refs'->>'conversationId' = $1 group by 1 order by 1`,
+    server.databaseName, [uuid(started.conversation.id)],
+  );
+  expect(rows).toEqual([{ reaction: 'conversations.silenceTimerOnMessage', n: 1 }]);
 });
 
 it('shows the assignment reason to managers only', async () => {

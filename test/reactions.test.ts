@@ -47,7 +47,7 @@ const loyaltyModule = defineModule({
       );
       runs.push({ position: event.position, workspaceId: ctx.workspaceId, customerId: event.subjectId, attempt });
       if (alwaysFail.has(customer.name) || (flaky.has(customer.name) && attempt <= 2)) throw new Error(`points service unavailable for ${customer.name}`);
-    }, { limit: 2, delaySeconds: 1 }),
+    }, { retry: { limit: 2, delaySeconds: 1 } }),
   ],
 });
 

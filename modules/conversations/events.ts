@@ -20,8 +20,11 @@ export const CONVERSATION_EVENTS = {
   rated: defineEvent<{ agentId?: string }>('conversations.conversationRated', { subjectType: 'Conversation' }),
   /** A side read up to a message: refs.reader VISITOR or AGENT. */
   read: defineEvent<{ reader: string }>('conversations.conversationRead', { subjectType: 'Conversation' }),
-  /** subject: the message. NOTE messages carry internal 'true' so that visitors' subscriptions skip them unread. */
-  messageAdded: defineEvent<{ conversationId: string; internal?: string }>('conversations.messageAdded', { subjectType: 'Message' }),
+  /**
+   * subject: the message. NOTE messages carry internal 'true' so that visitors' subscriptions skip them unread;
+   * `author` is the AuthorKind, so that reactions to visitors' messages are queued for those alone.
+   */
+  messageAdded: defineEvent<{ conversationId: string; internal?: string; author: string }>('conversations.messageAdded', { subjectType: 'Message' }),
   /** subject: the agent (User); status, capacity or load changed. */
   agentChanged: defineEvent('conversations.agentChanged', { subjectType: 'User' }),
 };

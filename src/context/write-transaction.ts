@@ -78,7 +78,7 @@ export class WriteTransaction {
     const { jobs: queue, registry } = this.ctx.app;
     if (this.events.length) {
       const written = await appendEvents(this.em, this.events);
-      await queue.sendReactions(this.em, written.flatMap((event) => registry.reactionsTo(event.topic).map((reaction) => ({ reaction, event }))));
+      await queue.sendReactions(this.em, written.flatMap((event) => registry.reactionsTo(event).map((reaction) => ({ reaction, event }))));
     }
     for (const job of this.jobs) await queue.send(job.name, job.data, job.options, this.em);
   }

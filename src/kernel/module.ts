@@ -40,13 +40,20 @@ export interface Reaction<Refs extends EventRefs = EventRefs> {
   name: string;
   handler(ctx: RequestContext, event: DomainEvent<Refs>): Promise<void>;
   retry?: { limit: number; delaySeconds: number };
+  /**
+   * Whether an event of the topic needs this reaction at all, decided from the event and the registry when the event
+   * is written: no job is queued when it says no. For reactions that most events of their topic do not concern
+   * (asking the bot only about visitors' messages, and only when a bot is contributed), since every queued job costs
+   * a fetch, a run and a completion on some instance.
+   */
+  when?: (event: DomainEvent<Refs>, registry: ModuleRegistry) => boolean;
 }
 
 /** Declares a reaction with its handler typed by the event's refs. */
 export function onEvent<Refs extends EventRefs>(
-  event: EventType<Refs>, name: string, handler: Reaction<Refs>['handler'], retry?: Reaction<Refs>['retry'],
+  event: EventType<Refs>, name: string, handler: Reaction<Refs>['handler'], options: Pick<Reaction<Refs>, 'retry' | 'when'> = {},
 ): Reaction<Refs> {
-  return { event, name, handler, retry };
+  return { event, name, handler, ...options };
 }
 
 export interface RegisteredReaction extends Reaction<any> {
@@ -204,9 +211,9 @@ export class ModuleRegistry {
     }
   }
 
-  /** The reactions to a topic, in registry order. */
-  reactionsTo(topic: string): RegisteredReaction[] {
-    return [...this.reactions.values()].filter((r) => r.event.topic === topic);
+  /** The reactions an event needs (its topic's, less those whose `when` declines it), in registry order. */
+  reactionsTo(event: DomainEvent): RegisteredReaction[] {
+    return [...this.reactions.values()].filter((r) => r.event.topic === event.topic && (!r.when || r.when(event, this)));
   }
 
   reaction(key: string): RegisteredReaction | undefined {

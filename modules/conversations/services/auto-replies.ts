@@ -155,9 +155,6 @@ async function onAwaitingAgent(ctx: RequestContext, event: DomainEvent): Promise
 export const autoReplyReactions = [
   onEvent(CONVERSATION_EVENTS.queued, 'queueWaitTimer', onQueued),
   onEvent(CONVERSATION_EVENTS.assigned, 'silenceTimerOnAssignment', onAwaitingAgent),
-  onEvent(CONVERSATION_EVENTS.messageAdded, 'silenceTimerOnMessage', async (ctx, event) => {
-    if (event.refs.internal) return;
-    const message = await ctx.em.findOne(Message, event.subjectId);
-    if (message?.authorKind === AuthorKind.VISITOR) await onAwaitingAgent(ctx, event);
-  }),
+  // Queued for visitors' messages only: an agent's, the bot's or the system's starts no wait for an agent.
+  onEvent(CONVERSATION_EVENTS.messageAdded, 'silenceTimerOnMessage', onAwaitingAgent, { when: (event) => event.refs.author === AuthorKind.VISITOR }),
 ];

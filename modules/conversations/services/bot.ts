@@ -7,7 +7,7 @@ import { AuthorKind, ConversationStatus, MessageKind } from '../entities/enums';
 import { CONVERSATION_EVENTS } from '../events';
 import { momentOf } from './agents';
 import { addMessage } from './messages';
-import { botOf } from './bot-point';
+import { botOf, CONVERSATION_BOT } from './bot-point';
 import { route } from './intake';
 import { lockForChange } from './lifecycle';
 
@@ -35,10 +35,9 @@ export async function requestHuman(ctx: RequestContext, globalId: string): Promi
 /** Asks the bot about each visitor message of a BOT conversation; writes its replies; hands over when it says so. */
 export const botReactions = [
   onEvent(CONVERSATION_EVENTS.messageAdded, 'botAnswer', async (ctx, event) => {
-    if (event.refs.internal) return;
     const bot = botOf(ctx);
     const message = await ctx.em.findOne(Message, event.subjectId);
-    if (!bot || message?.authorKind !== AuthorKind.VISITOR) return;
+    if (!bot || !message) return;
     const conversation = await ctx.em.findOne(Conversation, event.refs.conversationId!);
     if (conversation?.status !== ConversationStatus.BOT) return;
     const answer = await bot.answer(ctx, { conversationId: conversation.id, customerId: conversation.customer.id, channelId: conversation.channel.id, message: message.content });
@@ -51,5 +50,8 @@ export const botReactions = [
       for (const reply of answer.replies) addMessage(tx, locked, { authorKind: AuthorKind.BOT, kind: MessageKind.TEXT, content: reply });
       if (answer.handOver) await handOver(tx, locked);
     });
+  }, {
+    // Queued for visitors' messages only, and only on a server with a bot.
+    when: (event, registry) => event.refs.author === AuthorKind.VISITOR && registry.contributionsTo(CONVERSATION_BOT).length > 0,
   }),
 ];

@@ -48,7 +48,7 @@ export function addMessage(tx: WriteTransaction, conversation: Conversation, dra
     }
   }
   const message = tx.em.create(Message, { conversation, seq, createdAt: now, ...draft });
-  tx.emit(CONVERSATION_EVENTS.messageAdded, message.id, { conversationId: conversation.id, internal: internal ? 'true' : undefined });
+  tx.emit(CONVERSATION_EVENTS.messageAdded, message.id, { conversationId: conversation.id, internal: internal ? 'true' : undefined, author: draft.authorKind });
   return message;
 }
 
