@@ -1,7 +1,7 @@
 import { parseGlobalId } from '../src/graphql/global-id';
 import { dataOf, gql, subscribe, type Subscription } from './support/client';
 import { adminQuery } from './support/database';
-import { closeConversation, setStatus, setUpDesk, startConversation, type Desk } from './support/desk';
+import { closeConversation, createGroup, setStatus, setUpDesk, startConversation, type Desk } from './support/desk';
 import { signUpWorkspace } from './support/fixtures';
 import { startTestServer, type TestServer } from './support/server';
 
@@ -187,6 +187,25 @@ describe('queueUpdated', () => {
     expect((await refused.next(10_000)).errors?.[0]?.message).toMatch(/not found/i);
     const visitor = follow(QUEUE_UPDATED, third.visitorToken, { groupId: desk.groupId });
     expect((await visitor.next(10_000)).errors?.[0]?.message).toMatch(/guest token cannot|permission/i);
+  });
+
+  it('tells the queue a conversation leaves when it is transferred to another group', async () => {
+    const desk = await setUpDesk(instanceA.url, { agents: 1, rule: 'LEAST_LOAD', capacity: 1 });
+    const [agent] = desk.agents;
+    const otherGroup = await createGroup(instanceA.url, desk.owner.token, { name: '售后组', assignmentRule: 'LEAST_LOAD', memberIds: [agent.userId] });
+    const waiting = await startConversation(desk);
+    const after = await latestPosition(desk);
+    const left = follow(QUEUE_UPDATED, desk.owner.token, { groupId: desk.groupId, after });
+    const joined = follow(QUEUE_UPDATED, desk.owner.token, { groupId: otherGroup, after });
+    const moved = dataOf(await gql(instanceA.url, `mutation($input: ConversationTransferInput!) { conversationTransfer(input: $input) { userErrors { code } } }`, {
+      input: { id: waiting.conversation.id, toGroupId: otherGroup },
+    }, desk.owner.token)).conversationTransfer;
+    expect(moved.userErrors).toEqual([]);
+    // Each follower gets the event with its own group's queue: the first is empty now, the second holds it.
+    const [fromLeft] = (await take(left, 1)).map((e: any) => e.queueUpdated);
+    const [fromJoined] = (await take(joined, 1)).map((e: any) => e.queueUpdated);
+    expect(fromLeft).toMatchObject({ topic: 'conversations.conversationQueued', conversation: { id: waiting.conversation.id }, queue: { length: 0 } });
+    expect(fromJoined).toMatchObject({ topic: 'conversations.conversationQueued', conversation: { id: waiting.conversation.id }, queue: { length: 1 } });
   });
 });
 

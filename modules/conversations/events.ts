@@ -9,9 +9,9 @@ export const CONVERSATION_EVENTS = {
   /** `visitorId`: the visitor's widget learns of a conversation an agent invited them into (visitorConversations). */
   started: defineEvent<{ channelId: string; customerId: string; visitorId: string }>('conversations.conversationStarted', { subjectType: 'Conversation' }),
   /** Joined its group's queue (on start, reopening, a transfer to a group, or when its agent went away); `previousAgentId`: the agent it left. */
-  queued: defineEvent<{ groupId: string; previousAgentId?: string }>('conversations.conversationQueued', { subjectType: 'Conversation' }),
+  queued: defineEvent<{ groupId: string; previousAgentId?: string; previousGroupId?: string }>('conversations.conversationQueued', { subjectType: 'Conversation' }),
   /** Given to an agent; `previousAgentId` when it was taken from another (transfer, reassignment). */
-  assigned: defineEvent<{ agentId: string; groupId?: string; previousAgentId?: string }>('conversations.conversationAssigned', { subjectType: 'Conversation' }),
+  assigned: defineEvent<{ agentId: string; groupId?: string; previousAgentId?: string; previousGroupId?: string }>('conversations.conversationAssigned', { subjectType: 'Conversation' }),
   /** Handed from the bot to the queue. */
   handedOver: defineEvent('conversations.conversationHandedOver', { subjectType: 'Conversation' }),
   closed: defineEvent<{ agentId?: string; groupId?: string }>('conversations.conversationClosed', { subjectType: 'Conversation' }),

@@ -1,6 +1,7 @@
 import { filter, pipe } from '@graphql-yoga/subscription';
 import { Arg, Args, ArgsType, Authorized, Ctx, Field, ID, Mutation, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import type { RequestContext } from '../../../src/context';
+import { tryFromGlobalId } from '../../../src/graphql/global-id';
 import { AppError } from '../../../src/graphql/errors';
 import { toGlobalId } from '../../../src/graphql/global-id';
 import { eventRecord, SubscriptionArgs, workspaceEvents, workspaceSignals } from '../../../src/graphql/subscriptions';
@@ -94,11 +95,18 @@ export class ConversationLiveResolver {
 
   @Authorized(CONVERSATIONS_PERMISSIONS.read)
   @Subscription(() => QueueEvent, {
-    description: "A service group's queue as it changes (a conversation queued, assigned or closed in the group), with its length and longest wait, on any instance. Resume with `after`",
-    subscribe: workspaceEvents<{ groupId?: string }, QueueUpdatedArgs>([E.queued, E.assigned, E.closed], { match: async (args: QueueUpdatedArgs, ctx) => ({ groupId: await followableGroup(ctx, args.groupId) }) }),
+    description: "A service group's queue as it changes (a conversation queued, assigned or closed in the group, or moved from it to another group), with its length and longest wait, on any instance. Resume with `after`",
+    subscribe: workspaceEvents<{ groupId?: string; previousGroupId?: string }, QueueUpdatedArgs>([E.queued, E.assigned, E.closed], {
+      match: async (args: QueueUpdatedArgs, ctx) => {
+        const groupId = await followableGroup(ctx, args.groupId);
+        return [{ groupId }, { previousGroupId: groupId }];
+      },
+    }),
   })
-  async queueUpdated(@Root() event: DomainEvent<{ groupId: string }>, @Args() _args: QueueUpdatedArgs, @Ctx() ctx: RequestContext): Promise<QueueEvent> {
-    const [conversation, summary] = await Promise.all([eventRecord(ctx, event, Conversation), queueSummaryAt(ctx, event, event.refs.groupId)]);
+  async queueUpdated(@Root() event: DomainEvent, @Args() args: QueueUpdatedArgs, @Ctx() ctx: RequestContext): Promise<QueueEvent> {
+    // The summary of the group this subscriber follows (the event may be about the group a conversation moved to).
+    const groupId = tryFromGlobalId(args.groupId, 'ServiceGroup')!;
+    const [conversation, summary] = await Promise.all([eventRecord(ctx, event, Conversation), queueSummaryAt(ctx, event, groupId)]);
     const longestWaitSeconds = summary.oldestQueuedAt ? Math.max(0, Math.round((Date.now() - summary.oldestQueuedAt.getTime()) / 1000)) : null;
     return { position: event.position, topic: event.topic, conversation, queue: { ...summary, longestWaitSeconds } };
   }

@@ -141,13 +141,14 @@ export async function giveTo(tx: WriteTransaction, conversation: Conversation, c
   // A conversation never assigned before (a new one) has no assignment to end.
   if (conversation.firstAssignedAt) await endCurrentAssignment(tx, conversation.id, at.now);
   const agent = tx.em.getReference(User, choice.agentId);
+  const previousGroupId = group ? movedFrom(conversation, group) : undefined;
   Object.assign(conversation, {
     status: ConversationStatus.ACTIVE, assignee: agent, servedBy: agent, assignedAt: at.now, queuedAt: null, humanServed: true,
     firstAssignedAt: conversation.firstAssignedAt ?? at.now,
     group: group ? tx.em.getReference(ServiceGroup, group.id) : conversation.group,
   });
   const assignment = tx.em.create(Assignment, { conversation, agent, group: conversation.group ?? null, rule: choice.rule, reason: choice.reason, createdAt: at.now });
-  tx.emit(CONVERSATION_EVENTS.assigned, conversation.id, { agentId: choice.agentId, groupId: conversation.group?.id, previousAgentId });
+  tx.emit(CONVERSATION_EVENTS.assigned, conversation.id, { agentId: choice.agentId, groupId: conversation.group?.id, previousAgentId, previousGroupId });
   return assignment;
 }
 
@@ -155,10 +156,16 @@ async function endCurrentAssignment(tx: WriteTransaction, conversationId: string
   await workspaceSql(tx)`update assignment set ended_at = ${now} where workspace_id = ${WORKSPACE} and conversation_id = ${conversationId} and ended_at is null`;
 }
 
+/** The group a conversation leaves when it goes to `group` (a transfer to another group), so that queue hears of it. */
+function movedFrom(conversation: Conversation, group: LockedGroup): string | undefined {
+  return conversation.group && conversation.group.id !== group.id ? conversation.group.id : undefined;
+}
+
 /** Puts the conversation in its group's queue (keeping its place if it had one). */
 function enqueue(tx: WriteTransaction, conversation: Conversation, group: LockedGroup, now: Date, previousAgentId?: string): void {
+  const previousGroupId = movedFrom(conversation, group);
   Object.assign(conversation, { status: ConversationStatus.QUEUED, assignee: null, queuedAt: conversation.queuedAt ?? now, group: tx.em.getReference(ServiceGroup, group.id) });
-  tx.emit(CONVERSATION_EVENTS.queued, conversation.id, { groupId: group.id, previousAgentId });
+  tx.emit(CONVERSATION_EVENTS.queued, conversation.id, { groupId: group.id, previousAgentId, previousGroupId });
 }
 
 /**
