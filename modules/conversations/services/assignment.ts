@@ -152,7 +152,8 @@ export async function giveTo(tx: WriteTransaction, conversation: Conversation, c
   return assignment;
 }
 
-async function endCurrentAssignment(tx: WriteTransaction, conversationId: string, now: Date): Promise<void> {
+/** Ends the conversation's current assignment (closed, transferred, reassigned). */
+export async function endCurrentAssignment(tx: WriteTransaction, conversationId: string, now: Date): Promise<void> {
   await workspaceSql(tx)`update assignment set ended_at = ${now} where workspace_id = ${WORKSPACE} and conversation_id = ${conversationId} and ended_at is null`;
 }
 

@@ -1,6 +1,5 @@
 import { LockMode } from '@mikro-orm/core';
 import type { RequestContext, WriteTransaction } from '../../../src/context';
-import { WORKSPACE, workspaceSql } from '../../../src/db/workspace-sql';
 import { AppError } from '../../../src/graphql/errors';
 import { tryFromGlobalId } from '../../../src/graphql/global-id';
 import { UserErrorCode, UserInputFailure } from '../../../src/graphql/user-errors';
@@ -11,7 +10,7 @@ import { AgentStatus, AssignedBy, AuthorKind, ConversationStatus, MessageKind } 
 import { ServiceGroup } from '../entities/service-group';
 import { CONVERSATION_EVENTS } from '../events';
 import { momentOf } from './agents';
-import { assignOrQueue, drainQueues, giveTo, groupIdsOfAgent, lockGroups, releaseAgent, type LockedGroup } from './assignment';
+import { assignOrQueue, drainQueues, endCurrentAssignment, giveTo, groupIdsOfAgent, lockGroups, releaseAgent, type LockedGroup } from './assignment';
 import { addMessage, mayAct } from './messages';
 
 /**
@@ -51,7 +50,7 @@ export async function closeLocked(tx: WriteTransaction, conversation: Conversati
   const at = await momentOf(tx);
   const agentId = conversation.assignee?.id;
   Object.assign(conversation, { status: ConversationStatus.CLOSED, closedAt: at.now, assignee: null, queuedAt: null });
-  await endAssignment(tx, conversation.id, at.now);
+  await endCurrentAssignment(tx, conversation.id, at.now);
   tx.emit(CONVERSATION_EVENTS.closed, conversation.id, { agentId, groupId: conversation.group?.id });
   await tx.em.flush();
   if (agentId) {
@@ -59,10 +58,6 @@ export async function closeLocked(tx: WriteTransaction, conversation: Conversati
     await drainQueues(tx, groups, at);
   }
   return conversation;
-}
-
-async function endAssignment(tx: WriteTransaction, conversationId: string, now: Date) {
-  await workspaceSql(tx)`update assignment set ended_at = ${now} where workspace_id = ${WORKSPACE} and conversation_id = ${conversationId} and ended_at is null`;
 }
 
 /** Reopens a closed conversation: back into its group, to an agent or the queue (a reopening joins the queue's end). */
