@@ -3,6 +3,8 @@ import os from 'node:os';
 import pg from 'pg';
 import { parseGlobalId, toGlobalId } from '../src/graphql/global-id';
 import { assignmentViolations, queueOrderViolations, violationCount, type QueuedStart } from './assignment-invariants';
+import path from 'node:path';
+import { printSummary, summarizeProfile } from './profile-summary';
 import { benchDatabase, graphql, load, machine, processCpuMs, startProcess, summary } from './support';
 
 /**
@@ -20,6 +22,8 @@ import { benchDatabase, graphql, load, machine, processCpuMs, startProcess, summ
  * close). Afterwards: the invariants of test/conversations-concurrency.test.ts (bench/assignment-invariants.ts), and
  * the estimated wait's error (conversations that queued: the estimate their start returned vs the time until their
  * first assignment). During the run, the database's backends are sampled (what they wait for) to show the limit.
+ * BENCH_PROFILE=<dir>: instance A runs under `node --cpu-prof` and PostgreSQL with pg_stat_statements; at the end, A's
+ * CPU in the window by layer (bench/profile-summary.ts) and the statements that took the database's time.
  */
 const AGENTS = Number(process.env.BENCH_AGENTS ?? 50);
 const GROUPS = Number(process.env.BENCH_GROUPS ?? 5);
@@ -30,6 +34,7 @@ const CLOSERS = Number(process.env.BENCH_CLOSERS ?? 4);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const MAX_QUEUE = Number(process.env.BENCH_MAX_QUEUE ?? 100);
 const POOL = process.env.BENCH_DB_POOL_SIZE ?? '10';
+const PROFILE_DIR = process.env.BENCH_PROFILE;
 
 const START = `mutation($input: ConversationStartInput!) { conversationStart(input: $input) {
   conversation { id status estimatedWaitSeconds } userErrors { code message } } }`;
@@ -42,14 +47,16 @@ async function main() {
   console.log(`machine: ${machine()}; commit ${commit}`);
   console.log(`load average before start (1, 5, 15 min): ${load()}`);
   console.log(`parameters: ${AGENTS} agents in ${GROUPS} groups, capacity ${CAPACITY}; ${VISITORS} returning visitors; ${STARTERS} starters, ${CLOSERS} closers, ${SECONDS} s, queue cap ${MAX_QUEUE}; DB_POOL_SIZE ${POOL}`);
-  const database = await benchDatabase();
+  const database = await benchDatabase(PROFILE_DIR ? { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all' } : undefined);
   const sql = new pg.Pool({ connectionString: database.url, max: 3 });
   sql.on('error', () => undefined);
   const env = {
     NODE_ENV: 'production', DATABASE_URL: database.url, APP_SECRET: 'bench-secret-bench-secret-bench-secret', LOG_LEVEL: 'warn',
     DB_POOL_SIZE: POOL, RATE_LIMIT_MAXIMUM: '1000000000', RATE_LIMIT_RESTORE_RATE: '1000000000',
   };
-  const a = await startProcess('src/main.js', env);
+  const a = await startProcess('src/main.js', env, PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, '--cpu-prof-name=assignments-a.cpuprofile'] : []);
+  let profileWindow: { startUs: number; endUs: number } | undefined;
+  let statements: Array<Record<string, unknown>> = [];
   const b = await startProcess('src/main.js', env);
   const urls = [a.url, b.url];
   try {
@@ -134,6 +141,10 @@ async function main() {
     const waits: Record<string, number> = {};
     const cpuBefore = { a: processCpuMs(a.child.pid!), b: processCpuMs(b.child.pid!), db: database.cpuMs() };
     const loadFrom = os.loadavg()[0].toFixed(2);
+    // V8 stamps profile samples with the monotonic clock in µs, the clock process.hrtime reads in every process.
+    const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+    const profileStartUs = monotonicUs();
+    if (PROFILE_DIR) await sql.query('create extension if not exists pg_stat_statements; select pg_stat_statements_reset()');
     const t0 = Date.now();
     const end = t0 + SECONDS * 1000;
     let visitor = 0;
@@ -183,6 +194,12 @@ async function main() {
     }));
     await Promise.all([starters, closers, sampler]);
     const seconds = (Date.now() - t0) / 1000;
+    profileWindow = { startUs: profileStartUs, endUs: monotonicUs() };
+    if (PROFILE_DIR) {
+      ({ rows: statements } = await sql.query(`select sum(calls) over () as all_calls, calls, round(total_exec_time)::int as total_ms,
+        round(mean_exec_time::numeric, 3) as mean_ms, rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) as query
+        from pg_stat_statements order by calls desc limit 40`));
+    }
     const cpu = { a: (processCpuMs(a.child.pid!) - cpuBefore.a) / 1000, b: (processCpuMs(b.child.pid!) - cpuBefore.b) / 1000, db: (database.cpuMs() - cpuBefore.db) / 1000 };
     const assignments = (await count()) - assignmentsBefore;
     const loadTo = os.loadavg()[0].toFixed(2);
@@ -221,6 +238,12 @@ async function main() {
     await b.stop();
     await sql.end();
     await database.stop();
+  }
+  if (PROFILE_DIR && profileWindow) {
+    console.log(`\nPostgreSQL's statements in the window (pg_stat_statements): ${statements[0]?.all_calls} in all; the 40 most called:`);
+    for (const row of statements) console.log(`${row.calls}\t${row.total_ms} ms\t${row.mean_ms} ms\t${row.rows} rows\t${row.query}`);
+    console.log(`\nA's CPU profile in the window (${path.join(PROFILE_DIR, 'assignments-a.cpuprofile')}):\n`);
+    printSummary(summarizeProfile(path.join(PROFILE_DIR, 'assignments-a.cpuprofile'), profileWindow));
   }
 }
 

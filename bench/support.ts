@@ -6,9 +6,9 @@ import pg from 'pg';
 import { freePort, startEmbeddedPostgres, type EmbeddedPostgres } from '../src/db/embedded-postgres';
 
 /** A throw-away PostgreSQL for a benchmark run; `cpuMs()` is the CPU its processes have used so far. */
-export async function benchDatabase(): Promise<EmbeddedPostgres & { cpuMs(): number }> {
+export async function benchDatabase(settings?: Record<string, string>): Promise<EmbeddedPostgres & { cpuMs(): number }> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'service-desk-bench-'));
-  const database = await startEmbeddedPostgres({ dataDir, ephemeral: true });
+  const database = await startEmbeddedPostgres({ dataDir, ephemeral: true, settings });
   const postmaster = Number(readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
   return { ...database, cpuMs: () => postgresCpuMs(postmaster) };
 }

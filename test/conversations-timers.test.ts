@@ -95,3 +95,38 @@ it('does not remind an agent who answered in time', async () => {
   await new Promise((r) => setTimeout(r, 4000));
   expect((await messagesOf(started.conversation.id)).map((m) => m.content)).not.toContain('请回复客户');
 });
+
+it('reminds the agent of a visitor who writes again after the answer, timed from that message', async () => {
+  const desk = await setUpDesk(instanceA.url, { agents: 1, rule: 'SEQUENTIAL', channel: { autoReplies: { agentSilenceSeconds: 2, agentSilenceReminder: '客户又来消息了' } } });
+  const [a] = desk.agents;
+  await setStatus(instanceA.url, a, 'ONLINE');
+  const started = await startConversation(desk);
+  const send = async (token: string, content: string) => {
+    const payload = dataOf(await gql(instanceB.url, `mutation($input: MessageSendInput!) { messageSend(input: $input) { userErrors { code } } }`, {
+      input: { conversationId: started.conversation.id, kind: 'TEXT', content },
+    }, token)).messageSend;
+    expect(payload.userErrors).toEqual([]);
+  };
+  await send(a.token, '亲，您好，马上为您查询');
+  // The answer stopped the first wait; this message starts a new one.
+  await new Promise((r) => setTimeout(r, 2500));
+  await send(started.visitorToken, '查到了吗？');
+  const asked = Date.now();
+  await eventually(async () => (await messagesOf(started.conversation.id)).some((m) => m.content === '客户又来消息了'), 15_000);
+  expect(Date.now() - asked).toBeGreaterThanOrEqual(1500);
+  const reminders = (await messagesOf(started.conversation.id)).filter((m) => m.content === '客户又来消息了');
+  expect(reminders).toEqual([{ author_kind: 'SYSTEM', kind: 'NOTE', content: '客户又来消息了' }]);
+});
+
+it('queues no job for a desk that sets no timer (and has no bot)', async () => {
+  const desk = await setUpDesk(instanceA.url, { agents: 1, rule: 'SEQUENTIAL', capacity: 1 });
+  await setStatus(instanceA.url, desk.agents[0], 'ONLINE');
+  const assigned = await startConversation(desk, { externalId: 'no-timer-1' });
+  const queued = await startConversation(desk, { externalId: 'no-timer-2' });
+  expect([assigned.conversation.status, queued.conversation.status]).toEqual(['ACTIVE', 'QUEUED']);
+  await gql(instanceB.url, `mutation($input: MessageSendInput!) { messageSend(input: $input) { userErrors { code } } }`, {
+    input: { conversationId: assigned.conversation.id, kind: 'TEXT', content: '还在吗？' },
+  }, assigned.visitorToken);
+  const { rows } = await adminQuery(`select name from pgboss.job where data->>'workspaceId' = $1`, instanceA.databaseName, [desk.owner.workspaceId]);
+  expect(rows).toEqual([]);
+});

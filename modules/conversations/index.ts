@@ -10,7 +10,7 @@ import { ConversationSettings, QuickReply } from './entities/quick-reply';
 import { RoutingRule, ServiceGroup, ServiceGroupMember } from './entities/service-group';
 import { PageView, Visitor } from './entities/visitor';
 import { CONVERSATION_EVENTS } from './events';
-import { autoReplyJobs, autoReplyReactions } from './services/auto-replies';
+import { autoReplyJobs } from './services/auto-replies';
 import { botReactions } from './services/bot';
 import { seedConversationsDemo } from './services/demo';
 import { CONVERSATION_BOT } from './services/bot-point';
@@ -87,7 +87,7 @@ export const conversationsModule = defineModule({
   events: Object.values(CONVERSATION_EVENTS),
   jobs: autoReplyJobs,
   seedDemo: seedConversationsDemo,
-  on: [...autoReplyReactions, ...botReactions],
+  on: botReactions,
   extensionPoints: [CONVERSATION_BOT],
   contributes: [contribute(PERSONAL_DATA, conversationsPersonalData)],
 });

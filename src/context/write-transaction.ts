@@ -50,8 +50,11 @@ export class WriteTransaction {
     });
   }
 
-  /** Queues a background job that runs after, and only if, the transaction commits. */
-  enqueue<Data extends object>(job: JobDefinition<Data>, data: Data, options: JobSendOptions = {}): void {
+  /**
+   * Queues a background job that runs after, and only if, the transaction commits. The job is named by its
+   * definition, or by an object carrying its name (a module that would otherwise import its handler's file in a circle).
+   */
+  enqueue<Data extends object>(job: Pick<JobDefinition<Data>, 'name'>, data: Data, options: JobSendOptions = {}): void {
     this.jobs.push({ name: job.name, data, options });
   }
 
@@ -72,15 +75,13 @@ export class WriteTransaction {
 
   /**
    * Called by ctx.transaction once `work` is done and flushed: writes the events to the log and the jobs to the
-   * queue, a reaction job for each event and each module that reacts to it, all inside the transaction.
+   * queue (one statement for all of them), a reaction job for each event and each module that reacts to it, all inside
+   * the transaction.
    */
   async finish(): Promise<void> {
     const { jobs: queue, registry } = this.ctx.app;
-    if (this.events.length) {
-      const written = await appendEvents(this.em, this.events);
-      await queue.sendReactions(this.em, written.flatMap((event) => registry.reactionsTo(event).map((reaction) => ({ reaction, event }))));
-    }
-    for (const job of this.jobs) await queue.send(job.name, job.data, job.options, this.em);
+    const written = this.events.length ? await appendEvents(this.em, this.events) : [];
+    await queue.sendInTransaction(this.em, this.jobs, written.flatMap((event) => registry.reactionsTo(event).map((reaction) => ({ reaction, event }))));
   }
 
   /** Records who changed what; the audit stream subscription hears of it after commit. */

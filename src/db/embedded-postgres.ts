@@ -18,6 +18,8 @@ export interface EmbeddedPostgresOptions {
   /** Throw-away test clusters trade durability for speed. */
   ephemeral?: boolean;
   log?: (line: string) => void;
+  /** More server settings (`-c name=value`), e.g. a benchmark's shared_preload_libraries. */
+  settings?: Record<string, string>;
 }
 
 export interface EmbeddedPostgres {
@@ -237,6 +239,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     '-c', 'unix_socket_directories=',
     '-c', 'max_connections=200',
     ...(options.ephemeral ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
+    ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
   ];
   // `detached`: postgres leads its own process group, so the SIGINT a terminal sends its foreground group on Ctrl-C
   // reaches only node, which drains requests and then stops postgres (stop() below). Node's own exit stops it too

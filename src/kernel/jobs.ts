@@ -119,18 +119,24 @@ export class JobQueue {
   }
 
   /**
-   * Enqueues the reactions to a transaction's events, in that transaction, as one statement: a conversation's start
-   * writes several events, each with reactions of several modules, and a statement per job cost a round trip each
-   * inside the writer's transaction (holding its locks).
+   * Writes a transaction's jobs (WriteTransaction.enqueue, and the reactions to its events) in that transaction, as
+   * one statement: a conversation's start writes several events, each with reactions of several modules, and its
+   * timers, and a statement per job cost a round trip each inside the writer's transaction (holding its locks).
    */
-  async sendReactions(em: EntityManager, reactions: Array<{ reaction: RegisteredReaction; event: DomainEvent }>): Promise<void> {
-    if (!reactions.length) return;
-    const jobs = reactions.map(({ reaction, event }) => {
+  async sendInTransaction(em: EntityManager, jobs: Array<{ name: string; data: object; options: JobSendOptions }>, reactions: Array<{ reaction: RegisteredReaction; event: DomainEvent }>): Promise<void> {
+    if (!jobs.length && !reactions.length) return;
+    const inserts: PgBoss.JobInsert[] = jobs.map(({ name, data, options }) => {
+      if (!this.registry.jobs.some((d) => d.name === name)) throw new Error(`unknown job ${name}`);
+      // send() takes startAfter as seconds from now; insert() wants the instant.
+      const startAfter = typeof options.startAfter === 'number' ? new Date(Date.now() + options.startAfter * 1000) : options.startAfter;
+      return { name, data, ...options, startAfter };
+    });
+    for (const { reaction, event } of reactions) {
       const retry = reaction.retry ?? REACTION_RETRY;
       const data: ReactionJob = { reaction: reaction.key, workspaceId: event.workspaceId, event: { ...event, occurredAt: event.occurredAt.toISOString() } };
-      return { name: REACTIONS_QUEUE, data, retryLimit: retry.limit, retryDelay: retry.delaySeconds, retryBackoff: true };
-    });
-    await this.boss.insert(jobs, { db: transactionDb(em) });
+      inserts.push({ name: REACTIONS_QUEUE, data, retryLimit: retry.limit, retryDelay: retry.delaySeconds, retryBackoff: true });
+    }
+    await this.boss.insert(inserts, { db: transactionDb(em) });
   }
 
   /** The workspace's jobs that failed after their last retry, newest first. */

@@ -6,6 +6,7 @@ import { AssignedBy, AssignmentRule, ConversationStatus } from '../entities/enum
 import { ServiceGroup } from '../entities/service-group';
 import { CONVERSATION_EVENTS } from '../events';
 import { chooseAgent, returningCustomerChoice, type Candidate, type Choice } from './assignment-rules';
+import { awaitsAnswer, startQueueWaitTimer, startSilenceTimers } from './timers';
 
 /**
  * The assignment engine: every change of who serves a conversation, and of the agents' counters, goes through
@@ -149,6 +150,7 @@ export async function giveTo(tx: WriteTransaction, conversation: Conversation, c
   });
   const assignment = tx.em.create(Assignment, { conversation, agent, group: conversation.group ?? null, rule: choice.rule, reason: choice.reason, createdAt: at.now });
   tx.emit(CONVERSATION_EVENTS.assigned, conversation.id, { agentId: choice.agentId, groupId: conversation.group?.id, previousAgentId, previousGroupId });
+  if (awaitsAnswer(conversation)) await startSilenceTimers(tx, conversation, at.now);
   return assignment;
 }
 
@@ -162,11 +164,15 @@ function movedFrom(conversation: Conversation, group: LockedGroup): string | und
   return conversation.group && conversation.group.id !== group.id ? conversation.group.id : undefined;
 }
 
-/** Puts the conversation in its group's queue (keeping its place if it had one). */
-function enqueue(tx: WriteTransaction, conversation: Conversation, group: LockedGroup, now: Date, previousAgentId?: string): void {
+/** Puts the conversation in its group's queue (keeping its place if it had one; a new place starts the queue-wait timer). */
+async function enqueue(tx: WriteTransaction, conversation: Conversation, group: LockedGroup, now: Date, previousAgentId?: string): Promise<void> {
   const previousGroupId = movedFrom(conversation, group);
-  Object.assign(conversation, { status: ConversationStatus.QUEUED, assignee: null, queuedAt: conversation.queuedAt ?? now, group: tx.em.getReference(ServiceGroup, group.id) });
+  const newPlace = !conversation.queuedAt;
+  Object.assign(conversation, { status: ConversationStatus.QUEUED, queuedAt: conversation.queuedAt ?? now, group: tx.em.getReference(ServiceGroup, group.id) });
+  // Set only when held: on a new conversation, writing null again would cost the flush a second statement.
+  if (conversation.assignee) conversation.assignee = null;
   tx.emit(CONVERSATION_EVENTS.queued, conversation.id, { groupId: group.id, previousAgentId, previousGroupId });
+  if (newPlace) await startQueueWaitTimer(tx, conversation);
 }
 
 /**
@@ -183,7 +189,7 @@ export async function assignOrQueue(tx: WriteTransaction, conversation: Conversa
     await giveTo(tx, conversation, choice, group, at, excludeAgentId);
     return true;
   }
-  enqueue(tx, conversation, group, at.now, excludeAgentId);
+  await enqueue(tx, conversation, group, at.now, excludeAgentId);
   return false;
 }
 

@@ -1,41 +1,22 @@
 import { LockMode } from '@mikro-orm/core';
 import type { RequestContext, WriteTransaction } from '../../../src/context';
-import type { DomainEvent } from '../../../src/kernel/events';
-import { onEvent, type JobDefinition } from '../../../src/kernel/module';
+import type { JobDefinition } from '../../../src/kernel/module';
 import { Channel } from '../entities/channel';
 import { Conversation, Message } from '../entities/conversation';
 import { AuthorKind, ConversationStatus, MessageKind } from '../entities/enums';
-import { ConversationSettings } from '../entities/quick-reply';
 import { CONVERSATION_EVENTS } from '../events';
 import { momentOf } from './agents';
 import { assignOrQueue, drainQueues, releaseAgent } from './assignment';
 import { lockForChange } from './lifecycle';
 import { addMessage } from './messages';
+import { AGENT_SILENCE_TIMER, QUEUE_WAIT_TIMER, SILENCE_REASSIGN_TIMER, type TimerData } from './timers';
 
 /**
- * The timed automatic replies 自动应答 of a channel: a message to a visitor still waiting in the queue after N seconds,
- * a reminder (an internal note) to an agent who has left the visitor unanswered for N seconds, and, where the
- * workspace enables it, reassignment after M seconds of that silence.
- *
- * How a timer is set: a reaction to the event that starts a wait (conversationQueued; conversationAssigned or a
- * visitor's messageAdded for silence) schedules a pg-boss job with `startAfter` at the wait's start plus N. Reactions
- * and jobs are rows in the database, written with the change, so a restart loses no timer and a rollback sets none;
- * pg-boss hands a due job to one worker of one instance. How it fires once: the job locks the conversation and acts
- * only if the wait it timed is still the wait now (still queued since then; still unanswered since then by the same
- * agent) and its reply has not been written since the wait began, so a job run twice does nothing the second time.
+ * The timed automatic replies 自动应答 as jobs: what each does when it comes due (timers.ts sets them). How it fires
+ * once: the job locks the conversation and acts only if the wait it timed is still the wait now (still queued since
+ * then; still unanswered since then by the same agent) and its reply has not been written since the wait began, so a
+ * job run twice does nothing the second time.
  */
-
-interface TimerData {
-  workspaceId: string;
-  conversationId: string;
-  /** The start of the timed wait (ISO): the queueing, or the oldest visitor message the agent has not answered. */
-  since: string;
-  /** The agent who was to answer (silence timers). */
-  agentId?: string;
-}
-
-/** Seconds from now until `since` + `seconds` (0 if past): a reaction runs a little after its event. */
-const startAfter = (since: Date, seconds: number) => Math.max(0, Math.ceil((since.getTime() + seconds * 1000 - Date.now()) / 1000));
 
 /** The conversation with its channel; null when gone. With `tx`, locked until the end of that transaction. */
 async function conversationWithChannel(ctx: RequestContext, id: string, tx?: WriteTransaction): Promise<{ conversation: Conversation; channel: Channel } | null> {
@@ -63,7 +44,7 @@ async function alreadySent(tx: WriteTransaction, conversation: Conversation, con
 }
 
 export const queueWaitJob: JobDefinition<TimerData> = {
-  name: 'conversations.queueWaitReply',
+  ...QUEUE_WAIT_TIMER,
   async handler(ctx, data) {
     await ctx.transaction(async (tx) => {
       const found = await conversationWithChannel(ctx, data.conversationId, tx);
@@ -83,7 +64,7 @@ async function stillSilent(ctx: RequestContext, conversation: Conversation, data
 }
 
 export const agentSilenceJob: JobDefinition<TimerData> = {
-  name: 'conversations.agentSilenceReminder',
+  ...AGENT_SILENCE_TIMER,
   async handler(ctx, data) {
     await ctx.transaction(async (tx) => {
       const found = await conversationWithChannel(ctx, data.conversationId, tx);
@@ -101,7 +82,7 @@ export const agentSilenceJob: JobDefinition<TimerData> = {
  * queue as a new arrival. The silent agent's freed slot then serves the queue.
  */
 export const silenceReassignJob: JobDefinition<TimerData> = {
-  name: 'conversations.silenceReassign',
+  ...SILENCE_REASSIGN_TIMER,
   async handler(ctx, data) {
     await ctx.transaction(async (tx) => {
       const { conversation, groups } = await lockForChange(tx, data.conversationId, [], { system: true });
@@ -121,40 +102,3 @@ export const silenceReassignJob: JobDefinition<TimerData> = {
 
 export const autoReplyJobs = [queueWaitJob, agentSilenceJob, silenceReassignJob];
 
-/** Starts the queue-wait timer of a conversation that joined a queue, if its channel has the reply. */
-async function onQueued(ctx: RequestContext, event: DomainEvent): Promise<void> {
-  const found = await conversationWithChannel(ctx, event.subjectId);
-  const { queueWaitSeconds, queueWaitMessage } = found?.channel.autoReplies ?? {};
-  if (!found || !queueWaitSeconds || !queueWaitMessage || found.conversation.status !== ConversationStatus.QUEUED || !found.conversation.queuedAt) return;
-  const since = found.conversation.queuedAt;
-  const data: TimerData = { workspaceId: ctx.workspaceId, conversationId: found.conversation.id, since: since.toISOString() };
-  await ctx.app.jobs.send(queueWaitJob.name, data, { startAfter: startAfter(since, queueWaitSeconds), singletonKey: `${found.conversation.id}:${since.getTime()}` });
-}
-
-/** Starts the silence timers when an agent has something to answer (a new assignment, a visitor's message). */
-async function onAwaitingAgent(ctx: RequestContext, event: DomainEvent): Promise<void> {
-  const conversationId = event.refs.conversationId ?? event.subjectId;
-  const found = await conversationWithChannel(ctx, conversationId);
-  if (!found) return;
-  const since = await silenceStart(ctx, found.conversation);
-  const agentId = found.conversation.assignee?.id;
-  if (!since || !agentId) return;
-  const data: TimerData = { workspaceId: ctx.workspaceId, conversationId, since: since.toISOString(), agentId };
-  const key = `${conversationId}:${agentId}:${since.getTime()}`;
-  const { agentSilenceSeconds, agentSilenceReminder } = found.channel.autoReplies;
-  if (agentSilenceSeconds && agentSilenceReminder) {
-    await ctx.app.jobs.send(agentSilenceJob.name, data, { startAfter: startAfter(since, agentSilenceSeconds), singletonKey: key });
-  }
-  const settings = await ctx.em.findOne(ConversationSettings, {});
-  if (settings?.reassignAfterSilenceSeconds) {
-    await ctx.app.jobs.send(silenceReassignJob.name, data, { startAfter: startAfter(since, settings.reassignAfterSilenceSeconds), singletonKey: key });
-  }
-}
-
-/** The reactions that set the timers (module manifest `on`). */
-export const autoReplyReactions = [
-  onEvent(CONVERSATION_EVENTS.queued, 'queueWaitTimer', onQueued),
-  onEvent(CONVERSATION_EVENTS.assigned, 'silenceTimerOnAssignment', onAwaitingAgent),
-  // Queued for visitors' messages only: an agent's, the bot's or the system's starts no wait for an agent.
-  onEvent(CONVERSATION_EVENTS.messageAdded, 'silenceTimerOnMessage', onAwaitingAgent, { when: (event) => event.refs.author === AuthorKind.VISITOR }),
-];

@@ -16,7 +16,7 @@ import { assignOrQueue, lockGroups, type AssignmentMoment } from './assignment';
 import { momentOf } from './agents';
 import { isOpenAt } from './business-hours';
 import { botOf } from './bot-point';
-import { addMessage } from './messages';
+import { addMessage, addVisitorMessage } from './messages';
 import { activeRoutingRules, matchRoutingRule } from './routing';
 
 /** How long a visitor token lets the widget back in: a returning shopper a month later is the same visitor. */
@@ -45,7 +45,7 @@ export async function startConversation(ctx: RequestContext, input: Conversation
     const visitor = await visitorFor(tx, channel, input, at.now);
     const open = await tx.em.findOne(Conversation, { visitor, channel, status: { $ne: ConversationStatus.CLOSED } }, { orderBy: { createdAt: 'desc' } });
     if (open) {
-      addMessage(tx, open, { authorKind: AuthorKind.VISITOR, kind: MessageKind.TEXT, content: input.message.trim() }, at.now);
+      await addVisitorMessage(tx, open, { kind: MessageKind.TEXT, content: input.message.trim() }, at.now);
       return { conversation: open, visitor };
     }
     const context = contextOf(input.context);

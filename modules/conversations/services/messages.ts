@@ -10,6 +10,7 @@ import { AuthorKind, ConversationStatus, MessageKind } from '../entities/enums';
 import { CONVERSATION_EVENTS } from '../events';
 import type { ConversationMarkReadInput, MessageSendInput } from '../graphql/message-inputs';
 import { CONVERSATIONS_PERMISSIONS } from '../permissions';
+import { awaitsAnswer, startSilenceTimers } from './timers';
 
 /** The longest message content, in characters (the input's limit; sanitised HTML only gets shorter). */
 export const MAX_MESSAGE_LENGTH = 5000;
@@ -49,6 +50,17 @@ export function addMessage(tx: WriteTransaction, conversation: Conversation, dra
   }
   const message = tx.em.create(Message, { conversation, seq, createdAt: now, ...draft });
   tx.emit(CONVERSATION_EVENTS.messageAdded, message.id, { conversationId: conversation.id, internal: internal ? 'true' : undefined, author: draft.authorKind });
+  return message;
+}
+
+/**
+ * A visitor's message (addMessage), and when their agent had nothing to answer before it, the agent-silence timers
+ * start with it (timers.ts).
+ */
+export async function addVisitorMessage(tx: WriteTransaction, conversation: Conversation, draft: Pick<MessageDraft, 'kind' | 'content'>, now: Date): Promise<Message> {
+  const waited = awaitsAnswer(conversation);
+  const message = addMessage(tx, conversation, { authorKind: AuthorKind.VISITOR, ...draft }, now);
+  if (!waited) await startSilenceTimers(tx, conversation, now);
   return message;
 }
 
@@ -150,7 +162,8 @@ export async function sendMessage(ctx: RequestContext, input: MessageSendInput):
       throw UserInputFailure.of(['input', 'conversationId'], 'The conversation is closed', UserErrorCode.CONVERSATION_CLOSED);
     }
     const now = new Date();
-    const message = addMessage(tx, conversation, { ...author, kind: input.kind, content }, now);
+    const draft = { kind: input.kind, content };
+    const message = author.authorKind === AuthorKind.VISITOR ? await addVisitorMessage(tx, conversation, draft, now) : addMessage(tx, conversation, { ...author, ...draft }, now);
     if (author.authorKind === AuthorKind.VISITOR) {
       await workspaceSql(tx)`update visitor set last_seen_at = ${now} where workspace_id = ${WORKSPACE} and id = ${conversation.visitor.id}`;
     }
