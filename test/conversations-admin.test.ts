@@ -544,4 +544,33 @@ describe('quick replies', () => {
     expect(racing.filter((p) => p.quickReply).length).toBe(1);
     expect(racing.filter((p) => p.userErrors[0]?.code === 'DUPLICATE').length).toBe(5);
   });
+
+  it("node(id) and nodes(ids) give a personal reply to its owner only: null for a colleague, the workspace's owner and an API key", async () => {
+    const owner = await signUpWorkspace(server.url);
+    const agent = await createUserWithRole(server.url, owner.token, 'AGENT');
+    const colleague = await createUserWithRole(server.url, owner.token, 'AGENT');
+    const key = await createApiKey(server.url, owner.token, ['conversations:manage']);
+    const create = async (token: string, input: Record<string, unknown>) => {
+      const payload = dataOf(await gql(server.url, REPLY_CREATE, { input }, token)).quickReplyCreate;
+      expect(payload.userErrors).toEqual([]);
+      return payload.quickReply;
+    };
+    const mine = await create(agent.token, { title: '我的结束语', content: '我的微信是 lin-2024，加我', shortcut: 'bye' });
+    const shared = await create(owner.token, { scope: 'WORKSPACE', title: '问候', content: '您好' });
+    const byId = async (token: string, id: string) => {
+      const response = await gql(server.url, `query($id: ID!) { node(id: $id) { ... on QuickReply { ${REPLY_FIELDS} } } }`, { id }, token);
+      expect(response.errors).toBeUndefined();
+      return response.data!.node;
+    };
+    const byIds = async (token: string) =>
+      dataOf(await gql(server.url, `query($ids: [ID!]!) { nodes(ids: $ids) { ... on QuickReply { id } } }`, { ids: [mine.id, shared.id] }, token)).nodes;
+
+    expect(await byId(agent.token, mine.id)).toEqual(mine);
+    for (const token of [colleague.token, owner.token, key.secret]) {
+      expect(await byId(token, mine.id)).toBeNull();
+      expect(await byId(token, shared.id)).toEqual(shared);
+      expect(await byIds(token)).toEqual([null, { id: shared.id }]);
+    }
+    expect(await byIds(agent.token)).toEqual([{ id: mine.id }, { id: shared.id }]);
+  });
 });
