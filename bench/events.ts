@@ -1,12 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { createClient, type Client } from 'graphql-ws';
-import pg from 'pg';
 import WebSocket from 'ws';
 import { AUDIT_ENTRY_ADDED } from '../src/audit/events';
-import { commitTimestampDatabase, graphql, heldBackTransactions, load, machine, processCpuMs, startProcess, summary } from './support';
+import { commitTimestampCluster, graphql, heldBackTransactions, load, machine, processCpuMs, startProcess, summary } from './support';
 
 /**
  * `npm run bench:events`: the durable event log across two server instances. Instance A takes the writes (customerCreate:
@@ -70,10 +67,7 @@ async function main() {
   console.log(`machine: ${machine()}`);
   console.log(`load average before start (1, 5, 15 min): ${load()}`);
   console.log(`parameters: ${SUBSCRIBERS} subscribers on B; throughput ${WRITERS} writers × ${THROUGHPUT_S} s; latency ${RATE}/s × ${LATENCY_S} s; timer fallback ${POLL_RATE}/s × ${POLL_S} s (EVENT_POLL_MS ${EVENT_POLL_MS}); JOB_WORKERS ${JOB_WORKERS}`);
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'service-desk-bench-'));
-  const database = await commitTimestampDatabase(dataDir);
-  const sql = new pg.Pool({ connectionString: database.url, max: 2 });
-  sql.on('error', () => undefined); // the cluster's shutdown at the end can reach a connection the pool is still closing
+  const { database, sql, tearDown } = await commitTimestampCluster();
   const env = {
     NODE_ENV: 'production', DATABASE_URL: database.url, APP_SECRET: 'bench-secret-bench-secret-bench-secret', LOG_LEVEL: 'info',
     EVENT_POLL_MS: String(EVENT_POLL_MS), JOB_WORKERS,
@@ -267,11 +261,7 @@ async function main() {
     warnings.forEach((line) => console.log(line));
   } finally {
     await Promise.all(subscribers.map((s) => s.client.dispose()));
-    await a.stop();
-    await b.stop();
-    await sql.end();
-    await database.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await tearDown([a, b]);
   }
 }
 

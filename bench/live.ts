@@ -1,13 +1,11 @@
 import { execSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
-import pg from 'pg';
 import WebSocket from 'ws';
 import { REACTIONS_QUEUE } from '../src/kernel/jobs';
 import { printSummary, summarizeProfile } from './profile-summary';
-import { commitTimestampDatabase, graphql, heldBackTransactions, load, machine, processCpuMs, startProcess, summary } from './support';
+import { commitTimestampCluster, graphql, heldBackTransactions, load, machine, processCpuMs, startProcess, summary } from './support';
 
 /**
  * `npm run bench:live`: live updates at 1,000 subscriptions (issue 9), on the conversations module's own fields. Two
@@ -135,10 +133,7 @@ async function main() {
   console.log(`machine: ${machine()}; commit ${commit}`);
   console.log(`load average before start (1, 5, 15 min): ${load()}`);
   console.log(`parameters: ${SUBSCRIPTIONS} connections on B, each with messageAdded and typingChanged, on ${KEYS} conversations (half followed by their visitor, half by one of ${AGENTS} agents); messageSend ${RATE}/s × ${SECONDS} s; typingSet ${SIGNAL_RATE}/s × ${SIGNAL_SECONDS} s; job workers on B: ${B_JOB_WORKERS}`);
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'service-desk-bench-'));
-  const database = await commitTimestampDatabase(dataDir);
-  const sql = new pg.Pool({ connectionString: database.url, max: 2 });
-  sql.on('error', () => undefined);
+  const { database, sql, tearDown } = await commitTimestampCluster();
   const env = {
     NODE_ENV: 'production', DATABASE_URL: database.url, APP_SECRET: 'bench-secret-bench-secret-bench-secret', LOG_LEVEL: 'warn',
     RATE_LIMIT_MAXIMUM: '1000000000', RATE_LIMIT_RESTORE_RATE: '1000000000',
@@ -303,11 +298,7 @@ async function main() {
     console.log(`| ${date}, ${commit} | ${signals.load1} | ${SUBSCRIPTIONS}, ${KEYS} | typingSet → typingChanged (A's publish → B) | ${SIGNAL_RATE} | ${signals.sent} | ${signalsDelivered} (${expectedSignals}), ${expectedSignals - signalsDelivered} | ${signals.latency.p50} | ${signals.latency.p95} | ${signals.latency.p99} | ${signals.latency.max} | ${signals.cpuMsPerMessage} (${signals.netCpuMsPerMessage}) | – |`);
   } finally {
     await Promise.all(subscribers.map((s) => s.client.dispose()));
-    await a.stop();
-    await b.stop();
-    await sql.end();
-    await database.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await tearDown([a, b]);
   }
   if (PROFILE_DIR && profileWindow) {
     console.log(`\nB's CPU profile during the events phase (${path.join(PROFILE_DIR, 'live-b.cpuprofile')}):\n`);

@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -114,17 +114,36 @@ export function machine(): string {
 export const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
 
 /**
- * A fresh durable cluster with commit timestamps on (to measure from commit): track_commit_timestamp takes effect only
- * at server start, so the cluster is started, configured and started again.
+ * A two-instance benchmark's database: a fresh durable cluster in a temporary folder with commit timestamps on (to
+ * measure from commit), and a small pool for the benchmark's own queries. `tearDown` ends the run: the server
+ * instances first (they hold connections to the cluster), then the pool, the cluster, and its folder.
  */
-export async function commitTimestampDatabase(dataDir: string): Promise<EmbeddedPostgres> {
+export async function commitTimestampCluster(): Promise<{
+  database: EmbeddedPostgres;
+  sql: pg.Pool;
+  tearDown(instances: Array<{ stop(): Promise<void> }>): Promise<void>;
+}> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'service-desk-bench-'));
+  // track_commit_timestamp takes effect only at server start: the cluster is started, configured and started again.
   const first = await startEmbeddedPostgres({ dataDir });
   const client = new pg.Client({ connectionString: first.url });
   await client.connect();
   await client.query(`alter system set track_commit_timestamp = on`);
   await client.end();
   await first.stop();
-  return startEmbeddedPostgres({ dataDir });
+  const database = await startEmbeddedPostgres({ dataDir });
+  const sql = new pg.Pool({ connectionString: database.url, max: 2 });
+  sql.on('error', () => undefined); // the cluster's shutdown at the end can reach a connection the pool is still closing
+  return {
+    database,
+    sql,
+    async tearDown(instances) {
+      for (const instance of instances) await instance.stop();
+      await sql.end();
+      await database.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 /**

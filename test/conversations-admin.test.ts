@@ -1,6 +1,7 @@
 import { dataOf, errorCode, gql } from './support/client';
 import { parseGlobalId } from '../src/graphql/global-id';
 import { conversationOf, setStatus, setUpDesk, startConversation } from './support/desk';
+import { adminQuery } from './support/database';
 import { createApiKey, createUserWithRole, signUpWorkspace } from './support/fixtures';
 import { startTestServer, type TestServer } from './support/server';
 import { isOpenAt } from '../modules/conversations/services/business-hours';
@@ -419,15 +420,19 @@ const SETTINGS_UPDATE = `mutation($input: ConversationSettingsUpdateInput!) { co
 const DEFAULT_RATING_TAGS = ['服务热情', '回复及时', '问题已解决', '专业耐心', '回复太慢', '问题未解决', '态度不好'];
 
 describe('conversation settings', () => {
-  it('are made with the defaults on first read, once even when first read by many at once, and updated field by field', async () => {
+  it('read as the defaults without writing a row; made once by the first change, even by many at once; updated field by field', async () => {
     const owner = await signUpWorkspace(server.url);
     const agent = await createUserWithRole(server.url, owner.token, 'AGENT');
-    // ten first reads at once: all answer, one row is made
-    const reads = await Promise.all(Array.from({ length: 10 }, (_, i) => gql(server.url, SETTINGS, {}, i % 2 ? agent.token : owner.token)));
+    const settingsRows = async () => (await adminQuery(
+      `select count(*)::int as n from conversation_settings where workspace_id = $1`, server.databaseName, [parseGlobalId(owner.workspaceId)!.id])).rows[0].n;
+    // reads answer the defaults and write nothing
+    const reads = await Promise.all(Array.from({ length: 4 }, (_, i) => gql(server.url, SETTINGS, {}, i % 2 ? agent.token : owner.token)));
     for (const read of reads) expect(dataOf(read).conversationSettings).toEqual({ ratingTags: DEFAULT_RATING_TAGS, reassignAfterSilenceSeconds: null });
-    const rows = await server.services.orm.em.fork().getConnection().execute(
-      `select count(*)::int as n from conversation_settings s join "user" u on u.workspace_id = s.workspace_id where u.id = ?`, [parseGlobalId(owner.userId)!.id]);
-    expect(rows[0].n).toBe(1);
+    expect(await settingsRows()).toBe(0);
+    // six first changes at once: all succeed, one row is made
+    const firsts = await Promise.all(Array.from({ length: 6 }, (_, i) => gql(server.url, SETTINGS_UPDATE, { input: { reassignAfterSilenceSeconds: 60 + i } }, owner.token)));
+    for (const first of firsts) expect(dataOf(first).conversationSettingsUpdate.userErrors).toEqual([]);
+    expect(await settingsRows()).toBe(1);
 
     const changed = dataOf(await gql(server.url, SETTINGS_UPDATE, { input: { ratingTags: [' 很满意 ', '一般', '不满意'], reassignAfterSilenceSeconds: 300 } }, owner.token)).conversationSettingsUpdate;
     expect(changed).toEqual({ conversationSettings: { ratingTags: ['很满意', '一般', '不满意'], reassignAfterSilenceSeconds: 300 }, userErrors: [] });
@@ -543,5 +548,34 @@ describe('quick replies', () => {
     const racing = await Promise.all(Array.from({ length: 6 }, (_, i) => create(colleague.token, { title: `抢 ${i}`, content: '您好', shortcut: `Race` })));
     expect(racing.filter((p) => p.quickReply).length).toBe(1);
     expect(racing.filter((p) => p.userErrors[0]?.code === 'DUPLICATE').length).toBe(5);
+  });
+
+  it("node(id) and nodes(ids) give a personal reply to its owner only: null for a colleague, the workspace's owner and an API key", async () => {
+    const owner = await signUpWorkspace(server.url);
+    const agent = await createUserWithRole(server.url, owner.token, 'AGENT');
+    const colleague = await createUserWithRole(server.url, owner.token, 'AGENT');
+    const key = await createApiKey(server.url, owner.token, ['conversations:manage']);
+    const create = async (token: string, input: Record<string, unknown>) => {
+      const payload = dataOf(await gql(server.url, REPLY_CREATE, { input }, token)).quickReplyCreate;
+      expect(payload.userErrors).toEqual([]);
+      return payload.quickReply;
+    };
+    const mine = await create(agent.token, { title: '我的结束语', content: '我的微信是 lin-2024，加我', shortcut: 'bye' });
+    const shared = await create(owner.token, { scope: 'WORKSPACE', title: '问候', content: '您好' });
+    const byId = async (token: string, id: string) => {
+      const response = await gql(server.url, `query($id: ID!) { node(id: $id) { ... on QuickReply { ${REPLY_FIELDS} } } }`, { id }, token);
+      expect(response.errors).toBeUndefined();
+      return response.data!.node;
+    };
+    const byIds = async (token: string) =>
+      dataOf(await gql(server.url, `query($ids: [ID!]!) { nodes(ids: $ids) { ... on QuickReply { id } } }`, { ids: [mine.id, shared.id] }, token)).nodes;
+
+    expect(await byId(agent.token, mine.id)).toEqual(mine);
+    for (const token of [colleague.token, owner.token, key.secret]) {
+      expect(await byId(token, mine.id)).toBeNull();
+      expect(await byId(token, shared.id)).toEqual(shared);
+      expect(await byIds(token)).toEqual([null, { id: shared.id }]);
+    }
+    expect(await byIds(agent.token)).toEqual([{ id: mine.id }, { id: shared.id }]);
   });
 });

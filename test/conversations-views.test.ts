@@ -207,10 +207,51 @@ describe('Customer.conversations and personal data', () => {
     const messages = await adminQuery(`select author_kind, kind, content from message where conversation_id = $1 order by seq`, server.databaseName, [uuid(id)]);
     expect(messages.rows).toEqual([
       { author_kind: 'VISITOR', kind: 'TEXT', content: '[已删除]' },
-      { author_kind: 'SYSTEM', kind: 'TEXT', content: '您好，欢迎光临！' },
+      { author_kind: 'SYSTEM', kind: 'TEXT', content: '[已删除]' },
     ]);
     const visitor = await adminQuery(`select external_id, context from visitor where customer_id = $1`, server.databaseName, [uuid(customer.id)]);
     expect(visitor.rows).toEqual([{ external_id: null, context: { sourceKeyword: '[已删除]', region: '[已删除]' } }]);
+  });
+
+  it("customerErase reaches what agents wrote (a reply or note quoting the customer), keeps who wrote what and when, and leaves other customers' conversations alone", async () => {
+    const desk = await setUpDesk(server.url, { agents: 1, rule: 'SEQUENTIAL', capacity: 10 });
+    const [agent] = desk.agents;
+    await setStatus(server.url, agent, 'ONLINE');
+    const erasedOne = await conversationOfVisitor(desk, 'openid-erase-quoted', {}, '能改一下收货地址吗？');
+    const otherOne = await conversationOfVisitor(desk, 'openid-kept', {}, '能改一下收货地址吗？');
+    const send = async (id: string, kind: string, content: string) => {
+      const sent = dataOf(await gql(server.url, `mutation($input: MessageSendInput!) { messageSend(input: $input) { userErrors { code message } } }`, {
+        input: { conversationId: id, kind, content },
+      }, agent.token)).messageSend;
+      expect(sent.userErrors).toEqual([]);
+    };
+    for (const id of [erasedOne.id, otherOne.id]) {
+      await send(id, 'TEXT', '好的，您的手机是13700005678，地址是杭州市西湖区文三路1号，对吗？');
+      await send(id, 'NOTE', '客户林女士，13700005678');
+      await send(id, 'LINK', 'https://shop.example.com/order?phone=13700005678');
+    }
+    const MESSAGES = `query($id: ID!) { conversation(id: $id) { messages(first: 10) { nodes { seq authorKind kind content } } } }`;
+    const messagesOf = async (id: string) => dataOf(await gql(server.url, MESSAGES, { id }, desk.owner.token)).conversation.messages.nodes;
+    const otherBefore = await messagesOf(otherOne.id);
+    const timesOf = async (id: string) => (await adminQuery(`select seq, created_at from message where conversation_id = $1 order by seq`, db(), [uuid(id)])).rows;
+    const timesBefore = await timesOf(erasedOne.id);
+
+    const erased = dataOf(await gql(server.url, `mutation($input: CustomerEraseInput!) { customerErase(input: $input) { userErrors { code message } } }`, { input: { id: erasedOne.customerId } }, desk.owner.token)).customerErase;
+    expect(erased.userErrors).toEqual([]);
+
+    // Read as the manager (the workspace owner): nothing the agent wrote is left; who wrote each message, and when, stays.
+    expect(await messagesOf(erasedOne.id)).toEqual([
+      { seq: 1, authorKind: 'VISITOR', kind: 'TEXT', content: '[已删除]' },
+      { seq: 2, authorKind: 'AGENT', kind: 'TEXT', content: '[已删除]' },
+      { seq: 3, authorKind: 'AGENT', kind: 'NOTE', content: '[已删除]' },
+      { seq: 4, authorKind: 'AGENT', kind: 'TEXT', content: '[已删除]' },
+    ]);
+    expect(await timesOf(erasedOne.id)).toEqual(timesBefore);
+    // Another customer's conversation, with the same words, is untouched.
+    expect(otherBefore.map((m: any) => m.content)).toEqual([
+      '能改一下收货地址吗？', '好的，您的手机是13700005678，地址是杭州市西湖区文三路1号，对吗？', '客户林女士，13700005678', 'https://shop.example.com/order?phone=13700005678',
+    ]);
+    expect(await messagesOf(otherOne.id)).toEqual(otherBefore);
   });
 });
 

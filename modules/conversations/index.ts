@@ -13,6 +13,7 @@ import { CONVERSATION_EVENTS } from './events';
 import { autoReplyJobs } from './services/auto-replies';
 import { botReactions } from './services/bot';
 import { seedConversationsDemo } from './services/demo';
+import { quickRepliesVisibleTo } from './services/quick-replies';
 import { CONVERSATION_BOT } from './services/bot-point';
 import { CONVERSATIONS_PERMISSIONS, conversationsPermissions } from './permissions';
 import { AgentStateResolver } from './resolvers/agent';
@@ -70,7 +71,8 @@ export const conversationsModule = defineModule({
       ownRecord: (m: Message, reader) => isVisitor(reader, () => (m.kind === MessageKind.NOTE ? undefined : m.conversation.visitor?.id)),
     },
     Assignment: { entity: Assignment, permission: CONVERSATIONS_PERMISSIONS.manage },
-    QuickReply: { entity: QuickReply, permission: CONVERSATIONS_PERMISSIONS.read },
+    // A personal quick reply is its owner's alone: null by id for anyone else, a manager or the owner included.
+    QuickReply: { entity: QuickReply, permission: CONVERSATIONS_PERMISSIONS.read, visibleTo: quickRepliesVisibleTo },
   },
   objectTypes: {
     ...Object.fromEntries(['BusinessHoursDay', 'AutoReplySettings', 'RoutingConditions', 'VisitorContext', 'PageView', 'AgentState', 'ServiceGroupMember', 'ConversationSettings'].map((name) => [name, { permission: CONVERSATIONS_PERMISSIONS.read }])),

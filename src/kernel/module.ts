@@ -1,3 +1,4 @@
+import type { FilterQuery } from '@mikro-orm/core';
 import type { NonEmptyArray } from 'type-graphql';
 import type { Principal } from '../auth/principal';
 import type { Role } from '../auth/roles';
@@ -77,6 +78,12 @@ export interface ReadRule {
 
 export interface NodeTypeDefinition extends ReadRule {
   entity: Function;
+  /**
+   * For records private to one person (a personal quick reply), which a permission cannot hide from a manager: the
+   * rows of the type this caller may load by id at all, as a query condition. `node(id)` and `nodes(ids)` answer
+   * null for any other row, as for a missing one, whatever the caller's permissions.
+   */
+  visibleTo?: (ctx: RequestContext) => FilterQuery<any>;
 }
 
 /** Rows a module adds to a workspace's demo data (development only). */

@@ -1,11 +1,18 @@
+import type { FilterQuery } from '@mikro-orm/core';
 import { Arg, Authorized, Ctx, ID, Query, Resolver } from 'type-graphql';
 import { mayReadObject } from '../auth/read-access';
 import type { RequestContext } from '../context';
 import { AppError } from '../graphql/errors';
 import { parseGlobalId } from '../graphql/global-id';
 import { Node } from '../graphql/node';
+import type { NodeTypeDefinition } from '../kernel/module';
 
 export const MAX_NODE_IDS = 100;
+
+/** The rows of a node type with these ids that the caller may load at all (the type's `visibleTo`, if it has one). */
+function loadable(ctx: RequestContext, nodeType: NodeTypeDefinition, ids: FilterQuery<any>): FilterQuery<any> {
+  return nodeType.visibleTo ? { $and: [ids, nodeType.visibleTo(ctx)] } : ids;
+}
 
 @Resolver()
 export class NodeResolver {
@@ -15,9 +22,10 @@ export class NodeResolver {
     const parsed = parseGlobalId(id);
     const nodeType = parsed && ctx.app.registry.nodeTypes.get(parsed.typeName);
     if (!parsed || !nodeType) return null;
-    // The workspace filter makes another workspace's row indistinguishable from a missing one; the read rules
-    // (src/auth/read-access.ts) refuse a node whose type the caller may not read.
-    return (await ctx.em.findOne(nodeType.entity as any, parsed.id as any)) as Node | null;
+    // The workspace filter makes another workspace's row indistinguishable from a missing one, as `visibleTo` does
+    // another person's private record; the read rules (src/auth/read-access.ts) refuse a node whose type the caller
+    // may not read.
+    return (await ctx.em.findOne(nodeType.entity as any, loadable(ctx, nodeType, { id: parsed.id }))) as Node | null;
   }
 
   @Authorized()
@@ -39,8 +47,8 @@ export class NodeResolver {
       const nodeType = ctx.app.registry.nodeTypes.get(typeName);
       if (!nodeType) continue;
       const uuids = [...new Set(parsed.flatMap((p) => (p?.typeName === typeName ? [p.id] : [])))];
-      // The workspace filter leaves another workspace's rows out, like missing ones.
-      const rows = (await ctx.em.find(nodeType.entity as any, { id: { $in: uuids } } as any)) as Array<Node & { id: string }>;
+      // The workspace filter leaves another workspace's rows out, like missing ones, and `visibleTo` others' private ones.
+      const rows = (await ctx.em.find(nodeType.entity as any, loadable(ctx, nodeType, { id: { $in: uuids } }))) as Array<Node & { id: string }>;
       // Unlike node(id), an object the caller may not read is a null among the others rather than an error for all;
       // the schema's read rule decides, own records included.
       for (const row of rows) if (mayReadObject(ctx, typeName, row)) found.set(`${typeName}:${row.id}`, row);

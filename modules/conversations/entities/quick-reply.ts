@@ -49,7 +49,7 @@ export class QuickReply extends WorkspaceScopedEntity {
   category?: string | null;
 }
 
-/** The workspace's conversation settings: one row, made with defaults on first use. */
+/** The workspace's conversation settings: one row, made with the defaults on the first change; until then a read gets the defaults. */
 @ObjectType({ description: "The workspace's conversation settings" })
 @Entity()
 @Unique({ properties: ['workspace'] })

@@ -2,6 +2,14 @@ import { IsOptional, MaxLength } from 'class-validator';
 import { ArgsType, Field } from 'type-graphql';
 import { defineSort, SortDirection } from '../../../src/graphql/connection';
 
+export const CHANNEL_SORT = defineSort('Channel', {
+  CREATED_AT: { property: 'createdAt', type: 'timestamp', direction: SortDirection.DESC, description: 'When it was created' },
+  NAME: { property: 'name', type: 'text', direction: SortDirection.ASC, description: 'Name' },
+}, 'CREATED_AT');
+
+@ArgsType()
+export class ChannelsArgs extends CHANNEL_SORT.Args {}
+
 export const SERVICE_GROUP_SORT = defineSort('ServiceGroup', {
   NAME: { property: 'name', type: 'text', direction: SortDirection.ASC, description: 'Name' },
   CREATED_AT: { property: 'createdAt', type: 'timestamp', direction: SortDirection.DESC, description: 'When it was created' },

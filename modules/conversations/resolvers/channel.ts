@@ -4,7 +4,7 @@ import { Connection, paginate } from '../../../src/graphql/connection';
 import { mutationPayload } from '../../../src/graphql/user-errors';
 import { Channel } from '../entities/channel';
 import { ServiceGroup } from '../entities/service-group';
-import { CHANNEL_SORT, ChannelsArgs } from '../graphql/args';
+import { CHANNEL_SORT, ChannelsArgs } from '../graphql/setup-args';
 import { ChannelCreateInput, ChannelUpdateInput } from '../graphql/setup-inputs';
 import { ChannelPayload } from '../graphql/setup-types';
 import { groupById } from '../loaders/conversation';

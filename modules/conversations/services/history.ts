@@ -48,20 +48,23 @@ export const conversationsPersonalData: PersonalDataHandler = {
   },
 
   /**
-   * What the customer wrote and what describes them becomes ERASED_TEXT: their messages (VISITOR; an image or link
-   * becomes that text too, so the erased message is TEXT), every field of the visitor context on conversations and
-   * visitors, the pages of their browsing trail and their rating comment; the channel's id of them (an openid) goes.
-   * What agents, the bot and the system wrote, scores, tags and times stay: anonymous facts the shop's figures need.
+   * What the customer wrote, what was written to or about them, and what describes them becomes ERASED_TEXT: the
+   * content of every message of their conversations, whoever wrote it (an agent's reply or internal note can quote
+   * the customer: a phone number typed back, an address; nobody can tell which do, so all go), every field of the
+   * visitor context on conversations and visitors, the pages of their browsing trail and their rating comment; the
+   * channel's id of them (an openid) goes. An image, link, rich text or emoji becomes TEXT with that text; a note
+   * stays a NOTE, so it is still never shown to the visitor. Author kinds, seqs, times, scores and tags stay:
+   * anonymous facts the shop's figures need.
    */
   async erase(tx: WriteTransaction, customerId: string) {
     const sql = workspaceSql(tx);
     // Each field the context has, with the placeholder as its value.
     const erasedContext = sqlFragment`(select coalesce(jsonb_object_agg(key, ${ERASED_TEXT}::text), '{}'::jsonb) from jsonb_each(context))`;
     await sql`
-      update message m set content = ${ERASED_TEXT}, kind = 'TEXT'
+      update message m set content = ${ERASED_TEXT}, kind = case when m.kind = 'NOTE' then m.kind else 'TEXT' end
       from conversation c
       where m.workspace_id = ${WORKSPACE} and c.workspace_id = m.workspace_id and c.id = m.conversation_id
-        and c.customer_id = ${customerId} and m.author_kind = 'VISITOR'`;
+        and c.customer_id = ${customerId}`;
     await sql`
       update conversation set context = ${erasedContext},
         rating_comment = case when rating_comment is null then null else ${ERASED_TEXT} end

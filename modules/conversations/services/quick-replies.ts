@@ -14,15 +14,18 @@ type EntityManager = WriteTransaction['em'];
 
 /**
  * The user whose personal quick replies the caller keeps: a signed-in user's own. An API key has none (its
- * principal names its creator, but a connector is not that agent at the composer).
+ * principal names its creator, but a connector is not that agent at the composer), nor has a guest.
  */
 function personalOwnerOf(ctx: RequestContext): string | null {
-  const caller = ctx.caller;
-  return caller.kind === 'USER' ? caller.userId : null;
+  const reader = ctx.reader;
+  return reader?.kind === 'USER' ? reader.userId : null;
 }
 
-/** The quick replies the caller sees: the workspace's, and the caller's own. */
-function visibleTo(ctx: RequestContext): FilterQuery<QuickReply> {
+/**
+ * The quick replies the caller sees: the workspace's, and the caller's own; another user's personal reply is
+ * nobody else's, a manager's or the owner's included (the list, the mutations and `node(id)` all go through this).
+ */
+export function quickRepliesVisibleTo(ctx: RequestContext): FilterQuery<QuickReply> {
   const userId = personalOwnerOf(ctx);
   return userId ? { $or: [{ owner: null }, { owner: userId }] } : { owner: null };
 }
@@ -35,7 +38,7 @@ export async function listQuickReplies(ctx: RequestContext, args: QuickRepliesAr
     if (!(error instanceof UserInputFailure)) throw error;
     throw new AppError('BAD_USER_INPUT', error.message, { field: error.userErrors[0].field, reason: error.userErrors[0].code });
   }
-  const conditions: FilterQuery<QuickReply>[] = [visibleTo(ctx)];
+  const conditions: FilterQuery<QuickReply>[] = [quickRepliesVisibleTo(ctx)];
   if (args.category != null) conditions.push({ category: args.category.trim() });
   const term = args.search?.trim();
   if (term) {
@@ -55,7 +58,7 @@ function assertMayChange(ctx: RequestContext, reply: QuickReply): void {
 
 async function replyForInput(ctx: RequestContext, em: EntityManager, globalId: string): Promise<QuickReply> {
   const id = tryFromGlobalId(globalId, 'QuickReply');
-  const reply = id ? await em.findOne(QuickReply, { $and: [{ id }, visibleTo(ctx)] }) : null;
+  const reply = id ? await em.findOne(QuickReply, { $and: [{ id }, quickRepliesVisibleTo(ctx)] }) : null;
   if (!reply) throw UserInputFailure.of(['input', 'id'], 'No such quick reply', UserErrorCode.NOT_FOUND);
   return reply;
 }

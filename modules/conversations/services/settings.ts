@@ -6,29 +6,37 @@ import { ConversationSettings } from '../entities/quick-reply';
 import type { ConversationSettingsUpdateInput } from '../graphql/setup-inputs';
 
 /**
- * The workspace's conversation settings, made with the defaults (entities/quick-reply.ts) when first read. Two
- * first reads at once, on any instances, make one row: the insert is `on conflict do nothing` against the unique
- * workspace_id (it waits for the other insert to commit), and both then read the row that won.
+ * The workspace's conversation settings: its row, or until a manager first changes them, the defaults
+ * (entities/quick-reply.ts), unsaved: a read writes nothing.
  */
 export async function conversationSettingsOf(scope: RequestContext | WriteTransaction): Promise<ConversationSettings> {
-  const found = await scope.em.findOne(ConversationSettings, {});
+  return (await scope.em.findOne(ConversationSettings, {})) ?? new ConversationSettings();
+}
+
+/**
+ * The workspace's settings row for a change, made with the defaults on the first change. Two first changes at once,
+ * on any instances, make one row: the insert is `on conflict do nothing` against the unique workspace_id (it waits
+ * for the other insert to commit), and both then change the row that won.
+ */
+async function settingsRowToChange(tx: WriteTransaction): Promise<ConversationSettings> {
+  const found = await tx.em.findOne(ConversationSettings, {});
   if (found) return found;
   const defaults = new ConversationSettings();
   // Timestamps from the application (milliseconds, like the ORM's), not now(): see customers' services/orders.ts.
   const stamp = new Date().toISOString();
-  await workspaceSql(scope)`
+  await workspaceSql(tx)`
     insert into conversation_settings (id, created_at, updated_at, workspace_id, rating_tags, reassign_after_silence_seconds)
     values (${randomUUID()}, ${stamp}::timestamptz, ${stamp}::timestamptz, ${WORKSPACE},
             array(select jsonb_array_elements_text(${JSON.stringify(defaults.ratingTags)}::jsonb)), null)
     on conflict (workspace_id) do nothing`;
-  return scope.em.findOneOrFail(ConversationSettings, {});
+  return tx.em.findOneOrFail(ConversationSettings, {});
 }
 
 /** Changes the rating tags or the silence reassignment (the last writer wins, field by field); audited. */
 export async function updateConversationSettings(ctx: RequestContext, input: ConversationSettingsUpdateInput): Promise<ConversationSettings> {
   await validateInput(input);
   return ctx.transaction(async (tx) => {
-    const settings = await conversationSettingsOf(tx);
+    const settings = await settingsRowToChange(tx);
     const changes: Record<string, unknown> = {};
     if (input.ratingTags != null) {
       const tags = input.ratingTags.map((tag) => tag.trim());
