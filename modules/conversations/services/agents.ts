@@ -5,6 +5,7 @@ import { tryFromGlobalId } from '../../../src/graphql/global-id';
 import { UserErrorCode, UserInputFailure } from '../../../src/graphql/user-errors';
 import { User } from '../../../src/auth';
 import { AgentState } from '../entities/agent';
+import type { WorkspaceClock } from '../../../src/kernel/clock';
 import { AgentStatus } from '../entities/enums';
 import { CONVERSATION_EVENTS } from '../events';
 import { drainQueues, groupIdsOfAgent, lockGroups, type AssignmentMoment } from './assignment';
@@ -38,7 +39,16 @@ function reread(tx: WriteTransaction, state: AgentState): Promise<AgentState> {
  */
 export async function momentOf(tx: WriteTransaction): Promise<AssignmentMoment> {
   const now = new Date();
-  return { now, today: (await tx.context().clock()).dateOf(now) };
+  return { now, today: (await clockOf(tx)).dateOf(now) };
+}
+
+const clocks = new WeakMap<WriteTransaction, Promise<WorkspaceClock>>();
+
+/** The workspace's clock, read once per transaction (a start and a close each ask for it more than once). */
+export function clockOf(tx: WriteTransaction): Promise<WorkspaceClock> {
+  let clock = clocks.get(tx);
+  if (!clock) clocks.set(tx, (clock = tx.context().clock()));
+  return clock;
 }
 
 /**

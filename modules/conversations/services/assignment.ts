@@ -1,7 +1,8 @@
 import type { WriteTransaction } from '../../../src/context';
-import { WORKSPACE, workspaceSql } from '../../../src/db/workspace-sql';
-import { User } from '../../../src/auth';
-import { Assignment, Conversation } from '../entities/conversation';
+import { randomUUID } from 'node:crypto';
+import { entityOfRow } from '../../../src/db/entity-views';
+import { entityColumns, sqlFragment, sqlText, WORKSPACE, workspaceSql } from '../../../src/db/workspace-sql';
+import { Conversation } from '../entities/conversation';
 import { AssignedBy, AssignmentRule, ConversationStatus } from '../entities/enums';
 import { ServiceGroup } from '../entities/service-group';
 import { CONVERSATION_EVENTS } from '../events';
@@ -11,9 +12,13 @@ import { awaitsAnswer, startQueueWaitTimer, startSilenceTimers } from './timers'
 /**
  * The assignment engine: every change of who serves a conversation, and of the agents' counters, goes through
  * here, inside the caller's write transaction, under row locks taken in one order (README, "Concurrency"):
- * service groups (lockGroups) → the conversation → agent states. Hot statements are plain SQL through workspaceSql
- * (stack.md: several times cheaper than ORM statements), while conversation rows are changed through their entities
- * so that the caller's flush writes them with the rest of its work.
+ * service groups (lockGroups) → the conversation → agent states. Each step is one plain SQL statement through
+ * workspaceSql, so that a group stays locked for few round trips (bench/RESULTS.md: the desk's throughput was the time
+ * a group's lock is held, and a round trip costs ~0.5 ms of CPU on each side): the choice reads the candidates, the
+ * queue and the customer's last agent at once; giving a conversation moves the agent's counters, the round-robin
+ * cursor, the assignments and the conversation row in one statement, whose row the conversation's entity then takes
+ * (so the caller's flush has nothing more to write for it). A conversation given or queued here is one the database
+ * has already (a new one is flushed before its group is locked: services/intake.ts).
  */
 
 /** A service group as locked for an assignment: its rule and round-robin cursor, read under the lock. */
@@ -65,24 +70,40 @@ interface CandidateRow {
   handled_today: number;
   online_since: string | null;
   last_assigned_at: string | null;
+  others_waiting: boolean;
+  last_agent_id: string | null;
 }
 
 /**
- * The group's ONLINE, active agents with room, their agent_state rows locked FOR UPDATE (in id order): a
- * concurrent assignment in another group that shares an agent waits here, then re-reads the agent's counters
- * (PostgreSQL re-checks the row against the condition), so no agent's last slot is given twice.
+ * Who in the group should take this conversation now, by the group's switches and rule; undefined when nobody can
+ * (or, with `queueFirst`, when other conversations wait in the group: the queue is served in arrival order). One
+ * statement reads the group's ONLINE, active agents with room, their agent_state rows locked FOR UPDATE (in id
+ * order: a concurrent assignment in another group that shares an agent waits here, then PostgreSQL re-checks the
+ * row against the condition, so no agent's last slot is given twice), whether others wait, and for
+ * returning-customer-first the agent who last served the customer in another conversation.
  */
-async function candidatesOf(tx: WriteTransaction, groupId: string, today: string, excludeAgentId?: string): Promise<Candidate[]> {
+async function chooseFor(
+  tx: WriteTransaction, group: LockedGroup, conversation: Conversation, today: string, options: { excludeAgentId?: string; queueFirst: boolean },
+): Promise<Choice | undefined> {
+  const othersWaiting = options.queueFirst
+    ? sqlFragment`exists (select 1 from conversation w where w.workspace_id = ${WORKSPACE} and w.group_id = ${group.id} and w.status = 'QUEUED' and w.id <> ${conversation.id})`
+    : sqlText('false');
+  const lastAgent = group.returningCustomerFirst
+    ? sqlFragment`(select served_by_id from conversation p where p.workspace_id = ${WORKSPACE} and p.customer_id = ${conversation.customer.id}
+        and p.id <> ${conversation.id} and p.served_by_id is not null order by p.created_at desc limit 1)`
+    : sqlText('null::uuid');
   const rows = await workspaceSql(tx)<CandidateRow>`
     select s.agent_id, m.position, s.capacity, s.active_count, s.online_since, s.last_assigned_at,
-      case when s.handled_on = ${today}::date then s.handled_today else 0 end as handled_today
+      case when s.handled_on = ${today}::date then s.handled_today else 0 end as handled_today,
+      ${othersWaiting} as others_waiting, ${lastAgent} as last_agent_id
     from service_group_member m
     join agent_state s on s.workspace_id = m.workspace_id and s.agent_id = m.agent_id
     join "user" u on u.workspace_id = s.workspace_id and u.id = s.agent_id
-    where m.workspace_id = ${WORKSPACE} and m.group_id = ${groupId} and u.active
-      and s.status = 'ONLINE' and s.active_count < s.capacity and s.agent_id is distinct from ${excludeAgentId ?? null}::uuid
+    where m.workspace_id = ${WORKSPACE} and m.group_id = ${group.id} and u.active
+      and s.status = 'ONLINE' and s.active_count < s.capacity and s.agent_id is distinct from ${options.excludeAgentId ?? null}::uuid
     order by s.agent_id for update of s`;
-  return rows.map((row) => ({
+  if (!rows.length || rows[0].others_waiting) return undefined;
+  const candidates: Candidate[] = rows.map((row) => ({
     agentId: row.agent_id,
     position: row.position,
     capacity: row.capacity,
@@ -91,27 +112,8 @@ async function candidatesOf(tx: WriteTransaction, groupId: string, today: string
     onlineSince: row.online_since ? new Date(row.online_since) : null,
     lastAssignedAt: row.last_assigned_at ? new Date(row.last_assigned_at) : null,
   }));
-}
-
-/** The agent who last served the customer in another conversation, for returning-customer-first. */
-async function lastAgentOf(tx: WriteTransaction, customerId: string, conversationId: string): Promise<string | null> {
-  const [row] = await workspaceSql(tx)<{ served_by_id: string }>`
-    select served_by_id from conversation
-    where workspace_id = ${WORKSPACE} and customer_id = ${customerId} and id <> ${conversationId} and served_by_id is not null
-    order by created_at desc limit 1`;
-  return row?.served_by_id ?? null;
-}
-
-/** Who in the group should take this conversation now, by the group's switches and rule; undefined: nobody can. */
-async function chooseFor(tx: WriteTransaction, group: LockedGroup, conversation: Conversation, today: string, excludeAgentId?: string): Promise<Choice | undefined> {
-  const candidates = await candidatesOf(tx, group.id, today, excludeAgentId);
-  if (!candidates.length) return undefined;
-  if (group.returningCustomerFirst) {
-    const lastAgentId = await lastAgentOf(tx, conversation.customer.id, conversation.id);
-    const returning = lastAgentId ? returningCustomerChoice(candidates, lastAgentId) : undefined;
-    if (returning) return returning;
-  }
-  return chooseAgent(group.rule, candidates, group.cursor);
+  const lastAgentId = rows[0].last_agent_id;
+  return (lastAgentId ? returningCustomerChoice(candidates, lastAgentId) : undefined) ?? chooseAgent(group.rule, candidates, group.cursor);
 }
 
 /** What an assignment needs to know of its moment: the instant, and the workspace's today (for handled-today counts). */
@@ -121,42 +123,59 @@ export interface AssignmentMoment {
 }
 
 /**
- * Gives the conversation (new, or locked by the caller) to the chosen agent: the conversation turns ACTIVE, the
- * agent's counters move, the group's round-robin cursor follows a round-robin pick, the previous assignment ends and
- * a new Assignment records the rule and the reason. The caller holds the group's lock (when there is a group) and
- * the agent's row lock (candidatesOf, or lockAgents for a transfer).
+ * Gives the conversation (locked by the caller, or new and flushed) to the chosen agent, in one statement: the agent's
+ * counters move, the group's round-robin cursor follows a round-robin pick, the previous assignment ends, a new
+ * Assignment records the rule and the reason, and the conversation turns ACTIVE with its agent (its entity takes the
+ * row). The caller holds the group's lock (when there is a group) and the agent's row lock (chooseFor, or the
+ * transfer's own).
  */
-export async function giveTo(tx: WriteTransaction, conversation: Conversation, choice: Choice, group: LockedGroup | null, at: AssignmentMoment, previousAgentId?: string): Promise<Assignment> {
-  const sql = workspaceSql(tx);
-  await sql`
-    update agent_state set active_count = active_count + 1, last_assigned_at = ${at.now},
-      handled_today = case when handled_on = ${at.today}::date then handled_today + 1 else 1 end, handled_on = ${at.today}::date
-    where workspace_id = ${WORKSPACE} and agent_id = ${choice.agentId}`;
-  if (group && choice.rule === AssignedBy.ROUND_ROBIN) {
-    const [cursor] = await sql<{ round_robin_online_since: string }>`
-      update service_group set round_robin_agent_id = ${choice.agentId}, round_robin_online_since =
-        (select online_since from agent_state where workspace_id = ${WORKSPACE} and agent_id = ${choice.agentId})
-      where workspace_id = ${WORKSPACE} and id = ${group.id} returning round_robin_online_since`;
-    group.cursor = { onlineSince: new Date(cursor.round_robin_online_since), agentId: choice.agentId };
-  }
-  // A conversation never assigned before (a new one) has no assignment to end.
-  if (conversation.firstAssignedAt) await endCurrentAssignment(tx, conversation.id, at.now);
-  const agent = tx.em.getReference(User, choice.agentId);
+export async function giveTo(tx: WriteTransaction, conversation: Conversation, choice: Choice, group: LockedGroup | null, at: AssignmentMoment, previousAgentId?: string): Promise<void> {
   const previousGroupId = group ? movedFrom(conversation, group) : undefined;
-  Object.assign(conversation, {
-    status: ConversationStatus.ACTIVE, assignee: agent, servedBy: agent, assignedAt: at.now, queuedAt: null, humanServed: true,
-    firstAssignedAt: conversation.firstAssignedAt ?? at.now,
-    group: group ? tx.em.getReference(ServiceGroup, group.id) : conversation.group,
-  });
-  const assignment = tx.em.create(Assignment, { conversation, agent, group: conversation.group ?? null, rule: choice.rule, reason: choice.reason, createdAt: at.now });
-  tx.emit(CONVERSATION_EVENTS.assigned, conversation.id, { agentId: choice.agentId, groupId: conversation.group?.id, previousAgentId, previousGroupId });
+  const groupId = group?.id ?? conversation.group?.id ?? null;
+  const roundRobin = group !== null && choice.rule === AssignedBy.ROUND_ROBIN;
+  // Changes the caller made to the entity are written first: the statement below works on the row.
+  await tx.em.flush();
+  const [row] = await workspaceSql(tx)<Record<string, unknown> & { cursor_online_since: string | null }>`
+    with agent as (
+      update agent_state set active_count = active_count + 1, last_assigned_at = ${at.now},
+        handled_today = case when handled_on = ${at.today}::date then handled_today + 1 else 1 end, handled_on = ${at.today}::date
+      where workspace_id = ${WORKSPACE} and agent_id = ${choice.agentId} returning online_since
+    ), cursor as (
+      update service_group set round_robin_agent_id = ${choice.agentId}, round_robin_online_since = (select online_since from agent)
+      where ${roundRobin} and workspace_id = ${WORKSPACE} and id = ${groupId}::uuid returning round_robin_online_since
+    ), ended as (
+      update assignment set ended_at = ${at.now} where workspace_id = ${WORKSPACE} and conversation_id = ${conversation.id} and ended_at is null
+    ), added as (
+      insert into assignment (id, created_at, updated_at, workspace_id, conversation_id, agent_id, group_id, rule, reason)
+      values (${randomUUID()}, ${at.now}, ${at.now}, ${WORKSPACE}, ${conversation.id}, ${choice.agentId}, ${groupId}::uuid, ${choice.rule}, ${JSON.stringify(choice.reason)}::jsonb)
+    ), given as (
+      update conversation set status = 'ACTIVE', assignee_id = ${choice.agentId}, served_by_id = ${choice.agentId}, assigned_at = ${at.now},
+        queued_at = null, human_served = true, first_assigned_at = coalesce(first_assigned_at, ${at.now}), group_id = ${groupId}::uuid, updated_at = ${at.now}
+      where workspace_id = ${WORKSPACE} and id = ${conversation.id} returning *
+    )
+    select given.*, (select round_robin_online_since from cursor) as cursor_online_since from given`;
+  if (!row) throw new Error(`conversation ${conversation.id} is not in the database: flush a new one before assigning it`);
+  if (group && roundRobin) group.cursor = { onlineSince: new Date(row.cursor_online_since!), agentId: choice.agentId };
+  entityOfRow(tx.em, Conversation, row);
+  tx.emit(CONVERSATION_EVENTS.assigned, conversation.id, { agentId: choice.agentId, groupId: groupId ?? undefined, previousAgentId, previousGroupId });
   if (awaitsAnswer(conversation)) await startSilenceTimers(tx, conversation, at.now);
-  return assignment;
 }
 
-/** Ends the conversation's current assignment (closed, transferred, reassigned). */
-export async function endCurrentAssignment(tx: WriteTransaction, conversationId: string, now: Date): Promise<void> {
-  await workspaceSql(tx)`update assignment set ended_at = ${now} where workspace_id = ${WORKSPACE} and conversation_id = ${conversationId} and ended_at is null`;
+/**
+ * Closes the conversation (locked by the caller) in one statement: it turns CLOSED, its current assignment ends, and
+ * its agent's slot frees (the caller then serves the agent's queues: drainQueues). Its entity takes the row.
+ */
+export async function closeAndRelease(tx: WriteTransaction, conversation: Conversation, now: Date): Promise<void> {
+  await tx.em.flush();
+  const [row] = await workspaceSql(tx)`
+    with ended as (
+      update assignment set ended_at = ${now} where workspace_id = ${WORKSPACE} and conversation_id = ${conversation.id} and ended_at is null
+    ), released as (
+      update agent_state set active_count = active_count - 1 where workspace_id = ${WORKSPACE} and agent_id = ${conversation.assignee?.id ?? null}::uuid
+    )
+    update conversation set status = 'CLOSED', closed_at = ${now}, assignee_id = null, queued_at = null, updated_at = ${now}
+    where workspace_id = ${WORKSPACE} and id = ${conversation.id} returning *`;
+  entityOfRow(tx.em, Conversation, row);
 }
 
 /** The group a conversation leaves when it goes to `group` (a transfer to another group), so that queue hears of it. */
@@ -182,9 +201,7 @@ async function enqueue(tx: WriteTransaction, conversation: Conversation, group: 
  * `excludeAgentId`: the agent it leaves (a transfer), not chosen again and named as previousAgentId in the events.
  */
 export async function assignOrQueue(tx: WriteTransaction, conversation: Conversation, group: LockedGroup, at: AssignmentMoment, excludeAgentId?: string): Promise<boolean> {
-  const [waiting] = await workspaceSql(tx)<{ id: string }>`
-    select id from conversation where workspace_id = ${WORKSPACE} and group_id = ${group.id} and status = 'QUEUED' and id <> ${conversation.id} limit 1`;
-  const choice = waiting ? undefined : await chooseFor(tx, group, conversation, at.today, excludeAgentId);
+  const choice = await chooseFor(tx, group, conversation, at.today, { excludeAgentId, queueFirst: true });
   if (choice) {
     await giveTo(tx, conversation, choice, group, at, excludeAgentId);
     return true;
@@ -201,23 +218,31 @@ export async function releaseAgent(tx: WriteTransaction, agentId: string): Promi
 /**
  * Serves the queues of the locked groups while they have agents with room: each time the longest-waiting
  * conversation among the groups that can take one (arrival order across the groups), so the moment capacity frees the
- * next waiting conversation is assigned, in the transaction that freed it.
+ * next waiting conversation is assigned, in the transaction that freed it. Each round reads the heads of the queues
+ * of groups where someone ONLINE has room; none is the usual end (a close frees one slot, which the first round
+ * fills). The room read is a hint without locks, and safe: room appears only in a transaction that holds the agent's
+ * groups' locks, which we hold, so a group without room now cannot get any before we commit; one with room is
+ * re-checked under the agents' row locks (chooseFor).
  */
 export async function drainQueues(tx: WriteTransaction, groups: LockedGroup[], at: AssignmentMoment): Promise<number> {
-  const sql = workspaceSql(tx);
   let assigned = 0;
   let open = [...groups];
   while (open.length) {
-    const heads = await sql<{ id: string; group_id: string }>`
-      select distinct on (group_id) id, group_id from conversation
-      where workspace_id = ${WORKSPACE} and status = 'QUEUED' and group_id = any(${open.map((g) => g.id)}::uuid[])
-      order by group_id, queued_at, id`;
-    if (!heads.length) break;
-    const ordered = await tx.em.find(Conversation, { id: { $in: heads.map((h) => h.id) } }, { orderBy: { queuedAt: 'asc', id: 'asc' }, refresh: true });
+    const heads = await workspaceSql(tx)`
+      select distinct on (c.group_id) ${entityColumns(tx.em, Conversation, 'c')} from conversation c
+      where c.workspace_id = ${WORKSPACE} and c.status = 'QUEUED' and c.group_id = any(${open.map((g) => g.id)}::uuid[])
+        and exists (select 1 from service_group_member m
+          join agent_state s on s.workspace_id = m.workspace_id and s.agent_id = m.agent_id
+          join "user" u on u.workspace_id = s.workspace_id and u.id = s.agent_id
+          where m.workspace_id = c.workspace_id and m.group_id = c.group_id and u.active and s.status = 'ONLINE' and s.active_count < s.capacity)
+      order by c.group_id, c.queued_at, c.id`;
+    const ordered = heads.map((row) => entityOfRow(tx.em, Conversation, row))
+      .sort((a, b) => a.queuedAt!.getTime() - b.queuedAt!.getTime() || (a.id < b.id ? -1 : 1));
+    open = open.filter((g) => ordered.some((c) => c.group?.id === g.id));
     let served = false;
     for (const conversation of ordered) {
       const group = open.find((g) => g.id === conversation.group?.id)!;
-      const choice = await chooseFor(tx, group, conversation, at.today);
+      const choice = await chooseFor(tx, group, conversation, at.today, { queueFirst: false });
       if (!choice) {
         open = open.filter((g) => g !== group);
         continue;
@@ -228,8 +253,6 @@ export async function drainQueues(tx: WriteTransaction, groups: LockedGroup[], a
       break;
     }
     if (!served) break;
-    // Written now: the next round's statements read the assignment.
-    await tx.em.flush();
   }
   return assigned;
 }

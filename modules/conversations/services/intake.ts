@@ -13,7 +13,7 @@ import { CONVERSATION_EVENTS } from '../events';
 import type { ConversationStartInput, VisitorContextInput } from '../graphql/inputs';
 import { CONVERSATIONS_PERMISSIONS } from '../permissions';
 import { assignOrQueue, lockGroups, type AssignmentMoment } from './assignment';
-import { momentOf } from './agents';
+import { clockOf, momentOf } from './agents';
 import { isOpenAt } from './business-hours';
 import { botOf } from './bot-point';
 import { addMessage, addVisitorMessage } from './messages';
@@ -55,7 +55,11 @@ export async function startConversation(ctx: RequestContext, input: Conversation
     if (channel.autoReplies.greeting) addMessage(tx, conversation, { authorKind: AuthorKind.SYSTEM, kind: MessageKind.TEXT, content: channel.autoReplies.greeting }, at.now);
     // BOT_FIRST: the bot answers (a reaction to the message); without a bot, a human at once.
     if (channel.receptionMode === ReceptionMode.BOT_FIRST && botOf(tx.ctx)) conversation.status = ConversationStatus.BOT;
-    else await route(tx, conversation, channel, at);
+    else {
+      // Written before routing locks the group, so that the group stays locked for the assignment's statements only.
+      await tx.em.flush();
+      await route(tx, conversation, channel, at);
+    }
     return { conversation, visitor };
   });
   return { conversation: started.conversation, visitorToken: visitorTokenFor(ctx, scope.workspaceId, started.visitor.id) };
@@ -132,7 +136,7 @@ export async function route(tx: WriteTransaction, conversation: Conversation, ch
   const assigned = await assignOrQueue(tx, conversation, group, at);
   // "No agent online": outside the channel's business hours, or nobody of the group online (busy agents don't count).
   const reply = channel.autoReplies.noAgentOnline;
-  const open = isOpenAt(channel, at.now, (await tx.context().clock()).timeZone);
+  const open = isOpenAt(channel, at.now, (await clockOf(tx)).timeZone);
   if (!assigned && reply && (!open || !(await anyoneOnline(tx, group.id)))) {
     addMessage(tx, conversation, { authorKind: AuthorKind.SYSTEM, kind: MessageKind.TEXT, content: reply }, at.now);
   }

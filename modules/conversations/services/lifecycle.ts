@@ -1,5 +1,7 @@
 import { LockMode } from '@mikro-orm/core';
 import type { RequestContext, WriteTransaction } from '../../../src/context';
+import { entityOfRow } from '../../../src/db/entity-views';
+import { entityColumns, WORKSPACE, workspaceSql } from '../../../src/db/workspace-sql';
 import { AppError } from '../../../src/graphql/errors';
 import { tryFromGlobalId } from '../../../src/graphql/global-id';
 import { UserErrorCode, UserInputFailure } from '../../../src/graphql/user-errors';
@@ -10,7 +12,7 @@ import { AgentStatus, AssignedBy, AuthorKind, ConversationStatus, MessageKind } 
 import { ServiceGroup } from '../entities/service-group';
 import { CONVERSATION_EVENTS } from '../events';
 import { momentOf } from './agents';
-import { assignOrQueue, drainQueues, endCurrentAssignment, giveTo, groupIdsOfAgent, lockGroups, releaseAgent, type LockedGroup } from './assignment';
+import { assignOrQueue, closeAndRelease, drainQueues, giveTo, groupIdsOfAgent, lockGroups, releaseAgent, type LockedGroup } from './assignment';
 import { addMessage, mayAct } from './messages';
 
 /**
@@ -25,11 +27,16 @@ export async function lockForChange(
 ): Promise<{ conversation: Conversation; groups: LockedGroup[] }> {
   const id = options.system ? conversationId : tryFromGlobalId(conversationId, 'Conversation');
   for (;;) {
-    const seen = id ? await tx.em.findOne(Conversation, id, { refresh: true }) : null;
+    // The conversation and its agent's groups, in one statement.
+    const [row] = id ? await workspaceSql(tx)<Record<string, unknown> & { agent_group_ids: string[] }>`
+      select ${entityColumns(tx.em, Conversation, 'c')}, array(select m.group_id from service_group_member m
+        where m.workspace_id = c.workspace_id and m.agent_id = c.assignee_id) as agent_group_ids
+      from conversation c where c.workspace_id = ${WORKSPACE} and c.id = ${id}` : [];
+    const { agent_group_ids: agentGroupIds = [], ...columns } = row ?? {};
+    const seen = row ? entityOfRow(tx.em, Conversation, columns) : null;
     if (!seen || (!options.system && !mayAct(tx.ctx, seen))) throw UserInputFailure.of(['input', 'id'], 'No such conversation', UserErrorCode.NOT_FOUND);
     const assigneeId = seen.assignee?.id ?? null;
-    const groupIds = [...(seen.group ? [seen.group.id] : []), ...(assigneeId ? await groupIdsOfAgent(tx, assigneeId) : []), ...extraGroupIds];
-    const groups = await lockGroups(tx, groupIds);
+    const groups = await lockGroups(tx, [...(seen.group ? [seen.group.id] : []), ...agentGroupIds, ...extraGroupIds]);
     const conversation = (await tx.em.findOne(Conversation, seen.id, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true }))!;
     // Someone else moved it between the read and the locks: lock what it touches now.
     if ((conversation.assignee?.id ?? null) === assigneeId && conversation.group?.id === seen.group?.id) return { conversation, groups };
@@ -49,14 +56,9 @@ export async function closeLocked(tx: WriteTransaction, conversation: Conversati
   if (conversation.status === ConversationStatus.CLOSED) throw UserInputFailure.of(['input', 'id'], 'The conversation is closed already', UserErrorCode.ALREADY_DONE);
   const at = await momentOf(tx);
   const agentId = conversation.assignee?.id;
-  Object.assign(conversation, { status: ConversationStatus.CLOSED, closedAt: at.now, assignee: null, queuedAt: null });
-  await endCurrentAssignment(tx, conversation.id, at.now);
+  await closeAndRelease(tx, conversation, at.now);
   tx.emit(CONVERSATION_EVENTS.closed, conversation.id, { agentId, groupId: conversation.group?.id });
-  await tx.em.flush();
-  if (agentId) {
-    await releaseAgent(tx, agentId);
-    await drainQueues(tx, groups, at);
-  }
+  if (agentId) await drainQueues(tx, groups, at);
   return conversation;
 }
 
