@@ -5,9 +5,9 @@ import { tryFromGlobalId } from '../../../src/graphql/global-id';
 import { UserErrorCode, UserInputFailure } from '../../../src/graphql/user-errors';
 import { User } from '../../../src/auth';
 import { AgentState } from '../entities/agent';
-import type { WorkspaceClock } from '../../../src/kernel/clock';
 import { AgentStatus } from '../entities/enums';
 import { CONVERSATION_EVENTS } from '../events';
+import { deskSettingsOf } from './desk-settings';
 import { drainQueues, groupIdsOfAgent, lockGroups, type AssignmentMoment } from './assignment';
 
 /** The most conversations one agent may hold at once: a guard against typos (500 for 5), not a policy. */
@@ -32,23 +32,10 @@ function reread(tx: WriteTransaction, state: AgentState): Promise<AgentState> {
   return tx.em.findOneOrFail(AgentState, state.id, { refresh: true });
 }
 
-/**
- * The instant and the workspace's today, read through the transaction's own connection: the request's clock
- * (`tx.ctx.clock()`) would take a second pool connection while this one is held, and with as many such transactions
- * as the pool has connections (a burst of starts and closes) every one of them waits for a connection none returns.
- */
+/** The instant and the workspace's today (desk settings: read once per transaction, through its own connection). */
 export async function momentOf(tx: WriteTransaction): Promise<AssignmentMoment> {
   const now = new Date();
-  return { now, today: (await clockOf(tx)).dateOf(now) };
-}
-
-const clocks = new WeakMap<WriteTransaction, Promise<WorkspaceClock>>();
-
-/** The workspace's clock, read once per transaction (a start and a close each ask for it more than once). */
-export function clockOf(tx: WriteTransaction): Promise<WorkspaceClock> {
-  let clock = clocks.get(tx);
-  if (!clock) clocks.set(tx, (clock = tx.context().clock()));
-  return clock;
+  return { now, today: (await deskSettingsOf(tx)).clock.dateOf(now) };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { issueGuestToken, verifyGuestToken } from '../../../src/auth';
 import { RequestContext, type WriteTransaction } from '../../../src/context';
-import { WORKSPACE, workspaceSql } from '../../../src/db/workspace-sql';
+import { entityOfRow, viewOfRow } from '../../../src/db/entity-views';
+import { sqlFragment, sqlText, WORKSPACE, workspaceSql } from '../../../src/db/workspace-sql';
 import { AppError } from '../../../src/graphql/errors';
 import { tryFromGlobalId } from '../../../src/graphql/global-id';
 import { UserErrorCode, UserInputFailure, validateInput } from '../../../src/graphql/user-errors';
@@ -9,11 +10,13 @@ import { Channel } from '../entities/channel';
 import { Conversation } from '../entities/conversation';
 import { AuthorKind, ConversationStatus, MessageKind, ReceptionMode } from '../entities/enums';
 import { Visitor, type VisitorContext } from '../entities/visitor';
+import { RoutingRule } from '../entities/service-group';
 import { CONVERSATION_EVENTS } from '../events';
 import type { ConversationStartInput, VisitorContextInput } from '../graphql/inputs';
 import { CONVERSATIONS_PERMISSIONS } from '../permissions';
 import { assignOrQueue, lockGroups, type AssignmentMoment } from './assignment';
-import { clockOf, momentOf } from './agents';
+import { momentOf } from './agents';
+import { DESK_SETTINGS_COLUMNS, deskSettingsOf, knowDeskSettings } from './desk-settings';
 import { isOpenAt } from './business-hours';
 import { botOf } from './bot-point';
 import { addMessage, addVisitorMessage } from './messages';
@@ -39,11 +42,11 @@ export async function startConversation(ctx: RequestContext, input: Conversation
   const channelId = tryFromGlobalId(input.channelId, 'Channel');
   const scope = await callerScope(ctx, channelId, input.widgetKey);
   const started = await scope.transaction(async (tx) => {
-    const channel = channelId ? await tx.em.findOne(Channel, channelId) : null;
-    if (!channel) throw UserInputFailure.of(['input', 'channelId'], 'No such channel', UserErrorCode.NOT_FOUND);
+    const known = channelId ? await knownAtStart(tx, channelId, input) : null;
+    if (!known) throw UserInputFailure.of(['input', 'channelId'], 'No such channel', UserErrorCode.NOT_FOUND);
+    const { channel, open, routingRules } = known;
     const at = await momentOf(tx);
-    const visitor = await visitorFor(tx, channel, input, at.now);
-    const open = await tx.em.findOne(Conversation, { visitor, channel, status: { $ne: ConversationStatus.CLOSED } }, { orderBy: { createdAt: 'desc' } });
+    const visitor = await visitorFor(tx, channel, input, known.visitor, at.now);
     if (open) {
       await addVisitorMessage(tx, open, { kind: MessageKind.TEXT, content: input.message.trim() }, at.now);
       return { conversation: open, visitor };
@@ -58,7 +61,7 @@ export async function startConversation(ctx: RequestContext, input: Conversation
     else {
       // Written before routing locks the group, so that the group stays locked for the assignment's statements only.
       await tx.em.flush();
-      await route(tx, conversation, channel, at);
+      await route(tx, conversation, channel, at, routingRules);
     }
     return { conversation, visitor };
   });
@@ -92,17 +95,51 @@ export async function callerScope(ctx: RequestContext, channelId: string | undef
   return new RequestContext(ctx.app, undefined, undefined, ctx.requestId, channel.workspace.id, ctx.clientIp);
 }
 
-/** The visitor: the guest's own (on its channel only), or found by the channel's visitor id, or new; identified as a customer. */
-async function visitorFor(tx: WriteTransaction, channel: Channel, input: ConversationStartInput, now: Date): Promise<Visitor> {
+interface KnownAtStart {
+  channel: Channel;
+  /** The guest's visitor (on this channel only), or the channel's visitor of the input's externalId. */
+  visitor: Visitor | null;
+  /** That visitor's open conversation on the channel (the newest). */
+  open: Conversation | null;
+  routingRules: RoutingRule[];
+}
+
+/**
+ * What a start needs to know before it writes, in one statement (a start's round trips are the desk's throughput:
+ * bench/RESULTS.md): the channel, the visitor and their open conversation, the active routing rules, and the desk
+ * settings (knowDeskSettings). Null when the channel is not one of the workspace.
+ */
+async function knownAtStart(tx: WriteTransaction, channelId: string, input: ConversationStartInput): Promise<KnownAtStart | null> {
   const guest = tx.ctx.guest;
   const externalId = input.visitor?.externalId?.trim() || null;
-  let visitor: Visitor | null = null;
-  if (guest) {
-    visitor = guest.guest.type === 'Visitor' ? await tx.em.findOne(Visitor, guest.guest.id, { populate: ['customer'] }) : null;
-    if (!visitor || visitor.channel.id !== channel.id) throw new AppError('FORBIDDEN', 'This visitor token is for another channel');
-  } else if (externalId) {
-    visitor = await tx.em.findOne(Visitor, { channel, externalId }, { populate: ['customer'] });
-  }
+  const visitorMatch = guest ? (guest.guest.type === 'Visitor' ? sqlFragment`v.id = ${guest.guest.id}` : sqlText('false'))
+    : externalId ? sqlFragment`v.external_id = ${externalId}` : sqlText('false');
+  const [row] = await workspaceSql(tx)<{ channel: Record<string, unknown>; visitor: Record<string, unknown> | null; open: Record<string, unknown> | null;
+    routing_rules: Record<string, unknown>[]; desk_time_zone: string; desk_reassign_after: number | null }>`
+    select to_jsonb(ch) as channel, to_jsonb(v) as visitor,
+      (select to_jsonb(c) from conversation c where c.workspace_id = ch.workspace_id and c.channel_id = ch.id and c.visitor_id = v.id
+        and c.status <> 'CLOSED' order by c.created_at desc limit 1) as open,
+      (select coalesce(jsonb_agg(to_jsonb(r)), '[]'::jsonb) from routing_rule r where r.workspace_id = ch.workspace_id and r.active) as routing_rules,
+      ${DESK_SETTINGS_COLUMNS}
+    from channel ch
+    left join lateral (select * from visitor v where v.workspace_id = ch.workspace_id and v.channel_id = ch.id and ${visitorMatch}
+      order by v.created_at limit 1) v on true
+    where ch.workspace_id = ${WORKSPACE} and ch.id = ${channelId}`;
+  if (!row) return null;
+  knowDeskSettings(tx, row);
+  return {
+    channel: entityOfRow(tx.em, Channel, row.channel),
+    visitor: row.visitor ? entityOfRow(tx.em, Visitor, row.visitor) : null,
+    open: row.open ? entityOfRow(tx.em, Conversation, row.open) : null,
+    routingRules: row.routing_rules.map((rule) => viewOfRow(tx.em, RoutingRule, rule)),
+  };
+}
+
+/** The visitor: the guest's own (on its channel only), or found by the channel's visitor id, or new; identified as a customer. */
+async function visitorFor(tx: WriteTransaction, channel: Channel, input: ConversationStartInput, known: Visitor | null, now: Date): Promise<Visitor> {
+  const externalId = input.visitor?.externalId?.trim() || null;
+  let visitor = known;
+  if (tx.ctx.guest && !visitor) throw new AppError('FORBIDDEN', 'This visitor token is for another channel');
   if (!visitor?.customer || input.visitor?.phone || input.visitor?.email) {
     const { customer } = await identifyCustomer(tx, {
       externalId: externalId ? { platform: `channel-${channel.type.toLowerCase().replace(/_/g, '-')}`, value: externalId } : null,
@@ -125,18 +162,19 @@ function contextOf(input?: VisitorContextInput | null): VisitorContext {
 }
 
 /**
- * Sends the new conversation to its group (the first matching routing rule's, else the channel's default group)
+ * Sends the new conversation to its group (the first matching routing rule's, else the channel's default group;
+ * `rules`: the workspace's active routing rules, when the caller has read them already)
  * and there to an agent or the queue. Without a group the channel cannot serve anyone: a clear error.
  */
-export async function route(tx: WriteTransaction, conversation: Conversation, channel: Channel, at: AssignmentMoment): Promise<void> {
-  const rule = matchRoutingRule(await activeRoutingRules(tx.context()), { channelId: channel.id, ...conversation.context });
+export async function route(tx: WriteTransaction, conversation: Conversation, channel: Channel, at: AssignmentMoment, rules?: RoutingRule[]): Promise<void> {
+  const rule = matchRoutingRule(rules ?? (await activeRoutingRules(tx.context())), { channelId: channel.id, ...conversation.context });
   const groupId = rule?.targetGroup.id ?? channel.defaultGroup?.id;
   if (!groupId) throw UserInputFailure.of(['input', 'channelId'], 'This channel has no service group: give it a default group', UserErrorCode.NOT_ALLOWED);
   const [group] = await lockGroups(tx, [groupId]);
   const assigned = await assignOrQueue(tx, conversation, group, at);
   // "No agent online": outside the channel's business hours, or nobody of the group online (busy agents don't count).
   const reply = channel.autoReplies.noAgentOnline;
-  const open = isOpenAt(channel, at.now, (await clockOf(tx)).timeZone);
+  const open = isOpenAt(channel, at.now, (await deskSettingsOf(tx)).clock.timeZone);
   if (!assigned && reply && (!open || !(await anyoneOnline(tx, group.id)))) {
     addMessage(tx, conversation, { authorKind: AuthorKind.SYSTEM, kind: MessageKind.TEXT, content: reply }, at.now);
   }

@@ -1,7 +1,7 @@
 import { LockMode } from '@mikro-orm/core';
 import type { RequestContext, WriteTransaction } from '../../../src/context';
 import { entityOfRow } from '../../../src/db/entity-views';
-import { entityColumns, WORKSPACE, workspaceSql } from '../../../src/db/workspace-sql';
+import { WORKSPACE, workspaceSql } from '../../../src/db/workspace-sql';
 import { AppError } from '../../../src/graphql/errors';
 import { tryFromGlobalId } from '../../../src/graphql/global-id';
 import { UserErrorCode, UserInputFailure } from '../../../src/graphql/user-errors';
@@ -12,6 +12,7 @@ import { AgentStatus, AssignedBy, AuthorKind, ConversationStatus, MessageKind } 
 import { ServiceGroup } from '../entities/service-group';
 import { CONVERSATION_EVENTS } from '../events';
 import { momentOf } from './agents';
+import { DESK_SETTINGS_COLUMNS, knowDeskSettings } from './desk-settings';
 import { assignOrQueue, closeAndRelease, drainQueues, giveTo, groupIdsOfAgent, lockGroups, releaseAgent, type LockedGroup } from './assignment';
 import { addMessage, mayAct } from './messages';
 
@@ -27,16 +28,16 @@ export async function lockForChange(
 ): Promise<{ conversation: Conversation; groups: LockedGroup[] }> {
   const id = options.system ? conversationId : tryFromGlobalId(conversationId, 'Conversation');
   for (;;) {
-    // The conversation and its agent's groups, in one statement.
-    const [row] = id ? await workspaceSql(tx)<Record<string, unknown> & { agent_group_ids: string[] }>`
-      select ${entityColumns(tx.em, Conversation, 'c')}, array(select m.group_id from service_group_member m
-        where m.workspace_id = c.workspace_id and m.agent_id = c.assignee_id) as agent_group_ids
+    // The conversation, its agent's groups and the desk settings, in one statement.
+    const [row] = id ? await workspaceSql(tx)<{ conversation: Record<string, unknown>; agent_group_ids: string[]; desk_time_zone: string; desk_reassign_after: number | null }>`
+      select to_jsonb(c) as conversation, array(select m.group_id from service_group_member m
+        where m.workspace_id = c.workspace_id and m.agent_id = c.assignee_id) as agent_group_ids, ${DESK_SETTINGS_COLUMNS}
       from conversation c where c.workspace_id = ${WORKSPACE} and c.id = ${id}` : [];
-    const { agent_group_ids: agentGroupIds = [], ...columns } = row ?? {};
-    const seen = row ? entityOfRow(tx.em, Conversation, columns) : null;
+    if (row) knowDeskSettings(tx, row);
+    const seen = row ? entityOfRow(tx.em, Conversation, row.conversation) : null;
     if (!seen || (!options.system && !mayAct(tx.ctx, seen))) throw UserInputFailure.of(['input', 'id'], 'No such conversation', UserErrorCode.NOT_FOUND);
     const assigneeId = seen.assignee?.id ?? null;
-    const groups = await lockGroups(tx, [...(seen.group ? [seen.group.id] : []), ...agentGroupIds, ...extraGroupIds]);
+    const groups = await lockGroups(tx, [...(seen.group ? [seen.group.id] : []), ...row.agent_group_ids, ...extraGroupIds]);
     const conversation = (await tx.em.findOne(Conversation, seen.id, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true }))!;
     // Someone else moved it between the read and the locks: lock what it touches now.
     if ((conversation.assignee?.id ?? null) === assigneeId && conversation.group?.id === seen.group?.id) return { conversation, groups };

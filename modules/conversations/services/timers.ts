@@ -2,7 +2,7 @@ import type { WriteTransaction } from '../../../src/context';
 import { Channel } from '../entities/channel';
 import type { Conversation } from '../entities/conversation';
 import { ConversationStatus } from '../entities/enums';
-import { ConversationSettings } from '../entities/quick-reply';
+import { deskSettingsOf } from './desk-settings';
 
 /**
  * Setting the timers of the timed automatic replies 自动应答 (their jobs, what they do when due: auto-replies.ts): a
@@ -35,16 +35,13 @@ export const SILENCE_REASSIGN_TIMER = { name: 'conversations.silenceReassign' };
 const startAfter = (since: Date, seconds: number) => Math.max(0, Math.ceil((since.getTime() + seconds * 1000 - Date.now()) / 1000));
 
 /**
- * What decides whether a wait gets timers: the conversation's channel (its automatic replies) and the workspace's
- * reassignment limit. Read once per transaction (the channel is usually in the transaction's identity map already):
- * most desks set no timer at all, and then a wait costs nothing more than these reads.
+ * What decides whether a wait gets timers: the conversation's channel (its automatic replies; usually in the
+ * transaction's identity map already) and the workspace's reassignment limit (desk settings, known once per
+ * transaction). Most desks set no timer at all, and then a wait costs nothing more.
  */
-const reassignLimits = new WeakMap<WriteTransaction, Promise<number | null>>();
-
 async function timersOf(tx: WriteTransaction, conversation: Conversation) {
   const channel = await tx.em.findOneOrFail(Channel, conversation.channel.id);
-  if (!reassignLimits.has(tx)) reassignLimits.set(tx, tx.em.findOne(ConversationSettings, {}).then((settings) => settings?.reassignAfterSilenceSeconds ?? null));
-  return { autoReplies: channel.autoReplies, reassignAfterSilenceSeconds: await reassignLimits.get(tx)! };
+  return { autoReplies: channel.autoReplies, reassignAfterSilenceSeconds: (await deskSettingsOf(tx)).reassignAfterSilenceSeconds };
 }
 
 /**
