@@ -1,7 +1,7 @@
 import type { WriteTransaction } from '../../../src/context';
 import { randomUUID } from 'node:crypto';
 import { entityOfRow } from '../../../src/db/entity-views';
-import { entityColumns, sqlFragment, sqlText, WORKSPACE, workspaceSql } from '../../../src/db/workspace-sql';
+import { entityColumns, sqlFragment, sqlText, WORKSPACE, workspaceSql, type SqlFragment } from '../../../src/db/workspace-sql';
 import { Conversation } from '../entities/conversation';
 import { AssignedBy, AssignmentRule, ConversationStatus } from '../entities/enums';
 import { ServiceGroup } from '../entities/service-group';
@@ -33,26 +33,38 @@ interface GroupRow {
   id: string;
   assignment_rule: AssignmentRule;
   returning_customer_first: boolean;
-  round_robin_online_since: string | null;
+  round_robin_online_since: string | Date | null;
   round_robin_agent_id: string | null;
 }
 
 /**
- * Locks service groups FOR UPDATE, in id order: from here to commit, no other transaction on any instance assigns
- * in these groups, and each statement after the lock reads what the previous holder committed.
+ * The service groups matching `condition` (on `g`), locked FOR UPDATE in id order, as a JSON array: a sub-select for
+ * a statement that locks groups along with what it reads (lockForChange), and lockGroups' own. From the lock to
+ * commit, no other transaction on any instance assigns in these groups, and each statement after the lock reads what
+ * the previous holder committed.
  */
-export async function lockGroups(tx: WriteTransaction, groupIds: Iterable<string>): Promise<LockedGroup[]> {
-  const ids = [...new Set(groupIds)].sort();
-  if (!ids.length) return [];
-  const rows = await workspaceSql(tx)<GroupRow>`
-    select id, assignment_rule, returning_customer_first, round_robin_online_since, round_robin_agent_id
-    from service_group where workspace_id = ${WORKSPACE} and id = any(${ids}::uuid[]) order by id for update`;
+export function lockingGroups(condition: SqlFragment): SqlFragment {
+  return sqlFragment`(select coalesce(jsonb_agg(to_jsonb(g) order by g.id), '[]'::jsonb) from (
+    select g.id, g.assignment_rule, g.returning_customer_first, g.round_robin_online_since, g.round_robin_agent_id
+    from service_group g where g.workspace_id = ${WORKSPACE} and (${condition}) order by g.id for update) g)`;
+}
+
+/** The groups a lockingGroups sub-select returned. */
+export function lockedGroupsOf(rows: GroupRow[]): LockedGroup[] {
   return rows.map((row) => ({
     id: row.id,
     rule: row.assignment_rule,
     returningCustomerFirst: row.returning_customer_first,
     cursor: { onlineSince: row.round_robin_online_since ? new Date(row.round_robin_online_since) : null, agentId: row.round_robin_agent_id },
   }));
+}
+
+/** Locks service groups FOR UPDATE, in id order (lockingGroups). */
+export async function lockGroups(tx: WriteTransaction, groupIds: Iterable<string>): Promise<LockedGroup[]> {
+  const ids = [...new Set(groupIds)];
+  if (!ids.length) return [];
+  const [row] = await workspaceSql(tx)<{ groups: GroupRow[] }>`select ${lockingGroups(sqlFragment`g.id = any(${ids}::uuid[])`)} as groups`;
+  return lockedGroupsOf(row.groups);
 }
 
 /** The groups an agent belongs to (to drain their queues when the agent has room again). */
@@ -222,12 +234,14 @@ export async function releaseAgent(tx: WriteTransaction, agentId: string): Promi
  * of groups where someone ONLINE has room; none is the usual end (a close frees one slot, which the first round
  * fills). The room read is a hint without locks, and safe: room appears only in a transaction that holds the agent's
  * groups' locks, which we hold, so a group without room now cannot get any before we commit; one with room is
- * re-checked under the agents' row locks (chooseFor).
+ * re-checked under the agents' row locks (chooseFor). `slots`: how many slots the caller freed, when it knows (a
+ * close or a transfer frees one): the drain stops once they are filled, without a last read to find no more room
+ * (every transaction that frees room drains, so before this one no waiting conversation had an agent with room).
  */
-export async function drainQueues(tx: WriteTransaction, groups: LockedGroup[], at: AssignmentMoment): Promise<number> {
+export async function drainQueues(tx: WriteTransaction, groups: LockedGroup[], at: AssignmentMoment, slots = Number.POSITIVE_INFINITY): Promise<number> {
   let assigned = 0;
   let open = [...groups];
-  while (open.length) {
+  while (open.length && assigned < slots) {
     const heads = await workspaceSql(tx)`
       select distinct on (c.group_id) ${entityColumns(tx.em, Conversation, 'c')} from conversation c
       where c.workspace_id = ${WORKSPACE} and c.status = 'QUEUED' and c.group_id = any(${open.map((g) => g.id)}::uuid[])

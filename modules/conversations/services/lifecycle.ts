@@ -1,7 +1,7 @@
 import { LockMode } from '@mikro-orm/core';
 import type { RequestContext, WriteTransaction } from '../../../src/context';
 import { entityOfRow } from '../../../src/db/entity-views';
-import { WORKSPACE, workspaceSql } from '../../../src/db/workspace-sql';
+import { entityColumns, sqlFragment, WORKSPACE, workspaceSql } from '../../../src/db/workspace-sql';
 import { AppError } from '../../../src/graphql/errors';
 import { tryFromGlobalId } from '../../../src/graphql/global-id';
 import { UserErrorCode, UserInputFailure } from '../../../src/graphql/user-errors';
@@ -13,7 +13,7 @@ import { ServiceGroup } from '../entities/service-group';
 import { CONVERSATION_EVENTS } from '../events';
 import { momentOf } from './agents';
 import { DESK_SETTINGS_COLUMNS, knowDeskSettings } from './desk-settings';
-import { assignOrQueue, closeAndRelease, drainQueues, giveTo, groupIdsOfAgent, lockGroups, releaseAgent, type LockedGroup } from './assignment';
+import { assignOrQueue, closeAndRelease, drainQueues, giveTo, groupIdsOfAgent, lockedGroupsOf, lockingGroups, releaseAgent, type LockedGroup } from './assignment';
 import { addMessage, mayAct } from './messages';
 
 /**
@@ -28,19 +28,23 @@ export async function lockForChange(
 ): Promise<{ conversation: Conversation; groups: LockedGroup[] }> {
   const id = options.system ? conversationId : tryFromGlobalId(conversationId, 'Conversation');
   for (;;) {
-    // The conversation, its agent's groups and the desk settings, in one statement.
-    const [row] = id ? await workspaceSql(tx)<{ conversation: Record<string, unknown>; agent_group_ids: string[]; desk_time_zone: string; desk_reassign_after: number | null }>`
-      select to_jsonb(c) as conversation, array(select m.group_id from service_group_member m
-        where m.workspace_id = c.workspace_id and m.agent_id = c.assignee_id) as agent_group_ids, ${DESK_SETTINGS_COLUMNS}
+    // One statement: the conversation, the desk settings, and the groups it touches locked (its group, its agent's, the
+    // extra ones). A caller who may not act on it learns NOT_FOUND (and the locks go with the rolled-back transaction).
+    const [row] = id ? await workspaceSql(tx)<{ conversation: Record<string, unknown>; groups: Parameters<typeof lockedGroupsOf>[0]; desk_time_zone: string; desk_reassign_after: number | null }>`
+      select to_jsonb(c) as conversation, ${DESK_SETTINGS_COLUMNS}, ${lockingGroups(sqlFragment`g.id = c.group_id or g.id = any(${extraGroupIds}::uuid[])
+        or g.id in (select m.group_id from service_group_member m where m.workspace_id = c.workspace_id and m.agent_id = c.assignee_id)`)} as groups
       from conversation c where c.workspace_id = ${WORKSPACE} and c.id = ${id}` : [];
-    if (row) knowDeskSettings(tx, row);
     const seen = row ? entityOfRow(tx.em, Conversation, row.conversation) : null;
     if (!seen || (!options.system && !mayAct(tx.ctx, seen))) throw UserInputFailure.of(['input', 'id'], 'No such conversation', UserErrorCode.NOT_FOUND);
+    knowDeskSettings(tx, row);
+    const groups = lockedGroupsOf(row.groups);
+    // Re-read under the group locks (the statement's snapshot predates them): who holds it cannot change now.
+    const [locked] = await workspaceSql(tx)`select ${entityColumns(tx.em, Conversation, 'c')} from conversation c where c.workspace_id = ${WORKSPACE} and c.id = ${seen.id} for update`;
     const assigneeId = seen.assignee?.id ?? null;
-    const groups = await lockGroups(tx, [...(seen.group ? [seen.group.id] : []), ...row.agent_group_ids, ...extraGroupIds]);
-    const conversation = (await tx.em.findOne(Conversation, seen.id, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true }))!;
+    const groupId = seen.group?.id;
+    const conversation = entityOfRow(tx.em, Conversation, locked);
+    if ((conversation.assignee?.id ?? null) === assigneeId && conversation.group?.id === groupId) return { conversation, groups };
     // Someone else moved it between the read and the locks: lock what it touches now.
-    if ((conversation.assignee?.id ?? null) === assigneeId && conversation.group?.id === seen.group?.id) return { conversation, groups };
   }
 }
 
@@ -59,7 +63,7 @@ export async function closeLocked(tx: WriteTransaction, conversation: Conversati
   const agentId = conversation.assignee?.id;
   await closeAndRelease(tx, conversation, at.now);
   tx.emit(CONVERSATION_EVENTS.closed, conversation.id, { agentId, groupId: conversation.group?.id });
-  if (agentId) await drainQueues(tx, groups, at);
+  if (agentId) await drainQueues(tx, groups, at, 1);
   return conversation;
 }
 
@@ -117,7 +121,7 @@ export async function transferConversation(ctx: RequestContext, input: { id: str
     await tx.em.flush();
     if (fromAgentId) {
       await releaseAgent(tx, fromAgentId);
-      await drainQueues(tx, groups, at);
+      await drainQueues(tx, groups, at, 1);
     }
     return conversation;
   });
