@@ -167,17 +167,28 @@ export async function readEvents(orm: Orm, after: LogCursor, limit: number, filt
 }
 
 /**
- * Whether committed events after `after` are held back by an older transaction still running. Readers are woken by
- * NOTIFY when events commit, not when the transaction holding them back ends (it may write no event): a reader that
- * finds some held back reads again shortly instead of waiting for its timer.
+ * The next events after `after` (as readEvents, unfiltered), and whether committed events after them are held back by
+ * an older transaction still running. Readers are woken by NOTIFY when events commit, not when the transaction holding
+ * them back ends (it may write no event): a reader that finds some held back reads again shortly instead of waiting
+ * for its timer. One statement answers both, against one snapshot's xmin: a second round trip after every read was
+ * the most expensive statement of a busy desk (a reader runs one per NOTIFY).
  */
-export async function eventsHeldBack(orm: Orm, after: LogCursor): Promise<boolean> {
-  const [row] = await orm.em.getConnection().execute(
-    `select exists (select 1 from domain_event
-       where (transaction_id, position) > (?::xid8, ?::bigint) and transaction_id >= pg_snapshot_xmin(pg_current_snapshot())) as held`,
-    [after.transactionId, after.position], 'all',
+export async function readNewEvents(orm: Orm, after: LogCursor, limit: number): Promise<{ events: DomainEvent[]; heldBack: boolean }> {
+  const rows: Array<EventRow & { held_back: boolean }> = await orm.em.getConnection().execute(
+    `with snapshot as (select pg_snapshot_xmin(pg_current_snapshot()) as xmin)
+     select ${EVENT_COLUMNS}, held.held_back
+     from (select exists (select 1 from domain_event, snapshot
+             where (transaction_id, position) > (?::xid8, ?::bigint) and transaction_id >= snapshot.xmin) as held_back) held
+     left join lateral (
+       select domain_event.* from domain_event, snapshot
+       where (transaction_id, position) > (?::xid8, ?::bigint) and transaction_id < snapshot.xmin
+       order by transaction_id, position
+       limit ?) e on true
+     order by e.transaction_id, e.position`,
+    [after.transactionId, after.position, after.transactionId, after.position, limit], 'all',
   );
-  return row.held;
+  // Without events the one row carries only held_back (its event columns are null).
+  return { events: rows.filter((row) => row.position !== null).map(eventOf), heldBack: rows[0].held_back };
 }
 
 /** Whether a string can be an event's position (a positive bigint in decimal). */
@@ -275,7 +286,7 @@ export class EventLog {
   private async readNew(): Promise<void> {
     try {
       for (;;) {
-        const events = await readEvents(this.orm, this.cursor, READ_BATCH);
+        const { events, heldBack } = await readNewEvents(this.orm, this.cursor, READ_BATCH);
         for (const event of events) {
           this.cursor = cursorOf(event);
           for (const listener of this.listeners) listener(event);
@@ -284,7 +295,7 @@ export class EventLog {
         if (this.failing) this.logger.info('event log readable again');
         this.failing = false;
         if (this.closed) return;
-        if (events.length < READ_BATCH) return this.recheckIfHeldBack();
+        if (events.length < READ_BATCH) return this.recheckIfHeldBack(heldBack);
       }
     } catch (error) {
       // The database is away: the timer tries again, and the cursor has not moved, so nothing is lost.
@@ -295,9 +306,9 @@ export class EventLog {
   }
 
   /** Reads again soon (20 ms, doubling to 500 ms) while committed events wait for an older transaction to end. */
-  private async recheckIfHeldBack(): Promise<void> {
+  private recheckIfHeldBack(heldBack: boolean): void {
     clearTimeout(this.recheckTimer);
-    if (!(await eventsHeldBack(this.orm, this.cursor))) {
+    if (!heldBack) {
       this.recheckDelayMs = 0;
       return;
     }
