@@ -1,6 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import pg from 'pg';
 import { CUSTOMER_EVENTS } from '../modules/customers';
 import { RequestContext } from '../src/context';
 import { parseGlobalId } from '../src/graphql/global-id';
@@ -190,6 +191,48 @@ describe('two instances on one database', () => {
       expect(new Set(positions).size).toBe(10);
     } finally {
       await second.stop();
+    }
+  });
+});
+
+describe('a database without enabled endpoints', () => {
+  it('costs the dispatcher no transaction, lock or claim per event; an endpoint registered on another instance gets the events committed after it, each once, and none from well before', async () => {
+    const api = await startTestServer({ env: { JOB_WORKERS: 'false' } });
+    const worker = await startTestServer({ database: { url: api.databaseUrl, name: api.databaseName } });
+    const query = pg.Client.prototype.query;
+    const statements: string[] = [];
+    try {
+      const owner = await signUpWorkspace(api.url, '无推送小店');
+      // Every statement sent to this test's database (the file's other server has a database of its own).
+      (pg.Client.prototype as any).query = function (this: pg.Client, config: any, ...rest: unknown[]) {
+        if (this.database === api.databaseName) statements.push(typeof config === 'string' ? config : config?.text ?? '');
+        return (query as any).call(this, config, ...rest);
+      };
+      const started = Date.now();
+      const before = [];
+      for (let i = 0; i < 20; i++) before.push(await createCustomer(api.url, owner.token, { name: `推送前${i}` }));
+      await new Promise((r) => setTimeout(r, 500)); // the worker reads them
+      const seconds = (Date.now() - started) / 1000;
+      pg.Client.prototype.query = query;
+      const count = (pattern: RegExp) => statements.filter((text) => pattern.test(text)).length;
+      expect(count(/insert into webhook_delivery|with claimed as|update event_log_consumer set transaction_id = \?/i)).toBe(0);
+      // The look (one statement that also moves the consumer past the log): on the worker's timer, once a second.
+      expect(count(/with idle as/i)).toBeLessThanOrEqual(Math.ceil(seconds) + 2);
+
+      await new Promise((r) => setTimeout(r, 2500)); // a look moves the consumer past those 20
+      const endpoint = dataOf(await gql(api.url, CREATE, { input: { url: `${base}/late`, topics: ['customers.customerCreated'] } }, owner.token)).webhookEndpointCreate;
+      expect(endpoint.userErrors).toEqual([]);
+      const after = [];
+      for (let i = 0; i < 5; i++) after.push(await createCustomer(api.url, owner.token, { name: `推送后${i}` }));
+      const subjects = () => receiver.on('/late').map((r) => parseGlobalId(r.payload.subject.id)?.id);
+      await eventually(() => subjects().length >= 5);
+      await new Promise((r) => setTimeout(r, 1000)); // time for a duplicate or an older event to arrive, if one were sent
+      expect(subjects().sort()).toEqual(after.map((c) => parseGlobalId(c.id)?.id).sort());
+      expect(before.map((c) => parseGlobalId(c.id)?.id).filter((id) => subjects().includes(id))).toEqual([]);
+    } finally {
+      pg.Client.prototype.query = query;
+      await worker.stop();
+      await api.stop();
     }
   });
 });

@@ -8,6 +8,7 @@ import { toGlobalId } from '../graphql/global-id';
 import type { DomainEvent } from '../kernel/events';
 import { CoalescingRunner } from '../kernel/coalescing-runner';
 import { LogConsumer } from '../kernel/log-consumer';
+import { WEBHOOK_ENDPOINT_CHANGED } from './events';
 
 /** Deliveries one instance sends at once. */
 const SEND_BATCH = 20;
@@ -15,6 +16,12 @@ const SEND_BATCH = 20;
 const LEASE_MS = 60_000;
 /** An endpoint gets this long to answer. */
 const TIMEOUT_MS = 10_000;
+/**
+ * The sender's timer ticks at least this often (more often with a smaller EVENT_POLL_MS or WEBHOOK_RETRY_BASE_MS):
+ * while no endpoint is enabled, each tick moves the consumer past the log (see runPass), so an endpoint enabled
+ * later starts with the events committed after it, and at most those of the last second before.
+ */
+const LOOK_EVERY_MS = 1000;
 /** Retries wait twice as long each time, from WEBHOOK_RETRY_BASE_MS up to this. */
 const MAX_RETRY_DELAY_MS = 3600_000;
 
@@ -69,15 +76,27 @@ export class WebhookSender {
   private stopListening?: () => void;
   private readonly passes = new CoalescingRunner(() => this.runPass());
   private stopped = false;
+  /** Whether the next pass looks whether any endpoint is enabled: at start, on the timer, and when one changed. */
+  private lookAgain = true;
+  /** The last look found no enabled endpoint: until the next one, passes have nothing to dispatch or send. */
+  private noEndpoints = false;
 
   constructor(private readonly app: AppServices) {
-    this.consumer = new LogConsumer(app.orm, 'webhooks', (em, events) => this.createDeliveries(em, events));
+    this.consumer = new LogConsumer(
+      app.orm, 'webhooks', (em, events) => this.createDeliveries(em, events), 'not exists (select 1 from webhook_endpoint where enabled)',
+    );
   }
 
   async start(): Promise<void> {
     await this.consumer.register();
-    this.stopListening = this.app.events.listen(() => this.wake());
-    this.timer = setInterval(() => this.wake(), Math.min(this.app.config.eventPollMs, this.app.config.webhookRetryBaseMs));
+    this.stopListening = this.app.events.listen((event) => {
+      if (event.topic === WEBHOOK_ENDPOINT_CHANGED.topic) this.lookAgain = true;
+      this.wake();
+    });
+    this.timer = setInterval(() => {
+      this.lookAgain = true;
+      this.wake();
+    }, Math.min(this.app.config.eventPollMs, this.app.config.webhookRetryBaseMs, LOOK_EVERY_MS));
   }
 
   async stop(): Promise<void> {
@@ -91,10 +110,22 @@ export class WebhookSender {
     this.passes.wake();
   }
 
-  /** Dispatches new events into deliveries, then sends what is due; a failure waits for the next wake-up. */
+  /**
+   * Dispatches new events into deliveries, then sends what is due; a failure waits for the next wake-up. With no
+   * endpoint enabled anywhere (the last look, one statement that also moves the consumer past the log: see
+   * LogConsumer.skipIfIdle) a pass woken by an event does nothing: no transaction, no lock, no claim. The timer
+   * looks again every second (LOOK_EVERY_MS), and so does the next pass after an endpoint changed
+   * (WEBHOOK_ENDPOINT_CHANGED, heard by every instance), so deliveries to a new endpoint start at once; the consumer
+   * never passes over an event committed after an endpoint was enabled.
+   */
   private async runPass(): Promise<void> {
     try {
-      while (!this.stopped && (await this.consumer.consumeBatch()) > 0);
+      if (this.lookAgain) {
+        this.lookAgain = false; // a change heard while looking sets it again: the next pass looks again
+        this.noEndpoints = await this.consumer.skipIfIdle();
+      }
+      if (this.noEndpoints || this.stopped) return;
+      await this.consumer.consume();
       while (!this.stopped && (await this.sendDue()) > 0);
     } catch (error) {
       this.app.logger.warn({ err: (error as Error).message }, 'webhook pass failed; trying again');

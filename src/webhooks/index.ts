@@ -1,6 +1,7 @@
 import { defineModule } from '../kernel/module';
 import { WebhookSender } from './delivery';
 import { WebhookDelivery, WebhookEndpoint } from './entities';
+import { WEBHOOK_ENDPOINT_CHANGED } from './events';
 import { WEBHOOK_PERMISSIONS, webhookPermissions } from './permissions';
 import { WebhookDeliveryResolver, WebhookEndpointResolver } from './resolvers';
 
@@ -17,6 +18,7 @@ export const webhooksModule = defineModule({
     WebhookEndpoint: { entity: WebhookEndpoint, permission: WEBHOOK_PERMISSIONS.read },
     WebhookDelivery: { entity: WebhookDelivery, permission: WEBHOOK_PERMISSIONS.read },
   },
+  events: [WEBHOOK_ENDPOINT_CHANGED],
   background: (app) => new WebhookSender(app),
 });
 

@@ -3,6 +3,7 @@ import type { RequestContext } from '../context';
 import { tryFromGlobalId } from '../graphql/global-id';
 import { UserError, UserErrorCode, UserInputFailure, validateInput } from '../graphql/user-errors';
 import { WebhookEndpoint } from './entities';
+import { WEBHOOK_ENDPOINT_CHANGED } from './events';
 import type { WebhookEndpointCreateInput, WebhookEndpointUpdateInput } from './graphql';
 
 /** Endpoints one workspace may register: each costs a POST per event. */
@@ -56,6 +57,7 @@ export async function createEndpoint(ctx: RequestContext, input: WebhookEndpoint
     }
     const endpoint = tx.em.create(WebhookEndpoint, { url: input.url, topics: [...new Set(input.topics)], secret });
     tx.audit({ action: 'webhooks.endpoint.create', subjectType: 'WebhookEndpoint', subjectId: endpoint.id, changes: { url: endpoint.url, topics: endpoint.topics } });
+    tx.emit(WEBHOOK_ENDPOINT_CHANGED, endpoint.id);
     return { endpoint, secret };
   });
 }
@@ -77,6 +79,7 @@ export async function updateEndpoint(ctx: RequestContext, input: WebhookEndpoint
     }
     tx.em.assign(endpoint, changes);
     tx.audit({ action: 'webhooks.endpoint.update', subjectType: 'WebhookEndpoint', subjectId: endpoint.id, changes });
+    tx.emit(WEBHOOK_ENDPOINT_CHANGED, endpoint.id);
     return endpoint;
   });
 }
@@ -87,6 +90,7 @@ export async function deleteEndpoint(ctx: RequestContext, globalId: string): Pro
     const endpoint = await endpointOf(tx.context(), globalId);
     if (!endpoint) throw UserInputFailure.of(['input', 'id'], 'No such webhook endpoint', UserErrorCode.NOT_FOUND);
     tx.audit({ action: 'webhooks.endpoint.delete', subjectType: 'WebhookEndpoint', subjectId: endpoint.id, changes: { url: endpoint.url } });
+    tx.emit(WEBHOOK_ENDPOINT_CHANGED, endpoint.id);
     tx.em.remove(endpoint);
     return globalId;
   });
