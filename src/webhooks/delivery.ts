@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import type { QueryResult } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { useAgent } from 'request-filtering-agent';
 import type { AppServices } from '../context';
@@ -22,6 +23,12 @@ const TIMEOUT_MS = 10_000;
  * later starts with the events committed after it, and at most those of the last second before.
  */
 const LOOK_EVERY_MS = 1000;
+/**
+ * Passes of one instance start at least this far apart. Every event wakes the sender of every instance, and each pass
+ * costs a transaction and the consumer's lock (which all but one instance find taken): under load, a pass per event
+ * and instance was most of the statements of the desk's background work; this adds at most this much to a delivery.
+ */
+const PASS_SPACING_MS = 100;
 /** Retries wait twice as long each time, from WEBHOOK_RETRY_BASE_MS up to this. */
 const MAX_RETRY_DELAY_MS = 3600_000;
 
@@ -74,12 +81,18 @@ export class WebhookSender {
   private readonly consumer: LogConsumer;
   private timer?: NodeJS.Timeout;
   private stopListening?: () => void;
-  private readonly passes = new CoalescingRunner(() => this.runPass());
+  private readonly passes = new CoalescingRunner(() => this.runPass(), PASS_SPACING_MS);
   private stopped = false;
   /** Whether the next pass looks whether any endpoint is enabled: at start, on the timer, and when one changed. */
   private lookAgain = true;
   /** The last look found no enabled endpoint: until the next one, passes have nothing to dispatch or send. */
   private noEndpoints = false;
+  /**
+   * Whether the next pass claims due deliveries: on the timer (retries, and deliveries another instance created but
+   * did not send), and after this instance created some. A pass woken by events that became no delivery here claims
+   * nothing: the instance that dispatched them sends them.
+   */
+  private claimDue = true;
 
   constructor(private readonly app: AppServices) {
     this.consumer = new LogConsumer(
@@ -95,6 +108,7 @@ export class WebhookSender {
     });
     this.timer = setInterval(() => {
       this.lookAgain = true;
+      this.claimDue = true;
       this.wake();
     }, Math.min(this.app.config.eventPollMs, this.app.config.webhookRetryBaseMs, LOOK_EVERY_MS));
   }
@@ -126,6 +140,8 @@ export class WebhookSender {
       }
       if (this.noEndpoints || this.stopped) return;
       await this.consumer.consume();
+      if (!this.claimDue) return;
+      this.claimDue = false;
       while (!this.stopped && (await this.sendDue()) > 0);
     } catch (error) {
       this.app.logger.warn({ err: (error as Error).message }, 'webhook pass failed; trying again');
@@ -138,7 +154,7 @@ export class WebhookSender {
     const rows = events.map((e) => ({
       workspace_id: e.workspaceId, position: e.position, transaction_id: e.transactionId, topic: e.topic, subject_id: e.subjectId,
     }));
-    await em.getConnection().execute(
+    const { affectedRows } = await em.getConnection().execute<QueryResult>(
       `insert into webhook_delivery (id, created_at, updated_at, workspace_id, endpoint_id, event_position, event_transaction_id, topic, subject_id, status, attempts, next_attempt_at)
        select gen_random_uuid(), ?::timestamptz, ?::timestamptz, e.workspace_id, w.id, e.position, e.transaction_id, e.topic, e.subject_id, 'PENDING', 0, ?::timestamptz
        from jsonb_to_recordset(?::jsonb) as e(workspace_id uuid, position bigint, transaction_id bigint, topic text, subject_id uuid)
@@ -146,6 +162,7 @@ export class WebhookSender {
        on conflict do nothing`,
       [now, now, now, JSON.stringify(rows)], 'run', em.getTransactionContext(),
     );
+    if (affectedRows) this.claimDue = true;
   }
 
   /** Claims due deliveries and sends them; returns how many it sent. */
