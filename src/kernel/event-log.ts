@@ -153,16 +153,27 @@ export async function readEvents(orm: Orm, after: LogCursor, limit: number, filt
     params.push(filter.until.transactionId, filter.until.position);
   }
   params.push(limit);
+  const rows = await executorOf(orm)(logReadSql('(?::xid8, ?::bigint)', where.join(' ')), params);
+  return rows.map(eventOf);
+}
+
+/**
+ * The statement reading the log after a cursor, `after` being SQL for a (transaction id, position) row: parameters,
+ * or a subquery (a log consumer's cursor row, see LogConsumer); then `conditions`, then a `limit ?` parameter.
+ */
+function logReadSql(after: string, conditions = ''): string {
   // Ordered by the table's columns, not the selected ones of the same names: those are text ('1001' < '983').
-  const rows = await executorOf(orm)(
-    `select ${EVENT_COLUMNS} from domain_event
-     where (transaction_id, position) > (?::xid8, ?::bigint)
+  return `select ${EVENT_COLUMNS} from domain_event
+     where (transaction_id, position) > ${after}
        and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-       ${where.join(' ')}
+       ${conditions}
      order by domain_event.transaction_id, domain_event.position
-     limit ?`,
-    params,
-  );
+     limit ?`;
+}
+
+/** Reads the log after a cursor given as SQL (see logReadSql), in a transaction: for LogConsumer. */
+export async function readEventsAfter(em: EntityManager, after: string, params: unknown[], limit: number): Promise<DomainEvent[]> {
+  const rows: EventRow[] = await em.getConnection().execute(logReadSql(after), [...params, limit], 'all', em.getTransactionContext());
   return rows.map(eventOf);
 }
 

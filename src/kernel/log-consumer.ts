@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '../db/orm';
-import { cursorOf, logHead, readEvents, type LogCursor } from './event-log';
+import { cursorOf, logHead, readEventsAfter } from './event-log';
 import type { DomainEvent } from './events';
 
 /** Events one consumer takes per transaction. */
@@ -47,23 +47,20 @@ export class LogConsumer {
   private async consumeBatch(): Promise<number> {
     const em = this.orm.em.fork();
     return em.transactional(async (tx) => {
-      const connection = tx.getConnection();
-      const knexTransaction = tx.getTransactionContext();
-      // An advisory lock, not a row lock: taking it gives the transaction no id, so a pass that finds nothing to do
-      // does not hold back the event log's readers (they read below the oldest running transaction id). No row when
-      // another instance is at it.
-      const [cursor]: LogCursor[] = await connection.execute(
-        `select transaction_id::text as "transactionId", position::text as position from event_log_consumer where name = ? and ${lockOf('?')}`,
-        [this.name, this.name], 'all', knexTransaction,
+      // The lock, the cursor and the events after it in one statement; none when another instance holds the lock. An
+      // advisory lock, not a row lock: taking it gives the transaction no id, so a pass that finds nothing to do does
+      // not hold back the event log's readers (they read below the oldest running transaction id).
+      const events = await readEventsAfter(
+        tx as EntityManager,
+        `(select transaction_id, position from event_log_consumer where name = ? and ${lockOf('?')})`,
+        [this.name, this.name], CONSUME_BATCH,
       );
-      if (!cursor) return 0;
-      const events = await readEvents(this.orm, cursor, CONSUME_BATCH);
       if (!events.length) return 0;
       await this.handle(tx as EntityManager, events);
       const last = cursorOf(events[events.length - 1]);
-      await connection.execute(
+      await tx.getConnection().execute(
         `update event_log_consumer set transaction_id = ?::xid8, position = ?, updated_at = now() where name = ?`,
-        [last.transactionId, last.position, this.name], 'run', knexTransaction,
+        [last.transactionId, last.position, this.name], 'run', tx.getTransactionContext(),
       );
       return events.length;
     });
