@@ -186,13 +186,14 @@ export async function readEventsAfter(em: EntityManager, after: string, params: 
  */
 export async function readNewEvents(orm: Orm, after: LogCursor, limit: number): Promise<{ events: DomainEvent[]; heldBack: boolean }> {
   const rows: Array<EventRow & { held_back: boolean }> = await orm.em.getConnection().execute(
+    // A subquery of the snapshot's xmin, not a join: the index scans stop at it (a running import's rows are skipped).
     `with snapshot as (select pg_snapshot_xmin(pg_current_snapshot()) as xmin)
      select ${EVENT_COLUMNS}, held.held_back
-     from (select exists (select 1 from domain_event, snapshot
-             where (transaction_id, position) > (?::xid8, ?::bigint) and transaction_id >= snapshot.xmin) as held_back) held
+     from (select exists (select 1 from domain_event
+             where (transaction_id, position) > (?::xid8, ?::bigint) and transaction_id >= (select xmin from snapshot)) as held_back) held
      left join lateral (
-       select domain_event.* from domain_event, snapshot
-       where (transaction_id, position) > (?::xid8, ?::bigint) and transaction_id < snapshot.xmin
+       select domain_event.* from domain_event
+       where (transaction_id, position) > (?::xid8, ?::bigint) and transaction_id < (select xmin from snapshot)
        order by transaction_id, position
        limit ?) e on true
      order by e.transaction_id, e.position`,
