@@ -1,5 +1,5 @@
 import { dataOf, gql } from './support/client';
-import { createUserWithRole, signUpWorkspace } from './support/fixtures';
+import { createUserWithRole, signUpWorkspace, workspaceDate } from './support/fixtures';
 import { startTestServer, type TestServer } from './support/server';
 import { createCustomer, createTag, ORDER_UPSERT, order, TAG_CREATE } from './customers-fixtures';
 
@@ -16,13 +16,13 @@ const TAGS = `mutation($input: CustomerTagsInput!, $add: Boolean!) {
   remove: customerTagsRemove(input: $input) @skip(if: $add) { customers { name tags { name } } userErrors { field code } } }`;
 const FOLLOW_UP = `mutation($input: FollowUpCreateInput!) { followUpCreate(input: $input) {
   followUp { id method content outcome nextFollowUpOn pending author { id } customer { id } } userErrors { field code message } } }`;
-const dayOffset = (days: number, now = Date.now()) => new Date(now + days * 86_400_000).toISOString().slice(0, 10);
+const dayOffset = (days: number, now = Date.now()) => workspaceDate(days, now);
 /**
  * Birth years of the birthdays test, one per customer: leap years, so that a birthday on the month and day of
  * today + n is a valid date even when that is 02-29.
  */
 const BIRTH_YEARS = { inThreeDays: 1992, today: 1984, inTwentyDays: 2000 };
-/** A birthday in `year` falling `days` after `now` (UTC). */
+/** A birthday in `year` falling `days` after `now` (in the workspace's time zone). */
 const birthdayIn = (days: number, year: number, now = Date.now()) => `${year}${dayOffset(days, now).slice(4)}`;
 
 describe('tags and portraits', () => {

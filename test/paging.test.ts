@@ -1,6 +1,6 @@
 import { adminQuery } from './support/database';
 import { dataOf, errorCode, gql } from './support/client';
-import { createApiKey, createUserWithRole, signUpWorkspace, type SignedUp } from './support/fixtures';
+import { createApiKey, createUserWithRole, signUpWorkspace, workspaceDate, type SignedUp } from './support/fixtures';
 import { startTestServer, type TestServer } from './support/server';
 import { createCustomer, createTag, ORDERS_IMPORT, order } from './customers-fixtures';
 
@@ -119,7 +119,7 @@ beforeAll(async () => {
     placedAt: `2025-0${1 + Math.min(k, 3)}-0${1 + i}T00:00:00Z`,
   })));
   expect(dataOf(await gql(server.url, ORDERS_IMPORT, { input: { orders: rows } }, owner.token)).ordersImport).toMatchObject({ userErrors: [], createdCustomers: 6 });
-  const soon = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(5, 10);
+  const soon = (days: number) => workspaceDate(days).slice(5, 10);
   for (const [i, name] of ['孙八', '周九', '吴十'].entries()) await createCustomer(server.url, owner.token, { name, birthday: `1990-${soon(i % 2)}` });
   buyerWithOrders = (await expected('Customer', `select c.id from customer c where c.workspace_id = $1 and c.name = '赵六'`))[0];
 });
@@ -262,7 +262,7 @@ describe('every other connection', () => {
     const customers = dataOf(await gql(server.url, `{ customers(first: 5) { nodes { id } } }`, {}, owner.token)).customers.nodes;
     // Two follow-ups due on one day: the id breaks the tie.
     for (const [i, c] of customers.entries()) {
-      const input = { customerId: c.id, method: 'PHONE', content: `回访${i}`, happenedAt: new Date().toISOString(), nextFollowUpOn: new Date(Date.now() + (i % 3) * 86_400_000).toISOString().slice(0, 10) };
+      const input = { customerId: c.id, method: 'PHONE', content: `回访${i}`, happenedAt: new Date().toISOString(), nextFollowUpOn: workspaceDate(i % 3) };
       expect(dataOf(await gql(server.url, `mutation($input: FollowUpCreateInput!) { followUpCreate(input: $input) { userErrors { code } } }`, { input }, owner.token)).followUpCreate.userErrors).toEqual([]);
     }
   });

@@ -47,3 +47,11 @@ export async function createApiKey(url: string, token: string, scopes: string[],
   if (data.apiKeyCreate.userErrors.length) throw new Error(JSON.stringify(data.apiKeyCreate.userErrors));
   return { id: data.apiKeyCreate.apiKey.id, secret: data.apiKeyCreate.secret };
 }
+
+/**
+ * The date `days` from today in a new workspace's time zone (Asia/Shanghai): a UTC date is yesterday there from
+ * 16:00 UTC, and a follow-up "due today" given as the UTC date would be due before it happened.
+ */
+export function workspaceDate(days = 0, instant = Date.now()): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(instant + days * 86_400_000));
+}
