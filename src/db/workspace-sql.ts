@@ -66,6 +66,16 @@ export function workspaceSql(scope: RequestContext | WriteTransaction): Workspac
   };
 }
 
+/**
+ * A statement of the platform itself that spans workspaces (the event log's reader), run as workspaceSql runs its
+ * own: prepared, through pg, on the ORM's pool (`$1` placeholders). A reader re-planned its statement on every read,
+ * most of its cost (bench/RESULTS.md, "Conversations: assignments"). Not for modules: their raw SQL is workspaceSql's,
+ * bound to the caller's workspace.
+ */
+export function platformSql<T>(em: EntityManager, text: string, values: unknown[]): Promise<T[]> {
+  return run<T>(em, text, values);
+}
+
 /** Names of the prepared statements, by text; past this many texts, statements run unprepared (a bound on what each connection keeps). */
 const statementNames = new Map<string, string>();
 const MAX_PREPARED_STATEMENTS = 500;

@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { Orm } from '../db/orm';
+import { platformSql } from '../db/workspace-sql';
 import { CoalescingRunner } from './coalescing-runner';
 import { MatchIndex, type LiveMatch } from './match-index';
 import { PgListener } from './pg-listener';
@@ -185,19 +186,19 @@ export async function readEventsAfter(em: EntityManager, after: string, params: 
  * the most expensive statement of a busy desk (a reader runs one per NOTIFY).
  */
 export async function readNewEvents(orm: Orm, after: LogCursor, limit: number): Promise<{ events: DomainEvent[]; heldBack: boolean }> {
-  const rows: Array<EventRow & { held_back: boolean }> = await orm.em.getConnection().execute(
+  const rows = await platformSql<EventRow & { held_back: boolean }>(orm.em,
     // A subquery of the snapshot's xmin, not a join: the index scans stop at it (a running import's rows are skipped).
     `with snapshot as (select pg_snapshot_xmin(pg_current_snapshot()) as xmin)
      select ${EVENT_COLUMNS}, held.held_back
      from (select exists (select 1 from domain_event
-             where (transaction_id, position) > (?::xid8, ?::bigint) and transaction_id >= (select xmin from snapshot)) as held_back) held
+             where (transaction_id, position) > ($1::xid8, $2::bigint) and transaction_id >= (select xmin from snapshot)) as held_back) held
      left join lateral (
        select domain_event.* from domain_event
-       where (transaction_id, position) > (?::xid8, ?::bigint) and transaction_id < (select xmin from snapshot)
+       where (transaction_id, position) > ($1::xid8, $2::bigint) and transaction_id < (select xmin from snapshot)
        order by transaction_id, position
-       limit ?) e on true
+       limit $3) e on true
      order by e.transaction_id, e.position`,
-    [after.transactionId, after.position, after.transactionId, after.position, limit], 'all',
+    [after.transactionId, after.position, limit],
   );
   // Without events the one row carries only held_back (its event columns are null).
   return { events: rows.filter((row) => row.position !== null).map(eventOf), heldBack: rows[0].held_back };
