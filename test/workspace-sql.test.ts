@@ -6,6 +6,7 @@ import { parseGlobalId } from '../src/graphql/global-id';
 import { createCustomer, order, ORDER_UPSERT } from './customers-fixtures';
 import { dataOf, gql } from './support/client';
 import { adminQuery } from './support/database';
+import { closeConversation, conversationOf, setStatus, setUpDesk, startConversation } from './support/desk';
 import { signUpWorkspace, type SignedUp } from './support/fixtures';
 import { startTestServer, type TestServer } from './support/server';
 
@@ -163,6 +164,31 @@ describe('prepared statements and a migration that adds columns', () => {
       const before = dataOf((await readAll())[0]);
       for (const table of ['customer', 'tag', 'customer_order', 'follow_up']) await adminQuery(`alter table ${table} add column added_later text`, server.databaseName);
       for (const after of await readAll()) expect({ data: after.data, errors: after.errors }).toEqual({ data: before, errors: undefined });
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('keeps starting and closing conversations after columns are added to the tables the engine reads as rows (to_jsonb)', async () => {
+    const server = await startTestServer();
+    try {
+      const desk = await setUpDesk(server.url, { agents: 2, rule: 'LEAST_LOAD', capacity: 1 });
+      for (const agent of desk.agents) await setStatus(server.url, agent, 'ONLINE');
+      const round = async (visitor: string) => {
+        const started = await Promise.all([1, 2, 3].map((i) => startConversation(desk, { externalId: `${visitor}-${i}` })));
+        expect(started.map((s) => s.conversation.status).sort()).toEqual(['ACTIVE', 'ACTIVE', 'QUEUED']);
+        // Closing an ACTIVE one gives its slot to the waiting one; then all are closed.
+        for (const s of started.filter((s) => s.conversation.status === 'ACTIVE')) await closeConversation(server.url, desk.owner.token, s.conversation.id);
+        const waiting = started.find((s) => s.conversation.status === 'QUEUED')!;
+        expect((await conversationOf(desk, waiting.conversation.id)).status).toBe('ACTIVE');
+        await closeConversation(server.url, desk.owner.token, waiting.conversation.id);
+      };
+      await round('before');
+      for (const table of ['channel', 'visitor', 'conversation', 'routing_rule', 'service_group', 'assignment', 'agent_state']) {
+        await adminQuery(`alter table ${table} add column added_later text`, server.databaseName);
+      }
+      await round('before');
+      await round('after');
     } finally {
       await server.stop();
     }

@@ -163,7 +163,7 @@ export async function giveTo(tx: WriteTransaction, conversation: Conversation, c
     ), given as (
       update conversation set status = 'ACTIVE', assignee_id = ${choice.agentId}, served_by_id = ${choice.agentId}, assigned_at = ${at.now},
         queued_at = null, human_served = true, first_assigned_at = coalesce(first_assigned_at, ${at.now}), group_id = ${groupId}::uuid, updated_at = ${at.now}
-      where workspace_id = ${WORKSPACE} and id = ${conversation.id} returning *
+      where workspace_id = ${WORKSPACE} and id = ${conversation.id} returning ${entityColumns(tx.em, Conversation, 'conversation')}
     )
     select given.*, (select round_robin_online_since from cursor) as cursor_online_since from given`;
   if (!row) throw new Error(`conversation ${conversation.id} is not in the database: flush a new one before assigning it`);
@@ -186,7 +186,7 @@ export async function closeAndRelease(tx: WriteTransaction, conversation: Conver
       update agent_state set active_count = active_count - 1 where workspace_id = ${WORKSPACE} and agent_id = ${conversation.assignee?.id ?? null}::uuid
     )
     update conversation set status = 'CLOSED', closed_at = ${now}, assignee_id = null, queued_at = null, updated_at = ${now}
-    where workspace_id = ${WORKSPACE} and id = ${conversation.id} returning *`;
+    where workspace_id = ${WORKSPACE} and id = ${conversation.id} returning ${entityColumns(tx.em, Conversation, 'conversation')}`;
   entityOfRow(tx.em, Conversation, row);
 }
 
