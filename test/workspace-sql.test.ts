@@ -184,9 +184,15 @@ describe('prepared statements and a migration that adds columns', () => {
         await closeConversation(server.url, desk.owner.token, waiting.conversation.id);
       };
       await round('before');
-      for (const table of ['channel', 'visitor', 'conversation', 'routing_rule', 'service_group', 'assignment', 'agent_state']) {
+      // Side by side, so that every connection of the pool has the list's statements prepared (as above).
+      const lastMessages = async () => Promise.all(Array.from({ length: 8 }, async () =>
+        dataOf(await gql(server.url, `{ conversations(first: 10) { nodes { lastMessage { content } } } }`, {}, desk.owner.token)).conversations.nodes));
+      const listed = await lastMessages();
+      expect(listed[0].length).toBeGreaterThan(0);
+      for (const table of ['channel', 'visitor', 'conversation', 'message', 'routing_rule', 'service_group', 'assignment', 'agent_state']) {
         await adminQuery(`alter table ${table} add column added_later text`, server.databaseName);
       }
+      expect(await lastMessages()).toEqual(listed);
       await round('before');
       await round('after');
     } finally {

@@ -1,5 +1,5 @@
 import { defineLoader } from '../../../src/context/loaders';
-import { WORKSPACE, workspaceSql } from '../../../src/db/workspace-sql';
+import { entityColumns, WORKSPACE, workspaceSql } from '../../../src/db/workspace-sql';
 import { Message } from '../entities/conversation';
 
 /**
@@ -9,7 +9,7 @@ import { Message } from '../entities/conversation';
  */
 export const lastMessageOf = defineLoader<string, Message | null>('conversations.lastMessageOf', async (ids, ctx) => {
   const rows = await workspaceSql(ctx)<Record<string, unknown>>`
-    select m.* from unnest(${[...ids]}::uuid[]) as c(id)
+    select ${entityColumns(ctx.em, Message, 'm')} from unnest(${[...ids]}::uuid[]) as c(id)
     cross join lateral (
       select * from message m where m.workspace_id = ${WORKSPACE} and m.conversation_id = c.id and m.kind <> 'NOTE'
       order by m.seq desc limit 1
