@@ -26,8 +26,8 @@ function sourcesUnder(folder: string): string[] {
 
 /**
  * Ways to run SQL past workspaceSql: the connection (`em.getConnection().execute`, `em.execute`), knex
- * (`em.getKnex()`, `knex.raw`, the ORM's `raw`), and a query builder without the ORM's filters (it has them only
- * after `applyFilters()`).
+ * (`em.getKnex()`, `knex.raw`, the ORM's `raw`), a query builder without the ORM's filters (it has them only
+ * after `applyFilters()`), and the platform's own runner of statements that span workspaces (`runPrepared`).
  */
 const BYPASSES: Array<[string, RegExp]> = [
   ['getConnection()', /\bgetConnection\s*\(/],
@@ -35,6 +35,7 @@ const BYPASSES: Array<[string, RegExp]> = [
   ['getKnex()', /\bgetKnex\s*\(/],
   ['raw()', /\braw\s*\(/],
   ['a query builder without applyFilters()', /createQueryBuilder\s*\((?![\s\S]{0,600}\.applyFilters\s*\()/],
+  ['runPrepared()', /\brunPrepared\b|db\/prepared-sql/],
 ];
 
 describe('modules run raw SQL only through workspaceSql', () => {
@@ -55,6 +56,7 @@ describe('modules run raw SQL only through workspaceSql', () => {
       "ctx.em.getKnex()('customer_tag').select('customer_id')",
       "knex.raw('select 1')",
       "ctx.em.createQueryBuilder(Order, 'o').where({ status: 'PAID' }).getResult()",
+      "import { runPrepared } from '../../../src/db/prepared-sql';",
     ];
     for (const [i, sample] of samples.entries()) expect({ sample, caught: BYPASSES[i][1].test(sample) }).toEqual({ sample, caught: true });
     expect(BYPASSES[4][1].test("const qb = em.createQueryBuilder(Tag, 't').select('t.id');\nawait qb.applyFilters();")).toBe(false);

@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import { ReferenceKind } from '@mikro-orm/core';
-import type { EntityManager, EntityMetadata, Knex } from '@mikro-orm/postgresql';
+import type { EntityManager, EntityMetadata } from '@mikro-orm/postgresql';
 import type { RequestContext, WriteTransaction } from '../context';
-import { recordSqlStatement } from './sql-counter';
+import { runPrepared } from './prepared-sql';
 
 /**
  * Raw SQL bound to the caller's workspace: the one way modules run SQL of their own (hot paths the ORM cannot do
@@ -62,53 +61,8 @@ export function workspaceSql(scope: RequestContext | WriteTransaction): Workspac
       throw new Error(`Raw SQL must be bound to the caller's workspace with \${WORKSPACE}: ${text.slice(0, 160)}`);
     }
     const workspaceId = ctx.workspaceId;
-    return run<T>(em, text, params.map((value) => (value === WORKSPACE ? workspaceId : value)));
+    return runPrepared<T>(em, text, params.map((value) => (value === WORKSPACE ? workspaceId : value)));
   };
-}
-
-/**
- * A statement of the platform itself that spans workspaces (the event log's reader), run as workspaceSql runs its
- * own: prepared, through pg, on the ORM's pool (`$1` placeholders). A reader re-planned its statement on every read,
- * most of its cost (bench/RESULTS.md, "Conversations: assignments"). Not for modules: their raw SQL is workspaceSql's,
- * bound to the caller's workspace.
- */
-export function platformSql<T>(em: EntityManager, text: string, values: unknown[]): Promise<T[]> {
-  return run<T>(em, text, values);
-}
-
-/** Names of the prepared statements, by text; past this many texts, statements run unprepared (a bound on what each connection keeps). */
-const statementNames = new Map<string, string>();
-const MAX_PREPARED_STATEMENTS = 500;
-
-function statementName(text: string): string | undefined {
-  let name = statementNames.get(text);
-  if (!name && statementNames.size < MAX_PREPARED_STATEMENTS) {
-    name = `workspace_sql_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
-    statementNames.set(text, name);
-  }
-  return name;
-}
-
-/**
- * Runs a statement on a connection of the ORM's pool (the transaction's, when the EntityManager is in one), through
- * pg itself: MikroORM's `execute` writes the parameters into the text (so nothing could be prepared) and, with knex,
- * costs about twice the client CPU of a prepared statement sent by pg (measured in process). Errors become the ORM's
- * exceptions, as from `execute`; the SQL counter (sql-counter.ts) counts the statement.
- */
-async function run<T>(em: EntityManager, text: string, values: unknown[]): Promise<T[]> {
-  const transaction = em.getTransactionContext<Knex.Transaction>();
-  if (transaction?.isCompleted()) throw new Error(`Raw SQL after its transaction ended: ${text.slice(0, 160)}`);
-  const client = (transaction ?? em.getConnection().getKnex()).client;
-  const connection = await client.acquireConnection();
-  try {
-    recordSqlStatement();
-    const result = await connection.query({ name: statementName(text), text, values });
-    return result.rows as T[];
-  } catch (error) {
-    throw em.getDriver().convertException(error as Error);
-  } finally {
-    await client.releaseConnection(connection);
-  }
 }
 
 /**

@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { Orm } from '../db/orm';
-import { platformSql } from '../db/workspace-sql';
+import { runPrepared } from '../db/prepared-sql';
 import { CoalescingRunner } from './coalescing-runner';
 import { MatchIndex, type LiveMatch } from './match-index';
 import { PgListener } from './pg-listener';
@@ -186,7 +186,7 @@ export async function readEventsAfter(em: EntityManager, after: string, params: 
  * the most expensive statement of a busy desk (a reader runs one per NOTIFY).
  */
 export async function readNewEvents(orm: Orm, after: LogCursor, limit: number): Promise<{ events: DomainEvent[]; heldBack: boolean }> {
-  const rows = await platformSql<EventRow & { held_back: boolean }>(orm.em,
+  const rows = await runPrepared<EventRow & { held_back: boolean }>(orm.em,
     // A subquery of the snapshot's xmin, not a join: the index scans stop at it (a running import's rows are skipped).
     `with snapshot as (select pg_snapshot_xmin(pg_current_snapshot()) as xmin)
      select ${EVENT_COLUMNS}, held.held_back
