@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { parseGlobalId } from '../src/graphql/global-id';
 import { dataOf, gql, subscribe, type Subscription } from './support/client';
 import { adminQuery } from './support/database';
@@ -65,6 +66,33 @@ const MESSAGE_ADDED = `subscription($conversationId: ID!, $after: String) { mess
   position topic message { seq kind content authorKind } } }`;
 
 describe('messageAdded', () => {
+  it('resuming after a position its instance has not read yet, gets nothing at or before it', async () => {
+    const desk = await setUpDesk(instanceA.url, { agents: 1, rule: 'LEAST_LOAD' });
+    const [agent] = desk.agents;
+    await setStatus(instanceA.url, agent, 'ONLINE');
+    const { conversation } = await startConversation(desk, {}, {}, '你好', true);
+    // An open transaction with an id holds every reader behind it: what commits after it waits, unread by B.
+    const blocker = new pg.Client({ connectionString: instanceA.databaseUrl });
+    await blocker.connect();
+    let stream: Subscription<any>;
+    try {
+      await blocker.query('begin');
+      await blocker.query('select pg_current_xact_id()');
+      await send(agent.token, conversation.id, 'TEXT', '第一条');
+      await send(agent.token, conversation.id, 'TEXT', '第二条');
+      // The client saw the second message elsewhere (instance A's answer, another tab) and resumes after it on B.
+      stream = follow(MESSAGE_ADDED, agent.token, { conversationId: conversation.id, after: await latestPosition(desk) });
+      // Time for B to take the subscription while its reader still stands behind both messages.
+      await new Promise((r) => setTimeout(r, 1000));
+    } finally {
+      await blocker.query('rollback');
+      await blocker.end();
+    }
+    await send(agent.token, conversation.id, 'TEXT', '第三条');
+    const [next] = await take(stream!, 1);
+    expect(next.messageAdded.message.content).toBe('第三条');
+  });
+
   it("reaches the conversation's agent and visitor on the other instance; the visitor never gets notes nor another visitor's messages; resumes with after", async () => {
     const desk = await setUpDesk(instanceA.url, { agents: 1, rule: 'LEAST_LOAD' });
     const [agent] = desk.agents;

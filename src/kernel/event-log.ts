@@ -376,7 +376,11 @@ export class EventLog {
 
       if (after) {
         try {
-          await this.replay({ workspaceId, topics, match: matches }, after, enqueue, () => queue.length > 0 && !stopped);
+          const from = await this.resumeCursor(workspaceId, after);
+          // Nothing at or before it is sent: neither by the replay, nor by this instance's reader when it stands behind
+          // `after` (a busy instance that has not yet read the events the client saw elsewhere).
+          delivered = from;
+          await this.replay({ workspaceId, topics, match: matches }, from, enqueue, () => queue.length > 0 && !stopped);
         } catch (error) {
           const expired = error instanceof AppError;
           if (!expired) this.logger.error({ err: (error as Error).message }, 'replaying the event log failed');
@@ -390,17 +394,22 @@ export class EventLog {
     });
   }
 
-  /**
-   * Hands a subscriber the events it missed after `after`, up to where this instance's reader stands now (what the
-   * reader hands out from there on waits for it meanwhile), one page at a time as the client reads them.
-   */
-  private async replay(
-    { workspaceId, topics, match }: { workspaceId: string; topics: string[]; match: EventMatch[] }, after: string, enqueue: (event: DomainEvent) => void, clientBusy: () => boolean,
-  ): Promise<void> {
+  /** The cursor of the event at `after` (a position the subscriber saw), or EVENTS_EXPIRED. */
+  private async resumeCursor(workspaceId: string, after: string): Promise<LogCursor> {
     const from = await cursorAt(this.orm, workspaceId, after);
     if (!from) {
       throw new AppError('EVENTS_EXPIRED', `Position ${after} is not in this workspace's event log (or no longer: events are kept for a limited time): refetch what you show, then subscribe without \`after\``);
     }
+    return from;
+  }
+
+  /**
+   * Hands a subscriber the events it missed after `from`, up to where this instance's reader stands now (what the
+   * reader hands out from there on waits for it meanwhile), one page at a time as the client reads them.
+   */
+  private async replay(
+    { workspaceId, topics, match }: { workspaceId: string; topics: string[]; match: EventMatch[] }, from: LogCursor, enqueue: (event: DomainEvent) => void, clientBusy: () => boolean,
+  ): Promise<void> {
     const until = this.cursor;
     for (let cursor = from; ;) {
       const missed = await readEvents(this.orm, cursor, READ_BATCH, { workspaceId, topics, match, until });
