@@ -9,11 +9,14 @@ import type { EntityData, EntityManager, EntityMetadata, MetadataStorage } from 
  * A row read with workspaceSql (src/db/workspace-sql.ts; column names as keys; a `jsonb` row from `to_jsonb` too)
  * as an entity of the EntityManager, made the way em.find makes one of each row it reads: hydrated by the ORM's compiled hydrator and
  * kept in the identity map (an entity already there is updated and returned), so later lookups of the request find
- * it without a statement (`findByIds`, `customerById`). About 25 µs an entity in process.
+ * it without a statement (`findByIds`, `customerById`). About 25 µs an entity in process. An entity already there
+ * keeps what MikroORM's merge keeps: its own unflushed changes, and its value wherever the row has null. With
+ * `refresh` it takes the row as it is, nulls included: for a row just written or locked, which is the truth (a
+ * conversation's assignee set to null by the statement that closed it).
  */
-export function entityOfRow<T extends object>(em: EntityManager, entity: new (...args: any[]) => T, row: Record<string, unknown>): T {
+export function entityOfRow<T extends object>(em: EntityManager, entity: new (...args: any[]) => T, row: Record<string, unknown>, options: { refresh?: boolean } = {}): T {
   const data = em.getDriver().mapResult(row as EntityData<T>, em.getMetadata().get<T>(entity.name));
-  return em.getEntityFactory().create<T>(entity, data!, { merge: true, convertCustomTypes: true });
+  return em.getEntityFactory().create<T>(entity, data!, { merge: true, convertCustomTypes: true, refresh: options.refresh });
 }
 
 /**

@@ -168,7 +168,7 @@ export async function giveTo(tx: WriteTransaction, conversation: Conversation, c
     select given.*, (select round_robin_online_since from cursor) as cursor_online_since from given`;
   if (!row) throw new Error(`conversation ${conversation.id} is not in the database: flush a new one before assigning it`);
   if (group && roundRobin) group.cursor = { onlineSince: new Date(row.cursor_online_since!), agentId: choice.agentId };
-  entityOfRow(tx.em, Conversation, row);
+  entityOfRow(tx.em, Conversation, row, { refresh: true });
   tx.emit(CONVERSATION_EVENTS.assigned, conversation.id, { agentId: choice.agentId, groupId: groupId ?? undefined, previousAgentId, previousGroupId });
   if (awaitsAnswer(conversation)) await startSilenceTimers(tx, conversation, at.now);
 }
@@ -187,7 +187,7 @@ export async function closeAndRelease(tx: WriteTransaction, conversation: Conver
     )
     update conversation set status = 'CLOSED', closed_at = ${now}, assignee_id = null, queued_at = null, updated_at = ${now}
     where workspace_id = ${WORKSPACE} and id = ${conversation.id} returning ${entityColumns(tx.em, Conversation, 'conversation')}`;
-  entityOfRow(tx.em, Conversation, row);
+  entityOfRow(tx.em, Conversation, row, { refresh: true });
 }
 
 /** The group a conversation leaves when it goes to `group` (a transfer to another group), so that queue hears of it. */
@@ -231,17 +231,17 @@ export async function releaseAgent(tx: WriteTransaction, agentId: string): Promi
  * Serves the queues of the locked groups while they have agents with room: each time the longest-waiting
  * conversation among the groups that can take one (arrival order across the groups), so the moment capacity frees the
  * next waiting conversation is assigned, in the transaction that freed it. Each round reads the heads of the queues
- * of groups where someone ONLINE has room; none is the usual end (a close frees one slot, which the first round
- * fills). The room read is a hint without locks, and safe: room appears only in a transaction that holds the agent's
- * groups' locks, which we hold, so a group without room now cannot get any before we commit; one with room is
- * re-checked under the agents' row locks (chooseFor). `slots`: how many slots the caller freed, when it knows (a
- * close or a transfer frees one): the drain stops once they are filled, without a last read to find no more room
- * (every transaction that frees room drains, so before this one no waiting conversation had an agent with room).
+ * of groups where someone ONLINE has room; none is the end. The room read is a hint without locks: room made by a
+ * status, capacity or membership change comes with those groups' locks, which we hold, so it cannot appear in a
+ * passed-over group before we commit; a group with room is re-checked under the agents' row locks (chooseFor). The
+ * drain goes on until no group has both a waiting conversation and room, even after a close that freed one slot:
+ * room can also appear without a drain (a deactivated agent made active again is still ONLINE), and the group's
+ * next change then serves it.
  */
-export async function drainQueues(tx: WriteTransaction, groups: LockedGroup[], at: AssignmentMoment, slots = Number.POSITIVE_INFINITY): Promise<number> {
+export async function drainQueues(tx: WriteTransaction, groups: LockedGroup[], at: AssignmentMoment): Promise<number> {
   let assigned = 0;
   let open = [...groups];
-  while (open.length && assigned < slots) {
+  while (open.length) {
     const heads = await workspaceSql(tx)`
       select distinct on (c.group_id) ${entityColumns(tx.em, Conversation, 'c')} from conversation c
       where c.workspace_id = ${WORKSPACE} and c.status = 'QUEUED' and c.group_id = any(${open.map((g) => g.id)}::uuid[])
@@ -250,7 +250,7 @@ export async function drainQueues(tx: WriteTransaction, groups: LockedGroup[], a
           join "user" u on u.workspace_id = s.workspace_id and u.id = s.agent_id
           where m.workspace_id = c.workspace_id and m.group_id = c.group_id and u.active and s.status = 'ONLINE' and s.active_count < s.capacity)
       order by c.group_id, c.queued_at, c.id`;
-    const ordered = heads.map((row) => entityOfRow(tx.em, Conversation, row))
+    const ordered = heads.map((row) => entityOfRow(tx.em, Conversation, row, { refresh: true }))
       .sort((a, b) => a.queuedAt!.getTime() - b.queuedAt!.getTime() || (a.id < b.id ? -1 : 1));
     open = open.filter((g) => ordered.some((c) => c.group?.id === g.id));
     let served = false;

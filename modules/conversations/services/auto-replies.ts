@@ -95,7 +95,7 @@ export const silenceReassignJob: JobDefinition<TimerData> = {
       await assignOrQueue(tx, conversation, group, at, data.agentId);
       await tx.em.flush();
       await releaseAgent(tx, data.agentId!);
-      await drainQueues(tx, groups, at, 1);
+      await drainQueues(tx, groups, at);
     });
   },
 };

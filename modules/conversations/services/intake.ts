@@ -42,8 +42,15 @@ export async function startConversation(ctx: RequestContext, input: Conversation
   const channelId = tryFromGlobalId(input.channelId, 'Channel');
   const scope = await callerScope(ctx, channelId, input.widgetKey);
   const started = await scope.transaction(async (tx) => {
-    const known = channelId ? await knownAtStart(tx, channelId, input) : null;
+    let known = channelId ? await knownAtStart(tx, channelId, input) : null;
     if (!known) throw UserInputFailure.of(['input', 'channelId'], 'No such channel', UserErrorCode.NOT_FOUND);
+    if (known.visitor && !known.visitor.customer) {
+      // A browsing visitor's first contact is identified as a customer, which takes the customers' locks. Their row is
+      // locked first, as an invitation locks it before identifying them (README, lock order), and what the start knows
+      // is read again under that lock (an invitation may have started their conversation meanwhile).
+      await workspaceSql(tx)`select 1 from visitor where workspace_id = ${WORKSPACE} and id = ${known.visitor.id} for update`;
+      known = (await knownAtStart(tx, channelId!, input))!;
+    }
     const { channel, open, routingRules } = known;
     const at = await momentOf(tx);
     const visitor = await visitorFor(tx, channel, input, known.visitor, at.now);
@@ -128,9 +135,9 @@ async function knownAtStart(tx: WriteTransaction, channelId: string, input: Conv
   if (!row) return null;
   knowDeskSettings(tx, row);
   return {
-    channel: entityOfRow(tx.em, Channel, row.channel),
-    visitor: row.visitor ? entityOfRow(tx.em, Visitor, row.visitor) : null,
-    open: row.open ? entityOfRow(tx.em, Conversation, row.open) : null,
+    channel: entityOfRow(tx.em, Channel, row.channel, { refresh: true }),
+    visitor: row.visitor ? entityOfRow(tx.em, Visitor, row.visitor, { refresh: true }) : null,
+    open: row.open ? entityOfRow(tx.em, Conversation, row.open, { refresh: true }) : null,
     routingRules: row.routing_rules.map((rule) => viewOfRow(tx.em, RoutingRule, rule)),
   };
 }

@@ -34,7 +34,7 @@ export async function lockForChange(
       select to_jsonb(c) as conversation, ${DESK_SETTINGS_COLUMNS}, ${lockingGroups(sqlFragment`g.id = c.group_id or g.id = any(${extraGroupIds}::uuid[])
         or g.id in (select m.group_id from service_group_member m where m.workspace_id = c.workspace_id and m.agent_id = c.assignee_id)`)} as groups
       from conversation c where c.workspace_id = ${WORKSPACE} and c.id = ${id}` : [];
-    const seen = row ? entityOfRow(tx.em, Conversation, row.conversation) : null;
+    const seen = row ? entityOfRow(tx.em, Conversation, row.conversation, { refresh: true }) : null;
     if (!seen || (!options.system && !mayAct(tx.ctx, seen))) throw UserInputFailure.of(['input', 'id'], 'No such conversation', UserErrorCode.NOT_FOUND);
     knowDeskSettings(tx, row);
     const groups = lockedGroupsOf(row.groups);
@@ -42,7 +42,7 @@ export async function lockForChange(
     const [locked] = await workspaceSql(tx)`select ${entityColumns(tx.em, Conversation, 'c')} from conversation c where c.workspace_id = ${WORKSPACE} and c.id = ${seen.id} for update`;
     const assigneeId = seen.assignee?.id ?? null;
     const groupId = seen.group?.id;
-    const conversation = entityOfRow(tx.em, Conversation, locked);
+    const conversation = entityOfRow(tx.em, Conversation, locked, { refresh: true });
     if ((conversation.assignee?.id ?? null) === assigneeId && conversation.group?.id === groupId) return { conversation, groups };
     // Someone else moved it between the read and the locks: lock what it touches now.
   }
@@ -63,7 +63,7 @@ export async function closeLocked(tx: WriteTransaction, conversation: Conversati
   const agentId = conversation.assignee?.id;
   await closeAndRelease(tx, conversation, at.now);
   tx.emit(CONVERSATION_EVENTS.closed, conversation.id, { agentId, groupId: conversation.group?.id });
-  if (agentId) await drainQueues(tx, groups, at, 1);
+  if (agentId) await drainQueues(tx, groups, at);
   return conversation;
 }
 
@@ -121,7 +121,7 @@ export async function transferConversation(ctx: RequestContext, input: { id: str
     await tx.em.flush();
     if (fromAgentId) {
       await releaseAgent(tx, fromAgentId);
-      await drainQueues(tx, groups, at, 1);
+      await drainQueues(tx, groups, at);
     }
     return conversation;
   });

@@ -55,9 +55,10 @@ export async function recordPageView(ctx: RequestContext, input: VisitorPageView
 /**
  * conversationInvite: an agent (ONLINE, with room) invites a browsing visitor. The conversation starts ACTIVE with
  * that agent (AssignedBy.INVITATION) and the agent's message first; the visitor's widget learns of it through
- * visitorConversations (conversationStarted names the visitor). Locks in the README's order: the agent's groups (so
- * no assignment in them gives the agent's last slot meanwhile), the visitor (two agents inviting them at once: one
- * wins, the other sees the open conversation), the agent's state.
+ * visitorConversations (conversationStarted names the visitor). Locks in the README's order: the visitor (two agents
+ * inviting them at once: one wins, the other sees the open conversation; and before any group, as the visitor's own
+ * start takes it), the customers' (identifying a visitor not yet a customer), the agent's groups (so no assignment in
+ * them gives the agent's last slot meanwhile), the agent's state.
  */
 export async function inviteVisitor(ctx: RequestContext, input: ConversationInviteInput): Promise<Conversation> {
   await validateInput(input);
@@ -65,10 +66,13 @@ export async function inviteVisitor(ctx: RequestContext, input: ConversationInvi
   const agent = ctx.caller;
   const content = contentOf(MessageKind.TEXT, input.message);
   return ctx.transaction(async (tx) => {
-    const groups = await lockGroups(tx, await groupIdsOfAgent(tx, agent.userId));
     const visitorId = tryFromGlobalId(input.visitorId, 'Visitor');
     const visitor = visitorId ? await tx.em.findOne(Visitor, visitorId, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true }) : null;
     if (!visitor) throw UserInputFailure.of(['input', 'visitorId'], 'No such visitor', UserErrorCode.NOT_FOUND);
+    // Identified before the groups are locked: a start identifying a new customer holds the customers' locks and then
+    // waits for its group (README, lock order).
+    const customer = visitor.customer ?? (await identifyCustomer(tx, {}, ['input', 'visitorId'])).customer;
+    const groups = await lockGroups(tx, await groupIdsOfAgent(tx, agent.userId));
     const [state] = await tx.em.find(AgentState, { agent: agent.userId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
     if (state?.status !== AgentStatus.ONLINE) throw UserInputFailure.of(['input'], 'Go ONLINE to invite visitors', UserErrorCode.AGENT_UNAVAILABLE);
     if (state.activeCount >= state.capacity) throw UserInputFailure.of(['input'], 'You have no free capacity for another conversation', UserErrorCode.AGENT_UNAVAILABLE);
@@ -78,7 +82,6 @@ export async function inviteVisitor(ctx: RequestContext, input: ConversationInvi
     const channel = await tx.em.findOneOrFail(Channel, visitor.channel.id);
     // The channel's own group when the agent serves it, else one of the agent's groups: where its queue statistics go.
     const group = groups.find((g) => g.id === channel.defaultGroup?.id) ?? groups[0] ?? null;
-    const customer = visitor.customer ?? (await identifyCustomer(tx, {}, ['input', 'visitorId'])).customer;
     visitor.customer = customer;
     const at = await momentOf(tx);
     const lastPage = await tx.em.findOne(PageView, { visitor }, { orderBy: { viewedAt: 'desc' } });
