@@ -4,6 +4,7 @@ import { withDatabase } from '../src/db/embedded-postgres';
 import { dataOf, gql } from './support/client';
 import { adminQuery } from './support/database';
 import { setStatus, setUpDesk, startConversation } from './support/desk';
+import { eventually } from './support/eventually';
 import { startTestServer, type TestServer } from './support/server';
 
 /**
@@ -124,4 +125,22 @@ it('a visitor starting a chat while an agent of the group invites them: no deadl
   expect(started.userErrors).toEqual([]);
   await new Promise((r) => setTimeout(r, 600)); // pg_stat_database is updated by the backends after the fact
   expect({ deadlocks: (await deadlocks()) - before, invited: invited.userErrors.length <= 1 }).toEqual({ deadlocks: 0, invited: true });
+});
+
+it('a reactivated agent, still ONLINE with room, takes the waiting conversation without another change in the group', async () => {
+  const desk = await setUpDesk(server.url, { agents: 2, rule: 'SEQUENTIAL', capacity: 1 });
+  const [a, r] = desk.agents;
+  await setStatus(server.url, a, 'ONLINE');
+  await setStatus(server.url, r, 'ONLINE');
+  const USER_UPDATE = `mutation($input: UserUpdateInput!) { userUpdate(input: $input) { user { version } userErrors { code } } }`;
+  const off = dataOf(await gql(server.url, USER_UPDATE, { input: { id: r.userId, version: 1, active: false } }, desk.owner.token)).userUpdate;
+  expect(off.userErrors).toEqual([]);
+  expect((await startConversation(desk)).conversation.assignee?.id).toBe(a.userId);
+  const waiting = await startConversation(desk);
+  expect(waiting.conversation.status).toBe('QUEUED');
+  const on = dataOf(await gql(server.url, USER_UPDATE, { input: { id: r.userId, version: off.user.version, active: true } }, desk.owner.token)).userUpdate;
+  expect(on.userErrors).toEqual([]);
+  // Served by a reaction to the change, after it committed.
+  const assignee = async () => (await adminQuery(`select assignee_id from conversation where id = $1`, server.databaseName, [uuid(waiting.conversation.id)])).rows[0].assignee_id;
+  await eventually(async () => (await assignee()) === uuid(r.userId), 15_000);
 });

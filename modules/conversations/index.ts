@@ -10,6 +10,7 @@ import { ConversationSettings, QuickReply } from './entities/quick-reply';
 import { RoutingRule, ServiceGroup, ServiceGroupMember } from './entities/service-group';
 import { PageView, Visitor } from './entities/visitor';
 import { CONVERSATION_EVENTS } from './events';
+import { serveQueuesOfChangedUser } from './services/agents';
 import { autoReplyJobs } from './services/auto-replies';
 import { botReactions } from './services/bot';
 import { seedConversationsDemo } from './services/demo';
@@ -89,7 +90,7 @@ export const conversationsModule = defineModule({
   events: Object.values(CONVERSATION_EVENTS),
   jobs: autoReplyJobs,
   seedDemo: seedConversationsDemo,
-  on: botReactions,
+  on: [...botReactions, serveQueuesOfChangedUser],
   extensionPoints: [CONVERSATION_BOT],
   contributes: [contribute(PERSONAL_DATA, conversationsPersonalData)],
 });

@@ -38,5 +38,5 @@ export { userById, workspaceById } from './loaders';
 export { IDENTITY_PERMISSIONS } from './permissions';
 export { GUEST_ACCESS, type GuestPrincipal, type Principal, type StaffPrincipal } from './principal';
 export { issueGuestToken, verifyGuestToken, type GuestTokenClaims } from './guest-tokens';
-export { ACCESS_REVOKED } from './events';
+export { ACCESS_REVOKED, USER_CHANGED } from './events';
 export { ADMIN_ROLES, ALL_ROLES, Role } from './roles';

@@ -3,7 +3,8 @@ import type { RequestContext, WriteTransaction } from '../../../src/context';
 import { WORKSPACE, workspaceSql } from '../../../src/db/workspace-sql';
 import { tryFromGlobalId } from '../../../src/graphql/global-id';
 import { UserErrorCode, UserInputFailure } from '../../../src/graphql/user-errors';
-import { User } from '../../../src/auth';
+import { User, USER_CHANGED } from '../../../src/auth';
+import { onEvent } from '../../../src/kernel/module';
 import { AgentState } from '../entities/agent';
 import { AgentStatus } from '../entities/enums';
 import { CONVERSATION_EVENTS } from '../events';
@@ -79,3 +80,15 @@ export async function setAgentCapacity(ctx: RequestContext, userGlobalId: string
     return reread(tx, state);
   });
 }
+
+/**
+ * A user's record changed (made active again, above all: they may still be ONLINE with room, and nothing else would
+ * serve their groups' queues until the next change there): their groups' queues are served, as when they come online.
+ * A reaction, after the change committed; draining twice serves nothing twice.
+ */
+export const serveQueuesOfChangedUser = onEvent(USER_CHANGED, 'serveQueuesOfChangedUser', async (ctx, event) => {
+  await ctx.transaction(async (tx) => {
+    const groups = await lockGroups(tx, await groupIdsOfAgent(tx, event.refs.userId));
+    if (groups.length) await drainQueues(tx, groups, await momentOf(tx));
+  });
+});
