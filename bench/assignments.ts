@@ -22,6 +22,8 @@ import { benchDatabase, graphql, load, machine, processCpuMs, startProcess, summ
  * close). Afterwards: the invariants of test/conversations-concurrency.test.ts (bench/assignment-invariants.ts), and
  * the estimated wait's error (conversations that queued: the estimate their start returned vs the time until their
  * first assignment). During the run, the database's backends are sampled (what they wait for) to show the limit.
+ * Then, for BENCH_FLOOR_SECONDS (10; 0: not), the floor: as many callers send the cheapest write request there is (a
+ * transaction that locks one row and changes nothing), to show what any write costs on this stack here.
  * BENCH_PROFILE=<dir>: instance A runs under `node --cpu-prof` and PostgreSQL with pg_stat_statements; at the end, A's
  * CPU in the window by layer (bench/profile-summary.ts) and the statements that took the database's time.
  */
@@ -35,6 +37,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const MAX_QUEUE = Number(process.env.BENCH_MAX_QUEUE ?? 100);
 const POOL = process.env.BENCH_DB_POOL_SIZE ?? '10';
 const PROFILE_DIR = process.env.BENCH_PROFILE;
+const FLOOR_SECONDS = Number(process.env.BENCH_FLOOR_SECONDS ?? 10);
 
 const START = `mutation($input: ConversationStartInput!) { conversationStart(input: $input) {
   conversation { id status estimatedWaitSeconds } userErrors { code message } } }`;
@@ -233,6 +236,30 @@ async function main() {
     console.log(`| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
     const s = (ms: string) => (ms === '–' ? '–' : (Number(ms) / 1000).toFixed(1));
     console.log(`| ${date} | ${commit} | ${machine()} | ${loadFrom} → ${loadTo} | ${AGENTS}, ${GROUPS}, ${CAPACITY} | ${perS.toFixed(0)} | ${(tally.starts / seconds).toFixed(0)} | ${(tally.closes / seconds).toFixed(0)} | ${violationCount(violations) + outOfOrder.length} | ${errors.length}: ${s(summary(errors).p50)} / ${s(summary(errors).p95)} (${s(summary(actual).p50)}) |`);
+
+    if (FLOOR_SECONDS > 0) {
+      // The floor: the least a write request costs on this stack here. conversationMarkRead of a message already read
+      // is a transaction (BEGIN, the conversation locked, COMMIT) that changes nothing and writes no event.
+      // Each caller its own conversation: one row locked by all would measure the wait for that lock instead.
+      const callers = STARTERS + CLOSERS;
+      const { rows: picked } = await sql.query(`select id from conversation where workspace_id = $1 limit $2`, [workspaceId, callers]);
+      const MARK = `mutation($input: ConversationMarkReadInput!) { conversationMarkRead(input: $input) { userErrors { code } } }`;
+      const inputs = picked.map((row) => ({ id: toGlobalId('Conversation', row.id), seq: 1 }));
+      for (const input of inputs) await graphql(a.url, MARK, { input }, token);
+      const before = { a: processCpuMs(a.child.pid!), b: processCpuMs(b.child.pid!), db: database.cpuMs() };
+      const floorEnd = Date.now() + FLOOR_SECONDS * 1000;
+      const floorStart = Date.now();
+      let requests = 0;
+      await Promise.all(inputs.map(async (input, i) => {
+        while (Date.now() < floorEnd) {
+          await graphql(urls[i % 2], MARK, { input }, token);
+          requests += 1;
+        }
+      }));
+      const floorSeconds = (Date.now() - floorStart) / 1000;
+      const used = (processCpuMs(a.child.pid!) - before.a + processCpuMs(b.child.pid!) - before.b + database.cpuMs() - before.db) / 1000;
+      console.log(`floor (conversationMarkRead that changes nothing, ${inputs.length} callers, each on its own conversation, ${floorSeconds.toFixed(1)} s): ${(requests / floorSeconds).toFixed(0)} requests/s; CPU A + B + PostgreSQL ${used.toFixed(1)} s, ${((used * 1000) / requests).toFixed(2)} ms per request`);
+    }
   } finally {
     await a.stop();
     await b.stop();
