@@ -54,3 +54,19 @@ it('a transaction inside a transaction is a savepoint: its failure undoes its ow
   const names = await server.services.orm.em.fork().find(Workspace, { id: { $in: [outerId, innerId] } }, { filters: false });
   expect(Object.fromEntries(names.map((w) => [w.id, w.name]))).toEqual({ [outerId]: '外层已改', [innerId]: '内层' });
 });
+
+it('a transaction without events or jobs is flushed once (by MikroORM, before COMMIT), and its changes are written', async () => {
+  const a = await signUpWorkspace(server.url, '一次刷新');
+  const id = parseGlobalId(a.workspaceId)!.id;
+  let flushes = 0;
+  let transactionEm: unknown;
+  // Only this transaction's flushes: the server's background work (reactions, jobs) flushes meanwhile too.
+  server.services.orm.em.getEventManager().registerSubscriber({ beforeFlush: ({ em }) => void (em === transactionEm && (flushes += 1)) });
+  await RequestContext.forSystem(server.services, id).transaction(async (tx) => {
+    transactionEm = tx.em;
+    (await tx.em.findOneOrFail(Workspace, id, { filters: false })).name = '改过';
+  });
+  expect(flushes).toBe(1);
+  const fresh = RequestContext.forSystem(server.services, id);
+  expect((await fresh.em.findOneOrFail(Workspace, id, { filters: false })).name).toBe('改过');
+});

@@ -145,8 +145,12 @@ export class RequestContext {
         const { result, tx } = await this.em.transactional(async (em) => {
           const tx = new WriteTransaction(this, em as EntityManager);
           const result = await work(tx);
-          await em.flush();
-          await tx.finish();
+          // MikroORM flushes once more after this callback, before COMMIT; it is the only flush a transaction that
+          // has no events and no jobs needs (a no-op mark read, say: each flush walks every entity the transaction holds).
+          if (tx.hasPendingWrites()) {
+            await em.flush();
+            await tx.finish();
+          }
           return { result, tx };
         });
         this.loaders.clear();

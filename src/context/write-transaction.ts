@@ -73,6 +73,11 @@ export class WriteTransaction {
     for (const callback of this.committedCallbacks) callback();
   }
 
+  /** Whether finish has events or jobs to write. */
+  hasPendingWrites(): boolean {
+    return this.events.length > 0 || this.jobs.length > 0;
+  }
+
   /**
    * Called by ctx.transaction once `work` is done and flushed: writes the events to the log and the jobs to the
    * queue (one statement for all of them), a reaction job for each event and each module that reacts to it, all inside
