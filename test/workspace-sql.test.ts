@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { RequestContext } from '../src/context';
-import { WORKSPACE, workspaceSql } from '../src/db/workspace-sql';
+import { Customer } from '../modules/customers/entities/customer';
+import { lockEntity, WORKSPACE, workspaceSql } from '../src/db/workspace-sql';
 import { parseGlobalId } from '../src/graphql/global-id';
 import { createCustomer, order, ORDER_UPSERT } from './customers-fixtures';
 import { dataOf, gql } from './support/client';
@@ -142,6 +143,29 @@ describe('workspaceSql', () => {
         where statement like '%from customer where workspace_id = $1 and id = $2' and ${WORKSPACE}::uuid is not null`;
     });
     expect(prepared).toEqual([{ statement: 'select id from customer where workspace_id = $1 and id = $2', calls: '2' }]);
+  });
+
+  it('lockEntity: the caller\'s entity, its row locked FOR UPDATE and refreshed in the identity map; another workspace\'s is null', async () => {
+    const ctx = contextOf(shopA);
+    const held = await ctx.em.findOneOrFail(Customer, customerOfA);
+    await adminQuery(`update customer set name = '库里改了' where id = $1`, server.databaseName, [customerOfA]);
+    await ctx.transaction(async (tx) => {
+      const locked = await lockEntity(tx, Customer, customerOfA);
+      // As findOne with refresh: the identity map's entity (the request's one, after the transaction) with the row's values.
+      expect(locked).toBeInstanceOf(Customer);
+      expect(locked!.name).toBe('库里改了');
+      expect(await tx.em.findOne(Customer, customerOfA)).toBe(locked);
+      // Another connection cannot lock the row while this transaction holds it.
+      await expect(adminQuery('select id from customer where id = $1 for update nowait', server.databaseName, [customerOfA]))
+        .rejects.toMatchObject({ code: '55P03' });
+      expect(await lockEntity(tx, Customer, customerOfB)).toBeNull();
+      // Managed: a change to it is flushed with the transaction.
+      locked!.name = '锁后改名';
+    });
+    expect(held.name).toBe('锁后改名');
+    expect(await nameOf(customerOfA)).toBe('锁后改名');
+    await adminQuery('select id from customer where id = $1 for update nowait', server.databaseName, [customerOfA]);
+    await adminQuery(`update customer set name = '改名' where id = $1`, server.databaseName, [customerOfA]);
   });
 
   it('binds an array as one parameter (pg writes the array literal)', async () => {
