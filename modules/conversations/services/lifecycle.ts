@@ -1,7 +1,7 @@
 import { LockMode } from '@mikro-orm/core';
 import type { RequestContext, WriteTransaction } from '../../../src/context';
 import { entityOfRow } from '../../../src/db/entity-views';
-import { entityColumns, sqlFragment, WORKSPACE, workspaceSql } from '../../../src/db/workspace-sql';
+import { lockEntity, sqlFragment, WORKSPACE, workspaceSql } from '../../../src/db/workspace-sql';
 import { AppError } from '../../../src/graphql/errors';
 import { tryFromGlobalId } from '../../../src/graphql/global-id';
 import { UserErrorCode, UserInputFailure } from '../../../src/graphql/user-errors';
@@ -39,10 +39,9 @@ export async function lockForChange(
     knowDeskSettings(tx, row);
     const groups = lockedGroupsOf(row.groups);
     // Re-read under the group locks (the statement's snapshot predates them): who holds it cannot change now.
-    const [locked] = await workspaceSql(tx)`select ${entityColumns(tx.em, Conversation, 'c')} from conversation c where c.workspace_id = ${WORKSPACE} and c.id = ${seen.id} for update`;
     const assigneeId = seen.assignee?.id ?? null;
     const groupId = seen.group?.id;
-    const conversation = entityOfRow(tx.em, Conversation, locked, { refresh: true });
+    const conversation = (await lockEntity(tx, Conversation, seen.id))!;
     if ((conversation.assignee?.id ?? null) === assigneeId && conversation.group?.id === groupId) return { conversation, groups };
     // Someone else moved it between the read and the locks: lock what it touches now.
   }

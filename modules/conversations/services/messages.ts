@@ -1,7 +1,6 @@
-import { LockMode } from '@mikro-orm/core';
 import sanitizeHtml from 'sanitize-html';
 import type { RequestContext, WriteTransaction } from '../../../src/context';
-import { WORKSPACE, workspaceSql } from '../../../src/db/workspace-sql';
+import { lockEntity, WORKSPACE, workspaceSql } from '../../../src/db/workspace-sql';
 import { AppError } from '../../../src/graphql/errors';
 import { tryFromGlobalId } from '../../../src/graphql/global-id';
 import { UserErrorCode, UserInputFailure, validateInput } from '../../../src/graphql/user-errors';
@@ -125,7 +124,7 @@ export function contentOf(kind: MessageKind, raw: string): string {
  */
 export async function lockConversation(tx: WriteTransaction, globalId: string, field = ['input', 'conversationId']): Promise<Conversation> {
   const id = tryFromGlobalId(globalId, 'Conversation');
-  const conversation = id ? await tx.em.findOne(Conversation, id, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true }) : null;
+  const conversation = id ? await lockEntity(tx, Conversation, id) : null;
   if (!conversation || !mayAct(tx.ctx, conversation)) throw UserInputFailure.of(field, 'No such conversation', UserErrorCode.NOT_FOUND);
   return conversation;
 }
