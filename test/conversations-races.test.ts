@@ -74,21 +74,31 @@ it('a close that waited for the group while a transfer queued the conversation f
   expect(rows).toEqual([{ active_count: 0, active: 0 }]);
 });
 
-it('a close serves every waiting conversation an agent of the group has room for (a reactivated agent: room without a drain)', async () => {
+const USER_UPDATE = `mutation($input: UserUpdateInput!) { userUpdate(input: $input) { user { version } userErrors { code } } }`;
+
+/** Two ONLINE agents of capacity 1 (SEQUENTIAL: a first), the second (r) deactivated; `reactivate` makes r active again. */
+async function deskWithDeactivatedAgent() {
   const desk = await setUpDesk(server.url, { agents: 2, rule: 'SEQUENTIAL', capacity: 1 });
   const [a, r] = desk.agents;
   await setStatus(server.url, a, 'ONLINE');
   await setStatus(server.url, r, 'ONLINE');
-  const USER_UPDATE = `mutation($input: UserUpdateInput!) { userUpdate(input: $input) { user { version } userErrors { code } } }`;
   const off = dataOf(await gql(server.url, USER_UPDATE, { input: { id: r.userId, version: 1, active: false } }, desk.owner.token)).userUpdate;
   expect(off.userErrors).toEqual([]);
+  const reactivate = async () => {
+    const on = dataOf(await gql(server.url, USER_UPDATE, { input: { id: r.userId, version: off.user.version, active: true } }, desk.owner.token)).userUpdate;
+    expect(on.userErrors).toEqual([]);
+  };
+  return { desk, a, r, reactivate };
+}
+
+it('a close serves every waiting conversation an agent of the group has room for (a reactivated agent: room without a drain)', async () => {
+  const { desk, a, reactivate } = await deskWithDeactivatedAgent();
   const first = await startConversation(desk);
   expect(first.conversation.assignee?.id).toBe(a.userId);
   const waiting = [await startConversation(desk), await startConversation(desk)];
   expect(waiting.map((w) => w.conversation.status)).toEqual(['QUEUED', 'QUEUED']);
-  // r comes back (still ONLINE, with room): nothing serves the queue then.
-  const on = dataOf(await gql(server.url, USER_UPDATE, { input: { id: r.userId, version: off.user.version, active: true } }, desk.owner.token)).userUpdate;
-  expect(on.userErrors).toEqual([]);
+  // r comes back (still ONLINE, with room).
+  await reactivate();
   // a's close drains the group: both waiting conversations have an agent with room (a and r).
   const closed = dataOf(await gql(server.url, CLOSE, { input: { id: first.conversation.id } }, desk.owner.token)).conversationClose;
   expect(closed.userErrors).toEqual([]);
@@ -128,18 +138,11 @@ it('a visitor starting a chat while an agent of the group invites them: no deadl
 });
 
 it('a reactivated agent, still ONLINE with room, takes the waiting conversation without another change in the group', async () => {
-  const desk = await setUpDesk(server.url, { agents: 2, rule: 'SEQUENTIAL', capacity: 1 });
-  const [a, r] = desk.agents;
-  await setStatus(server.url, a, 'ONLINE');
-  await setStatus(server.url, r, 'ONLINE');
-  const USER_UPDATE = `mutation($input: UserUpdateInput!) { userUpdate(input: $input) { user { version } userErrors { code } } }`;
-  const off = dataOf(await gql(server.url, USER_UPDATE, { input: { id: r.userId, version: 1, active: false } }, desk.owner.token)).userUpdate;
-  expect(off.userErrors).toEqual([]);
+  const { desk, a, r, reactivate } = await deskWithDeactivatedAgent();
   expect((await startConversation(desk)).conversation.assignee?.id).toBe(a.userId);
   const waiting = await startConversation(desk);
   expect(waiting.conversation.status).toBe('QUEUED');
-  const on = dataOf(await gql(server.url, USER_UPDATE, { input: { id: r.userId, version: off.user.version, active: true } }, desk.owner.token)).userUpdate;
-  expect(on.userErrors).toEqual([]);
+  await reactivate();
   // Served by a reaction to the change, after it committed.
   const assignee = async () => (await adminQuery(`select assignee_id from conversation where id = $1`, server.databaseName, [uuid(waiting.conversation.id)])).rows[0].assignee_id;
   await eventually(async () => (await assignee()) === uuid(r.userId), 15_000);
