@@ -1,4 +1,4 @@
-import { LockMode } from '@mikro-orm/core';
+import { lockEntity } from '../../../src/db/workspace-sql';
 import type { RequestContext, WriteTransaction } from '../../../src/context';
 import type { JobDefinition } from '../../../src/kernel/module';
 import { Channel } from '../entities/channel';
@@ -18,11 +18,10 @@ import { AGENT_SILENCE_TIMER, QUEUE_WAIT_TIMER, SILENCE_REASSIGN_TIMER, type Tim
  * job run twice does nothing the second time.
  */
 
-/** The conversation with its channel; null when gone. With `tx`, locked until the end of that transaction. */
-async function conversationWithChannel(ctx: RequestContext, id: string, tx?: WriteTransaction): Promise<{ conversation: Conversation; channel: Channel } | null> {
-  const em = tx ? tx.em : ctx.em;
-  const conversation = await em.findOne(Conversation, id, { refresh: true, ...(tx ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {}) });
-  return conversation ? { conversation, channel: await em.findOneOrFail(Channel, conversation.channel.id) } : null;
+/** The conversation, locked until the end of the transaction, with its channel; null when gone. */
+async function conversationWithChannel(tx: WriteTransaction, id: string): Promise<{ conversation: Conversation; channel: Channel } | null> {
+  const conversation = await lockEntity(tx, Conversation, id);
+  return conversation ? { conversation, channel: await tx.em.findOneOrFail(Channel, conversation.channel.id) } : null;
 }
 
 /**
@@ -47,7 +46,7 @@ export const queueWaitJob: JobDefinition<TimerData> = {
   ...QUEUE_WAIT_TIMER,
   async handler(ctx, data) {
     await ctx.transaction(async (tx) => {
-      const found = await conversationWithChannel(ctx, data.conversationId, tx);
+      const found = await conversationWithChannel(tx, data.conversationId);
       const since = new Date(data.since);
       if (!found || found.conversation.status !== ConversationStatus.QUEUED || found.conversation.queuedAt?.getTime() !== since.getTime()) return;
       const message = found.channel.autoReplies.queueWaitMessage;
@@ -67,7 +66,7 @@ export const agentSilenceJob: JobDefinition<TimerData> = {
   ...AGENT_SILENCE_TIMER,
   async handler(ctx, data) {
     await ctx.transaction(async (tx) => {
-      const found = await conversationWithChannel(ctx, data.conversationId, tx);
+      const found = await conversationWithChannel(tx, data.conversationId);
       if (!found || !(await stillSilent(tx.context(), found.conversation, data))) return;
       const reminder = found.channel.autoReplies.agentSilenceReminder;
       if (!reminder || (await alreadySent(tx, found.conversation, reminder, new Date(data.since)))) return;

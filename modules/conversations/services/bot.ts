@@ -1,4 +1,4 @@
-import { LockMode } from '@mikro-orm/core';
+import { lockEntity } from '../../../src/db/workspace-sql';
 import type { RequestContext, WriteTransaction } from '../../../src/context';
 import { onEvent } from '../../../src/kernel/module';
 import { Channel } from '../entities/channel';
@@ -42,7 +42,7 @@ export const botReactions = [
     if (conversation?.status !== ConversationStatus.BOT) return;
     const answer = await bot.answer(ctx, { conversationId: conversation.id, customerId: conversation.customer.id, channelId: conversation.channel.id, message: message.content });
     await ctx.transaction(async (tx) => {
-      const locked = await tx.em.findOneOrFail(Conversation, conversation.id, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+      const locked = (await lockEntity(tx, Conversation, conversation.id))!;
       // Run twice (a retry after a commit), or overtaken by a handover: answer once, only while the bot holds it.
       if (locked.status !== ConversationStatus.BOT) return;
       const answered = await tx.em.count(Message, { conversation: locked, authorKind: AuthorKind.BOT, seq: { $gt: message.seq } });

@@ -1,4 +1,4 @@
-import { LockMode } from '@mikro-orm/core';
+import { lockEntity } from '../../../src/db/workspace-sql';
 import type { RequestContext } from '../../../src/context';
 import { tryFromGlobalId } from '../../../src/graphql/global-id';
 import { UserError, UserErrorCode, UserInputFailure, validateInput } from '../../../src/graphql/user-errors';
@@ -36,7 +36,7 @@ export async function rateConversation(ctx: RequestContext, input: ConversationR
   await validateInput(input);
   return ctx.transaction(async (tx) => {
     const id = tryFromGlobalId(input.id, 'Conversation');
-    const conversation = id ? await tx.em.findOne(Conversation, id, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true }) : null;
+    const conversation = id ? await lockEntity(tx, Conversation, id) : null;
     const refused = conversation ? mayRate(ctx, conversation) : notFound();
     if (refused || !conversation) throw new UserInputFailure([refused ?? notFound()]);
     if (conversation.ratedAt) throw UserInputFailure.of(['input', 'id'], 'The conversation has been rated already', UserErrorCode.ALREADY_DONE);

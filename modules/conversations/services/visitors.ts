@@ -1,4 +1,5 @@
 import { LockMode } from '@mikro-orm/core';
+import { lockEntity } from '../../../src/db/workspace-sql';
 import type { RequestContext } from '../../../src/context';
 import { AppError } from '../../../src/graphql/errors';
 import { tryFromGlobalId } from '../../../src/graphql/global-id';
@@ -67,7 +68,7 @@ export async function inviteVisitor(ctx: RequestContext, input: ConversationInvi
   const content = contentOf(MessageKind.TEXT, input.message);
   return ctx.transaction(async (tx) => {
     const visitorId = tryFromGlobalId(input.visitorId, 'Visitor');
-    const visitor = visitorId ? await tx.em.findOne(Visitor, visitorId, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true }) : null;
+    const visitor = visitorId ? await lockEntity(tx, Visitor, visitorId) : null;
     if (!visitor) throw UserInputFailure.of(['input', 'visitorId'], 'No such visitor', UserErrorCode.NOT_FOUND);
     // Identified before the groups are locked: a start identifying a new customer holds the customers' locks and then
     // waits for its group (README, lock order).
